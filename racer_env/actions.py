@@ -1,0 +1,174 @@
+"""Action spaces from DeepRacer's ``model_metadata.json`` (spec §4).
+
+A discrete ``action_space`` (a list of ``{steering_angle, speed}``) becomes
+``gymnasium.spaces.Discrete``: the action is the list position. A continuous
+one (``{steering_angle: {low, high}, speed: {low, high}}``) becomes a
+``Box(-1, 1, (2,))`` of ``[steering, speed]``, rescaled linearly to [low, high]
+as DeepRacer's ScalableBoxActionSpace does (spec §3.3). Steering is in degrees,
+positive left; speed in m/s. Values outside ±30° or 0.1–4 m/s are accepted and
+clipped only when driving; the reward params report them unclipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from racer_env.errors import ModelMetadataError
+
+__all__ = ["ActionSpec", "load_model_metadata", "DEFAULT_MODEL_METADATA"]
+
+ALGORITHMS = ("clipped_ppo", "sac")
+
+DEFAULT_MODEL_METADATA: dict[str, Any] = {
+    "action_space": {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 0.5, "high": 4.0}},
+    "action_space_type": "continuous",
+    "training_algorithm": "clipped_ppo",
+    "sensor": ["FRONT_FACING_CAMERA"],
+    "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+    "version": "5",
+}
+"""racer_env's default: continuous steering ±30°, speed 0.5–4 m/s, PPO."""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action space as DeepRacer defines it.
+
+    Attributes:
+        discrete: the list of (steering [deg], speed [m/s]) pairs, or None when continuous.
+        steering_range: (low, high) [deg] for a continuous space.
+        speed_range: (low, high) [m/s] for a continuous space.
+        algorithm: ``"clipped_ppo"`` or ``"sac"``.
+        metadata: the whole model_metadata dict, as read.
+    """
+
+    discrete: tuple[tuple[float, float], ...] | None
+    steering_range: tuple[float, float] = (-30.0, 30.0)
+    speed_range: tuple[float, float] = (0.5, 4.0)
+    algorithm: str = "clipped_ppo"
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.discrete is not None
+
+    def space(self) -> spaces.Space:
+        """The Gymnasium action space."""
+        if self.discrete is not None:
+            return spaces.Discrete(len(self.discrete))
+        return spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+
+    def to_controls(self, action: Any) -> tuple[float, float]:
+        """(steering [deg], speed [m/s]) commanded by a Gymnasium action."""
+        if self.discrete is not None:
+            return self.discrete[int(action)]
+        a = np.clip(np.asarray(action, dtype=float).reshape(-1), -1.0, 1.0)
+        if a.shape != (2,):
+            raise ValueError(f"a continuous action is [steering, speed] in [-1, 1]; got {action!r}")
+        (s_lo, s_hi), (v_lo, v_hi) = self.steering_range, self.speed_range
+        return s_lo + (a[0] + 1.0) * 0.5 * (s_hi - s_lo), v_lo + (a[1] + 1.0) * 0.5 * (v_hi - v_lo)
+
+    def to_action(self, steering_angle: float, speed: float) -> Any:
+        """The Gymnasium action nearest to a (steering [deg], speed [m/s]) command."""
+        if self.discrete is not None:
+            acts = np.array(self.discrete)
+            scale = np.array([60.0, 4.0])
+            return int(np.argmin((((acts - [steering_angle, speed]) / scale) ** 2).sum(axis=1)))
+        (s_lo, s_hi), (v_lo, v_hi) = self.steering_range, self.speed_range
+        a = [2 * (steering_angle - s_lo) / (s_hi - s_lo) - 1, 2 * (speed - v_lo) / (v_hi - v_lo) - 1]
+        return np.clip(np.array(a, dtype=np.float32), -1.0, 1.0)
+
+    @property
+    def max_speed(self) -> float:
+        """The highest speed the space can command [m/s]."""
+        if self.discrete is not None:
+            return max(v for _, v in self.discrete)
+        return self.speed_range[1]
+
+    @classmethod
+    def from_dict(cls, meta: dict[str, Any], source: str = "model_metadata") -> "ActionSpec":
+        """Validate a model_metadata dict; errors name the field."""
+        if not isinstance(meta, dict):
+            raise ModelMetadataError(f"{source}: expected a JSON object, got {type(meta).__name__}")
+        if "action_space" not in meta:
+            raise ModelMetadataError(f"{source}: missing field 'action_space'")
+        kind = meta.get("action_space_type", "discrete")
+        algo = meta.get("training_algorithm", "clipped_ppo")
+        if kind not in ("discrete", "continuous"):
+            raise ModelMetadataError(
+                f"{source}: field 'action_space_type': expected 'discrete' or 'continuous', got {kind!r}")
+        if algo not in ALGORITHMS:
+            raise ModelMetadataError(
+                f"{source}: field 'training_algorithm': expected one of {ALGORITHMS}, got {algo!r}")
+        space = meta["action_space"]
+        if kind == "discrete":
+            if not isinstance(space, list) or not space:
+                raise ModelMetadataError(
+                    f"{source}: field 'action_space': a discrete space is a non-empty list of "
+                    f"{{steering_angle, speed}}, got {space!r:.80}")
+            if algo == "sac":
+                raise ModelMetadataError(
+                    f"{source}: field 'training_algorithm': 'sac' needs action_space_type 'continuous'")
+            acts = []
+            for i, entry in enumerate(space):
+                acts.append((_number(entry, "steering_angle", f"{source}: field 'action_space[{i}]"),
+                             _number(entry, "speed", f"{source}: field 'action_space[{i}]")))
+            return cls(tuple(acts), algorithm=algo, metadata=meta)
+        if not isinstance(space, dict):
+            raise ModelMetadataError(
+                f"{source}: field 'action_space': a continuous space is "
+                f"{{steering_angle: {{low, high}}, speed: {{low, high}}}}, got {space!r:.80}")
+        ranges = []
+        for key in ("steering_angle", "speed"):
+            rng = space.get(key)
+            where = f"{source}: field 'action_space.{key}"
+            if not isinstance(rng, dict):
+                raise ModelMetadataError(f"{where}': expected {{low, high}}, got {rng!r}")
+            lo, hi = _number(rng, "low", where), _number(rng, "high", where)
+            if not lo < hi:
+                raise ModelMetadataError(f"{where}': expected low < high, got low={lo}, high={hi}")
+            ranges.append((lo, hi))
+        if ranges[1][1] <= 0:
+            raise ModelMetadataError(f"{source}: field 'action_space.speed.high': expected > 0, got {ranges[1][1]}")
+        return cls(None, ranges[0], ranges[1], algo, meta)
+
+    @classmethod
+    def default(cls) -> "ActionSpec":
+        return cls.from_dict(DEFAULT_MODEL_METADATA, "racer_env default model_metadata")
+
+
+def _number(entry: Any, key: str, where: str) -> float:
+    if not isinstance(entry, dict) or key not in entry:
+        raise ModelMetadataError(f"{where}.{key}': missing")
+    value = entry[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ModelMetadataError(f"{where}.{key}': expected a number, got {value!r}")
+    if not np.isfinite(value):
+        raise ModelMetadataError(f"{where}.{key}': expected a finite number, got {value!r}")
+    return float(value)
+
+
+def load_model_metadata(path: str | Path | None) -> ActionSpec:
+    """Read a DeepRacer ``model_metadata.json``; None gives racer_env's default action space.
+
+    Raises:
+        ModelMetadataError: the file is missing, not JSON, or a field is malformed; the message names it.
+    """
+    if path is None:
+        return ActionSpec.default()
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as err:
+        raise ModelMetadataError(f"{p}: cannot read ({err.strerror})") from err
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ModelMetadataError(f"{p}: line {err.lineno}: not valid JSON ({err.msg})") from err
+    return ActionSpec.from_dict(meta, str(p))

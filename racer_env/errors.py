@@ -1,0 +1,21 @@
+"""Errors raised for bad input. Each message names the file, the field or line, what was expected and what came."""
+
+
+class RacerEnvError(Exception):
+    """Base class of every error that racer_env raises for bad input."""
+
+
+class TrackFileError(RacerEnvError, ValueError):
+    """A track file cannot be used: wrong shape, NaN, too short, or borders crossing the centre line."""
+
+
+class RewardFunctionError(RacerEnvError):
+    """A reward function failed to load, raised, or returned something DeepRacer rejects."""
+
+
+class ModelMetadataError(RacerEnvError, ValueError):
+    """A model_metadata.json or hyperparameters.json file is malformed."""
+
+
+class LogFormatError(RacerEnvError, ValueError):
+    """A DeepRacer log or simtrace file cannot be read."""

@@ -1,0 +1,93 @@
+"""The policy's observation: a small vector a policy learns from quickly.
+
+It is not DeepRacer's camera image: a 2-D simulator has none, and a vector
+trains in minutes on a CPU. It holds what a driver needs (all in the car's
+frame, x forward and y left, from the params point):
+
+=====  ============================================================  ===========
+index  value                                                         bounds
+=====  ============================================================  ===========
+0-19   10 centre-line points 0.2–3.0 m ahead along the track, (x, y)  [-2, 2]
+       each, divided by 3 m
+20     signed distance from the centre line / half the track width   [-3, 3]
+       (positive: left of the centre line)
+21     actual speed / 4 m/s                                          [0, 1.5]
+22     steering angle in effect / 30° (positive left)                [-1.5, 1.5]
+23-24  the two steering commands not yet in effect / 30°             [-1.5, 1.5]
+25     the newest speed command / 4 m/s                              [0, 1.5]
+=====  ============================================================  ===========
+
+Values are clipped to the bounds. Computing it costs the same on any track:
+the centre line is resampled once per track, and a step only indexes it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from gymnasium import spaces
+
+from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG
+from racer_env.track import Track
+from racer_env.vehicle import Car
+
+__all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE"]
+
+LOOKAHEAD_M = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0])  # [m] along the centre line
+_SCALE_M = 3.0
+_RESAMPLE_M = 0.02  # spacing of the resampled centre line [m]
+OBS_SIZE = 2 * len(LOOKAHEAD_M) + 6
+_LOW = np.array([-2.0] * (2 * len(LOOKAHEAD_M)) + [-3.0, 0.0, -1.5, -1.5, -1.5, 0.0], dtype=np.float32)
+_HIGH = np.array([2.0] * (2 * len(LOOKAHEAD_M)) + [3.0, 1.5, 1.5, 1.5, 1.5, 1.5], dtype=np.float32)
+
+
+def observation_space() -> spaces.Box:
+    """The Box of :func:`observe` (see the module docstring for each entry)."""
+    return spaces.Box(_LOW.copy(), _HIGH.copy(), dtype=np.float32)
+
+
+def _resampled(track: Track) -> np.ndarray:
+    """The centre line resampled every 2 cm, cached on the track: (K, 2) [m]."""
+    cached = getattr(track, "_obs_resampled", None)
+    if cached is None:
+        s = np.arange(0.0, track.length, _RESAMPLE_M)
+        c = track.center.pts
+        cached = np.column_stack([np.interp(s, track.cum, c[:, 0]), np.interp(s, track.cum, c[:, 1])])
+        track._obs_resampled = cached
+    return cached
+
+
+def observe(track: Track, car: Car, seg: int, t: float, dist: float, half_width: float) -> np.ndarray:
+    """The observation of ``car`` whose params point projects on (seg, t) at ``dist`` [m] from the centre."""
+    pts = _resampled(track)
+    n = len(pts)
+    k = (track.arc_length(seg, t) + LOOKAHEAD_M) / _RESAMPLE_M
+    idx = k.astype(np.intp)
+    if track.closed:
+        idx %= n
+    else:
+        np.minimum(idx, n - 1, out=idx)
+    x, y = car.x, car.y
+    h = math.radians(car.heading)
+    c, s = math.cos(h), math.sin(h)
+    rel = pts[idx] - (x, y)
+    fwd = (rel[:, 0] * c + rel[:, 1] * s) / _SCALE_M
+    left = (rel[:, 1] * c - rel[:, 0] * s) / _SCALE_M
+    cd = track.center
+    side = cd.dx[seg] * (y - cd.ay[seg]) - cd.dy[seg] * (x - cd.ax[seg])
+    signed = dist if side >= 0 else -dist
+    pend = car.pending_steering
+    obs = np.empty(OBS_SIZE, dtype=np.float32)
+    obs[0:20:2] = fwd
+    obs[1:20:2] = left
+    obs[20:] = (
+        signed / half_width,
+        car.speed / MAX_SPEED_MPS,
+        car.steering_angle / MAX_STEERING_DEG,
+        pend[0] / MAX_STEERING_DEG,
+        pend[1] / MAX_STEERING_DEG,
+        car.last_speed_command / MAX_SPEED_MPS,
+    )
+    np.clip(obs, _LOW, _HIGH, out=obs)
+    return obs

@@ -1,0 +1,373 @@
+"""Race tracks: DeepRacer's ``.npy`` route files and the geometry the params need.
+
+A track file holds N rows of ``[center_x, center_y, inner_x, inner_y, outer_x,
+outer_y]`` in metres. A loop repeats its first row as its last; an open track
+(such as Straight_track) does not. "Inner" is the border that encloses the
+smaller area. The centre line's own order is the driving direction.
+
+Geometry follows the simulator (spec §1.2), which uses Shapely: a point's
+projection is its nearest point on the centre line, and the road is the area
+between the two borders. The per-step queries here never scan the whole track:
+they walk from a hint segment, and fall back to a vectorised scan only when no
+hint is given or the point is far from the road.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import math
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from racer_env.errors import TrackFileError
+
+__all__ = ["Track", "bundled_tracks", "DEFAULT_TRACK", "TRACKS_DIR"]
+
+TRACKS_DIR = Path(__file__).parent / "tracks"
+DEFAULT_TRACK = "harbour_loop"
+_COLUMNS = "center_x, center_y, inner_x, inner_y, outer_x, outer_y"
+_DUPLICATE_M = 1e-9  # consecutive centre points closer than this are merged (simapp _sanitize_waypoints)
+_WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
+_FAR_M = 1.0  # a projection farther than half the width + this from the centre re-checks with a full scan
+
+
+def bundled_tracks() -> list[str]:
+    """Names of the tracks shipped with racer_env."""
+    return sorted(p.stem for p in TRACKS_DIR.glob("*.npy"))
+
+
+class _Polyline:
+    """A polyline's segments, as Python lists for fast scalar access and arrays for scans."""
+
+    def __init__(self, pts: np.ndarray, closed: bool):
+        self.pts = pts
+        self.closed = closed
+        a = pts[:-1]
+        d = pts[1:] - pts[:-1]
+        self.a, self.d = a, d
+        self.l2 = np.maximum((d**2).sum(axis=1), 1e-18)
+        self.ax, self.ay = a[:, 0].tolist(), a[:, 1].tolist()
+        self.dx, self.dy = d[:, 0].tolist(), d[:, 1].tolist()
+        self._l2 = self.l2.tolist()
+        self.n = len(a)
+
+    def seg(self, i: int, px: float, py: float) -> tuple[float, float]:
+        """(t, squared distance) of the point's projection on segment i."""
+        ax, ay, dx, dy = self.ax[i], self.ay[i], self.dx[i], self.dy[i]
+        t = ((px - ax) * dx + (py - ay) * dy) / self._l2[i]
+        t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+        ex, ey = ax + t * dx - px, ay + t * dy - py
+        return t, ex * ex + ey * ey
+
+    def climb(self, px: float, py: float, i: int) -> tuple[int, float, float]:
+        """Walk from segment i to the locally nearest segment: (index, t, squared distance)."""
+        n, closed = self.n, self.closed
+        t, d2 = self.seg(i, px, py)
+        while True:
+            moved = False
+            for j in (i + 1, i - 1):
+                if closed:
+                    j %= n
+                elif not 0 <= j < n:
+                    continue
+                tj, dj = self.seg(j, px, py)
+                if dj < d2:
+                    i, t, d2, moved = j, tj, dj, True
+                    break
+            if not moved:
+                return i, t, d2
+
+    def scan(self, px: float, py: float) -> tuple[int, float, float]:
+        """The globally nearest segment: (index, t, squared distance)."""
+        rel = np.array([px, py]) - self.a
+        t = np.clip((rel * self.d).sum(axis=1) / self.l2, 0.0, 1.0)
+        e = self.a + t[:, None] * self.d - np.array([px, py])
+        d2 = (e**2).sum(axis=1)
+        i = int(np.argmin(d2))
+        return i, float(t[i]), float(d2[i])
+
+    def point(self, i: int, t: float) -> tuple[float, float]:
+        return self.ax[i] + t * self.dx[i], self.ay[i] + t * self.dy[i]
+
+
+def _read_file(path: Path) -> np.ndarray:
+    """Read a .npy or .csv track file into an array, or raise TrackFileError naming the file."""
+    if path.suffix.lower() == ".csv":
+        rows = []
+        with open(path, newline="") as f:
+            for lineno, row in enumerate(csv.reader(f), start=1):
+                if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+                    continue
+                try:
+                    rows.append([float(c) for c in row])
+                except ValueError:
+                    if not rows and lineno == 1:
+                        continue  # a header line
+                    raise TrackFileError(
+                        f"{path}: line {lineno}: expected 6 numbers ({_COLUMNS}), got {','.join(row)!r}"
+                    ) from None
+                if len(rows[-1]) != 6:
+                    raise TrackFileError(f"{path}: line {lineno}: expected 6 columns ({_COLUMNS}), got {len(row)}")
+        return np.array(rows, dtype=float).reshape(-1, 6)
+    try:
+        return np.asarray(np.load(path, allow_pickle=False), dtype=float)
+    except (ValueError, OSError, TypeError) as err:
+        raise TrackFileError(f"{path}: not a readable .npy array of floats ({err})") from err
+
+
+def _segments_cross(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Boolean matrix: does segment i of polyline p properly cross segment j of polyline q."""
+    a, b = p[:-1, None, :], p[1:, None, :]
+    c, d = q[None, :-1, :], q[None, 1:, :]
+
+    def orient(u, v, w):
+        return (v[..., 0] - u[..., 0]) * (w[..., 1] - u[..., 1]) - (v[..., 1] - u[..., 1]) * (w[..., 0] - u[..., 0])
+
+    o1, o2 = orient(a, b, c), orient(a, b, d)
+    o3, o4 = orient(c, d, a), orient(c, d, b)
+    return (o1 * o2 < 0) & (o3 * o4 < 0)
+
+
+class Track:
+    """A race track loaded from DeepRacer's route format.
+
+    Attributes:
+        name: the file stem, e.g. ``"reinvent_base"``.
+        rows: the (N, 6) array as loaded, in driving order (reversed if ``is_reversed``).
+        closed: True for a loop (the last row repeats the first).
+        is_reversed: True when the lap is driven against the file's waypoint order.
+        length: centre-line length [m], DeepRacer's ``track_length`` (closing segment included).
+
+    Example:
+        >>> t = Track.load("harbour_loop")
+        >>> t.closed, round(t.width, 2)
+        (True, 0.76)
+    """
+
+    def __init__(self, rows: np.ndarray, name: str = "track", source: str = "<array>", is_reversed: bool = False):
+        rows = self._validate(np.asarray(rows, dtype=float), source)
+        self.rows = rows
+        self.name = name
+        self.source = source
+        self.is_reversed = is_reversed
+        self.closed = bool(np.allclose(rows[0], rows[-1], atol=1e-9, rtol=0.0))
+        self.center = _Polyline(rows[:, 0:2], self.closed)
+        self.inner = _Polyline(rows[:, 2:4], self.closed)
+        self.outer = _Polyline(rows[:, 4:6], self.closed)
+        self._check_borders(source)
+        seg_len = np.sqrt(self.center.l2)
+        self.cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+        self.length = float(self.cum[-1])
+        if self.length <= 0.0:
+            raise TrackFileError(f"{source}: the centre line has zero length")
+        self._cum = self.cum.tolist()
+        # closest_waypoints uses the normalised distance of each waypoint, the last one 1.0 (spec §1.2)
+        self.ndists = (self.cum[:-1] / self.length).tolist() + [1.0]
+        self.waypoints = [tuple(p) for p in rows[:, 0:2].tolist()]
+        self._precompute()
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, name_or_path: str | Path, reverse: bool = False) -> "Track":
+        """Load a bundled track by name (``"harbour_loop"``) or a ``.npy``/``.csv`` file by path.
+
+        Raises:
+            TrackFileError: the file does not exist, or is malformed; the message names the file.
+        """
+        path = Path(name_or_path)
+        if not path.exists():
+            bundled = TRACKS_DIR / f"{path.stem}.npy"
+            if path.parent == Path(".") and bundled.exists():
+                path = bundled
+            else:
+                raise TrackFileError(
+                    f"{name_or_path}: no such track file, and no bundled track of that name "
+                    f"(bundled: {', '.join(bundled_tracks())})"
+                )
+        track = cls(_read_file(path), name=path.stem, source=str(path))
+        return track.reversed() if reverse else track
+
+    @staticmethod
+    def _validate(rows: np.ndarray, source: str) -> np.ndarray:
+        if rows.ndim != 2 or rows.shape[1] != 6:
+            raise TrackFileError(f"{source}: expected an N×6 array ({_COLUMNS}), got shape {rows.shape}")
+        bad = ~np.isfinite(rows)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise TrackFileError(f"{source}: row {r}, column {c}: expected a finite number, got {rows[r, c]}")
+        keep = np.ones(len(rows), dtype=bool)
+        keep[1:] = np.hypot(*(rows[1:, :2] - rows[:-1, :2]).T) >= _DUPLICATE_M
+        rows = rows[keep]
+        if len(rows) < 3:
+            raise TrackFileError(f"{source}: expected at least 3 distinct rows, got {len(rows)}")
+        return rows
+
+    def _check_borders(self, source: str) -> None:
+        c = self.center.pts
+        for label, border in (("inner", self.inner.pts), ("outer", self.outer.pts)):
+            cross = _segments_cross(c, border)
+            if cross.any():
+                i, j = np.argwhere(cross)[0]
+                raise TrackFileError(
+                    f"{source}: the {label} border crosses the centre line "
+                    f"(centre segment {i}-{i + 1}, {label} segment {j}-{j + 1})"
+                )
+
+    def reversed(self) -> "Track":
+        """The same track driven the other way (DeepRacer's REVERSE_DIR)."""
+        return Track(self.rows[::-1].copy(), self.name, self.source, not self.is_reversed)
+
+    # ----------------------------------------------------------- precomputation
+    def _precompute(self) -> None:
+        c = self.center
+        # nearest inner/outer segment to each centre vertex: hints for the border walks
+        self._inner_hint = [self.inner.scan(x, y)[0] for x, y in c.pts[:-1].tolist()]
+        self._outer_hint = [self.outer.scan(x, y)[0] for x, y in c.pts[:-1].tolist()]
+        # border segments near each centre segment, and the clearance from it to any border
+        borders_a = np.concatenate([self.inner.a, self.outer.a])
+        borders_d = np.concatenate([self.inner.d, self.outer.d])
+        samples = 6
+        t = np.linspace(0.0, 1.0, samples)
+        sample_pts = c.a[:, None, :] + t[None, :, None] * c.d[:, None, :]  # (M, S, 2)
+        rel = sample_pts[:, :, None, :] - borders_a[None, None, :, :]  # (M, S, B, 2)
+        l2 = np.maximum((borders_d**2).sum(axis=1), 1e-18)
+        tb = np.clip((rel * borders_d).sum(axis=-1) / l2, 0.0, 1.0)
+        dist = np.linalg.norm(rel - tb[..., None] * borders_d, axis=-1)  # (M, S, B)
+        gap = np.sqrt(c.l2) / (samples - 1) / 2
+        self._clearance = (dist.min(axis=(1, 2)) - gap).tolist()
+        near = dist.min(axis=1) <= _WINDOW_M  # (M, B)
+        width = max(int(near.sum(axis=1).max()), 1)
+        idx = np.full((c.n, width), -1)
+        for i, row in enumerate(near):
+            js = np.flatnonzero(row)
+            idx[i, : len(js)] = js
+        pad_a = np.vstack([borders_a, [[1e9, 1e9]]])  # padding: a far, unit segment no query reaches
+        pad_d = np.vstack([borders_d, [[1.0, 0.0]]])
+        self._win = (pad_a[idx, 0], pad_a[idx, 1], pad_d[idx, 0], pad_d[idx, 1])
+        self._all_borders = (borders_a[:, 0], borders_a[:, 1], borders_d[:, 0], borders_d[:, 1])
+        widths = self._widths_at_vertices()
+        self.vertex_widths = widths.tolist()
+        """Local width [m] at each centre segment's first waypoint."""
+        self._max_half_width = float(np.max(widths)) / 2
+
+    def _widths_at_vertices(self) -> np.ndarray:
+        return np.array([self.width_at(i, 0.0)[0] for i in range(self.center.n)])
+
+    # --------------------------------------------------------------- properties
+    @cached_property
+    def is_ccw(self) -> bool:
+        """True when the lap runs counter-clockwise, i.e. the inner border is on the driver's left."""
+        c = self.center.pts
+        if self.closed:
+            area = 0.5 * float(np.sum(c[:-1, 0] * c[1:, 1] - c[1:, 0] * c[:-1, 1]))
+            return area > 0
+        # open track: is the inner border on the left of the first segment?
+        d = c[1] - c[0]
+        r = self.rows[0, 2:4] - c[0]
+        return float(d[0] * r[1] - d[1] * r[0]) > 0
+
+    @property
+    def direction(self) -> str:
+        """``"counter-clockwise"`` or ``"clockwise"``, as driven."""
+        return "counter-clockwise" if self.is_ccw else "clockwise"
+
+    @cached_property
+    def width(self) -> float:
+        """Median track width [m], by the simulator's ``track_width`` recipe at the centre waypoints."""
+        return float(np.median(self.vertex_widths))
+
+    def __repr__(self) -> str:
+        return (
+            f"Track({self.name!r}, {len(self.rows)} rows, {self.length:.2f} m, {self.width:.2f} m wide, "
+            f"{self.direction}{', open' if not self.closed else ''}{', reversed' if self.is_reversed else ''})"
+        )
+
+    # ------------------------------------------------------------------ queries
+    def project(self, x: float, y: float, hint: int = -1) -> tuple[int, float, float]:
+        """Nearest point of the centre line to (x, y) [m]: (segment index, t in [0, 1], distance [m]).
+
+        With a ``hint`` (the segment of a nearby earlier query) the cost does not
+        depend on the number of waypoints.
+        """
+        c = self.center
+        if hint >= 0:
+            i, t, d2 = c.climb(x, y, hint)
+            if d2 <= (self._max_half_width + _FAR_M) ** 2:
+                return i, t, math.sqrt(d2)
+        i, t, d2 = c.scan(x, y)
+        return i, t, math.sqrt(d2)
+
+    def arc_length(self, seg: int, t: float) -> float:
+        """Distance [m] along the centre line from waypoint 0 to the point (seg, t)."""
+        return self._cum[seg] + t * (self._cum[seg + 1] - self._cum[seg])
+
+    def closest_waypoints(self, ndist: float) -> list[int]:
+        """[prev, next] waypoint indices around a normalised distance, as the simulator's bisect does."""
+        n = len(self.ndists)
+        nxt = bisect.bisect_right(self.ndists, ndist)
+        prv = nxt - 1
+        if prv == -1:
+            prv = n - 1
+        if nxt == n:
+            nxt = 0
+        return [prv, nxt]
+
+    def point_at(self, dist_m: float) -> tuple[float, float, int]:
+        """Centre-line point at ``dist_m`` along the line from waypoint 0 (wrapping on loops): (x, y, segment)."""
+        if self.closed:
+            dist_m %= self.length
+        dist_m = min(max(dist_m, 0.0), self.length)
+        i = min(bisect.bisect_right(self._cum, dist_m) - 1, self.center.n - 1)
+        seg_len = self._cum[i + 1] - self._cum[i]
+        t = (dist_m - self._cum[i]) / seg_len if seg_len > 0 else 0.0
+        x, y = self.center.point(i, t)
+        return x, y, i
+
+    def width_at(self, seg: int, t: float) -> tuple[float, tuple[float, float], tuple[float, float]]:
+        """Local width [m] at the centre point (seg, t), and the nearest inner and outer border points to it.
+
+        This is the simulator's ``track_width``: nearest inner point and nearest outer point to the centre point.
+        """
+        cx, cy = self.center.point(seg, t)
+        hi = self._inner_hint[min(seg, len(self._inner_hint) - 1)]
+        ho = self._outer_hint[min(seg, len(self._outer_hint) - 1)]
+        i, ti, _ = self.inner.climb(cx, cy, hi)
+        o, to, _ = self.outer.climb(cx, cy, ho)
+        ip = self.inner.point(i, ti)
+        op = self.outer.point(o, to)
+        return math.hypot(ip[0] - op[0], ip[1] - op[1]), ip, op
+
+    def points_on_track(self, points: list[tuple[float, float]], seg: int, t: float, dist: float,
+                        reach: float) -> list[bool]:
+        """Which points lie on the road, for points within ``reach`` [m] of a point at ``dist`` [m]
+        from the centre point (seg, t).
+
+        Exact: a point is on the road when the straight line from the centre point
+        to it crosses the borders an even number of times. When every point is
+        well inside (the usual case) no border is examined.
+        """
+        if dist + reach < self._clearance[seg]:
+            return [True] * len(points)
+        cx, cy = self.center.point(seg, t)
+        if dist + reach < _WINDOW_M:
+            ax, ay, dx, dy = (w[seg] for w in self._win)
+        else:
+            ax, ay, dx, dy = self._all_borders
+        px = np.array([p[0] for p in points])
+        py = np.array([p[1] for p in points])
+        ux, uy = (px - cx)[:, None], (py - cy)[:, None]
+        rx, ry = ax - cx, ay - cy
+        denom = ux * dy - uy * dx
+        sgn = np.sign(denom)
+        tn = (rx * dy - ry * dx) * sgn  # along the query segment, scaled by |denom|
+        sn = (rx * uy - ry * ux) * sgn  # along the border segment
+        ad = np.abs(denom)
+        hits = (ad > 0) & (tn >= 0) & (tn <= ad) & (sn >= 0) & (sn < ad)
+        return (hits.sum(axis=1) % 2 == 0).tolist()
+
+    def clearance(self, seg: int) -> float:
+        """A lower bound on the distance [m] from centre segment ``seg`` to either border."""
+        return self._clearance[seg]
