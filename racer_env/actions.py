@@ -68,11 +68,14 @@ class ActionSpec:
         """(steering [deg], speed [m/s]) commanded by a Gymnasium action."""
         if self.discrete is not None:
             return self.discrete[int(action)]
-        a = np.clip(np.asarray(action, dtype=float).reshape(-1), -1.0, 1.0)
-        if a.shape != (2,):
-            raise ValueError(f"a continuous action is [steering, speed] in [-1, 1]; got {action!r}")
+        try:
+            a0, a1 = (float(v) for v in np.ravel(action))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"a continuous action is [steering, speed] in [-1, 1]; got {action!r}") from err
+        a0 = -1.0 if a0 < -1.0 else (1.0 if a0 > 1.0 else a0)
+        a1 = -1.0 if a1 < -1.0 else (1.0 if a1 > 1.0 else a1)
         (s_lo, s_hi), (v_lo, v_hi) = self.steering_range, self.speed_range
-        return s_lo + (a[0] + 1.0) * 0.5 * (s_hi - s_lo), v_lo + (a[1] + 1.0) * 0.5 * (v_hi - v_lo)
+        return s_lo + (a0 + 1.0) * 0.5 * (s_hi - s_lo), v_lo + (a1 + 1.0) * 0.5 * (v_hi - v_lo)
 
     def to_action(self, steering_angle: float, speed: float) -> Any:
         """The Gymnasium action nearest to a (steering [deg], speed [m/s]) command."""

@@ -133,6 +133,10 @@ class RacerEnv(gym.Env):
     # ----------------------------------------------------------------- reset
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if seed is not None:  # a seed restarts the sequence of episodes, so it repeats exactly
+            self._episode = -1
+            self._round_robin = 0.0
+            self.sim_time = 0.0
         options = dict(options or {})
         unknown = set(options) - {"start_progress", "pose"}
         if unknown:

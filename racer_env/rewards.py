@@ -35,7 +35,7 @@ def _resolve(path: str | Path) -> Path:
     if p.exists():
         return p
     named = REWARD_FUNCTIONS_DIR / f"{p.stem}.py"
-    if p.parent == Path(".") and named.exists():
+    if p.parent in (Path("."), Path("reward_functions")) and named.exists():
         return named
     raise RewardFunctionError(f"{path}: no such reward function file")
 
