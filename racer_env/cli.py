@@ -1,6 +1,11 @@
 """The ``racer`` command: parse arguments, call library functions, print results.
 
-    racer drive [--track T] [--reward R] [--speed V] [--reverse]
+    racer train    [--reward R] [--track T] [--model-metadata F] [--hyperparameters F]
+                   [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
+    racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S]
+    racer drive    [--track T] [--reward R] [--speed V]
+
+``python train.py ...`` is ``racer train ...``.
 """
 
 from __future__ import annotations
@@ -11,11 +16,89 @@ import sys
 from racer_env.errors import RacerEnvError
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def _train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from racer_env.evaluation import results_table
+    from racer_env.training import TrainConfig, train
+
+    console = Console()
+    cfg = TrainConfig(track=args.track, reward=args.reward, model_metadata=args.model_metadata,
+                      hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
+                      n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
+                      eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse)
+    result = train(cfg, console=console)
+    console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
+                  f"in {result.seconds:.1f} s -> {result.run_dir}")
+    if result.stopped.startswith("interrupted"):
+        console.print(f"checkpoint and logs saved; continue with: racer train --resume {result.run_dir}")
+        return 130
+    if result.evaluation is not None:
+        console.print(results_table(result.evaluation))
+    console.print(f"watch it: racer evaluate {result.run_dir}   (models in {result.run_dir / 'model'})")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from racer_env.evaluation import evaluate_run, results_table
+
+    console = Console()
+    result, path = evaluate_run(args.run, laps=args.laps, track=args.track, continuous=args.continuous,
+                                max_resets=args.resets, off_track_penalty=args.off_track_penalty,
+                                collision_penalty=args.collision_penalty, which=args.model)
+    console.print(results_table(result))
+    console.print(f"{result.completed}/{len(result.laps)} laps complete; metrics: {path}")
+    return 0
+
+
 def _drive(args: argparse.Namespace) -> int:
     from racer_env.demo import scripted_lap
 
     scripted_lap(track=args.track, reward=args.reward, speed=args.speed, reverse=args.reverse)
     return 0
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    from racer_env.rewards import DEFAULT_REWARD
+    from racer_env.track import DEFAULT_TRACK
+
+    p.add_argument("--reward", default=DEFAULT_REWARD, help="reward function file (default: %(default)s)")
+    p.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv (default: %(default)s)")
+    p.add_argument("--model-metadata", help="DeepRacer model_metadata.json (default: continuous ±30°, 0.5-4 m/s)")
+    p.add_argument("--hyperparameters", help="DeepRacer hyperparameters.json (default: racer_env's, see README)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--timesteps", type=_positive_int, help="environment steps to train (default 300000)")
+    budget.add_argument("--minutes", type=_nonnegative_float, help="wall-clock minutes to train")
+    p.add_argument("--n-envs", type=_positive_int, default=8, help="environments per process (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="run directory (default runs/<date-time>)")
+    p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")
+    p.add_argument("--eval-laps", type=int, default=3, help="laps of the evaluation at the end (0: none)")
+    p.add_argument("--reverse", action="store_true", help="drive the track the other way")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=_train)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="racer", description="A local AWS DeepRacer-style simulator.")
     sub = ap.add_subparsers(dest="command", required=True)
+    add_train_arguments(sub.add_parser("train", help="train a model with stable-baselines3"))
+
+    e = sub.add_parser("evaluate", help="drive greedy evaluation laps with a trained model")
+    e.add_argument("run", help="a run directory written by racer train")
+    e.add_argument("--laps", type=_positive_int, default=3, help="trials, or laps when --continuous (default 3)")
+    e.add_argument("--track", help="evaluate on another track")
+    e.add_argument("--continuous", action="store_true", help="drive the laps back to back (DRfC's default)")
+    e.add_argument("--resets", type=int, default=0, help="off-tracks survived per trial, each with a penalty")
+    e.add_argument("--off-track-penalty", type=_nonnegative_float, default=2.0, help="seconds (default 2)")
+    e.add_argument("--collision-penalty", type=_nonnegative_float, default=5.0, help="seconds (default 5)")
+    e.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
+    e.set_defaults(func=_evaluate)
+
     d = sub.add_parser("drive", help="drive one lap with a scripted pure-pursuit driver and show the rewards")
     d.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv path")
     d.add_argument("--reward", default=DEFAULT_REWARD, help="reward function file, or a name in reward_functions/")
@@ -43,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("racer: interrupted", file=sys.stderr)
         return 130
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """``python train.py``: the same as ``racer train``."""
+    return main(["train", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

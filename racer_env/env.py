@@ -71,7 +71,14 @@ class RacerEnv(gym.Env):
     falling progress). Truncated (``time_up``) after ``max_episode_steps``.
 
     **info** carries ``episode_status``, ``progress`` [%], ``lap_time`` [s]
-    (steps / 15), ``steps`` and ``params`` (the last step's params).
+    (steps / 15), ``steps``, ``params`` (the last step's params), and for
+    multi-lap or reset runs ``lap_times`` [s], ``laps`` and ``counts`` (off-track,
+    crash, reversed, immobilized and reset counts).
+
+    **Resets and continuous laps** (spec §2.2), off by default as in training:
+    with ``max_resets > 0`` an event puts the car back on the track and pauses it
+    (status ``pause``, reward 0, no reward call) for the penalty time, which
+    counts in the lap time; with ``laps > 1`` the car drives on over the line.
 
     Args:
         track: a bundled track name or a ``.npy``/``.csv`` path, or a :class:`Track`.
@@ -80,7 +87,13 @@ class RacerEnv(gym.Env):
         mode: ``"train"`` (round-robin starts) or ``"eval"`` (start line).
         reverse: drive the track against its waypoint order (DeepRacer's REVERSE_DIR).
         objects: static box obstacles, as (x, y) positions [m].
-        max_episode_steps: the step cap (default: 180 s, DeepRacer's race duration).
+        max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
+        laps: laps in one episode; more than 1 is DeepRacer's continuous evaluation, where the car
+            drives on over the line and progress restarts at 0.
+        max_resets: how many off-track/crash/reversed events an episode survives (NUMBER_OF_RESETS).
+            Each puts the car back on the nearer lane at its last progress, frozen for a penalty.
+        off_track_penalty: seconds frozen after going off track or reversing (OFF_TRACK_PENALTY).
+        collision_penalty: seconds frozen after a crash (COLLISION_PENALTY).
         reward_output: where the reward function's ``print`` goes (default stdout).
         render_mode: None for now.
 
@@ -103,6 +116,10 @@ class RacerEnv(gym.Env):
         reverse: bool = False,
         objects: Sequence[tuple[float, float]] = (),
         max_episode_steps: int | None = None,
+        laps: int = 1,
+        max_resets: int = 0,
+        off_track_penalty: float = 2.0,
+        collision_penalty: float = 5.0,
         reward_output: TextIO | None = None,
         render_mode: str | None = None,
     ):
@@ -123,7 +140,15 @@ class RacerEnv(gym.Env):
         self.mode = mode
         self.render_mode = render_mode
         self.objects = Objects.on(self.track, list(objects))
-        self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ))
+        if laps < 1 or max_resets < 0 or off_track_penalty < 0 or collision_penalty < 0:
+            raise ValueError("laps must be >= 1; max_resets and the penalties must be >= 0")
+        self.laps = int(laps)
+        self.max_resets = int(max_resets)
+        self.penalty_s = {"off_track": off_track_penalty, "reversed": off_track_penalty,
+                          "crashed": collision_penalty, "immobilized": 0.0}
+        self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))
+        self.trace: Callable[[tuple], None] | None = None
+        """Called with one SIM_TRACE row (see ``racer_env.simtrace.TRACE_ROW``) per step, prepare included."""
         self._episode = -1
         self._round_robin = 0.0
         self.sim_time = 0.0
@@ -178,14 +203,23 @@ class RacerEnv(gym.Env):
         self._prev_progress = params["progress"]
         self._reverse_count = 0
         self._still_count = 0
+        self._pause_left = 0
+        self._laps_done = 0
+        self._lap_start = 1.0
+        self._lap_times: list[float] = []
+        self._counts = dict.fromkeys(("off_track", "crashed", "reversed", "immobilized", "reset"), 0)
         self._status = "prepare"
         self._last_params = params
+        if self.trace is not None:
+            self._emit(params, "prepare", 0.0, 0.0, 0.0, -1, False)
         return self._observe(), self._info(params, "prepare")
 
     # ------------------------------------------------------------------ step
     def step(self, action: Any):
         steering, speed = self.actions.to_controls(action)
         self._steps += 1.0
+        if self._pause_left > 0:
+            return self._pause_step(steering, speed, action)
         car = self.car
         params, self._seg = self._params(steering, speed, self._prev_progress)
         reward = self.reward_function(_copy_for_reward(params))
@@ -206,16 +240,63 @@ class RacerEnv(gym.Env):
             status = "reversed"
         else:
             status = "in_progress"
+
         terminated = status != "in_progress"
+        moved_by_rule = False
+        if status == "lap_complete":
+            self._laps_done += 1
+            self._lap_times.append((self._steps - self._lap_start + 1.0) / STEP_HZ)
+            self._lap_start = self._steps + 1.0
+            if self._laps_done < self.laps:  # continuous: drive on, progress restarts
+                terminated = False
+                self._prev_progress = 0.0
+        elif terminated:
+            self._counts[status] += 1
+            if self._counts["reset"] < self.max_resets:
+                self._counts["reset"] += 1
+                terminated = False
+                self._put_back(status)
+                moved_by_rule = True
         truncated = not terminated and self._steps >= self.max_episode_steps
         if truncated:
             status = "time_up"
 
-        car.step(steering, speed)
+        if not moved_by_rule:
+            car.step(steering, speed)
         self.sim_time += DT_S
         self._status = status
         self._last_params = params
+        if self.trace is not None:
+            self._emit(params, status, steering, speed, reward, action, terminated or truncated)
         return self._observe(), reward, terminated, truncated, self._info(params, status)
+
+    def _pause_step(self, steering: float, speed: float, action: Any):
+        """A step of the penalty pause: the car is frozen, the reward is 0 and the function is not called."""
+        self._pause_left -= 1
+        params, self._seg = self._params(steering, speed, self._prev_progress)
+        truncated = self._steps >= self.max_episode_steps
+        status = "time_up" if truncated else "pause"
+        self.sim_time += DT_S
+        self._last_params = params
+        if self.trace is not None:
+            self._emit(params, status, steering, speed, 0.0, action, truncated)
+        return self._observe(), 0.0, False, truncated, self._info(params, status)
+
+    def _put_back(self, event: str) -> None:
+        """Put the car back after an event (spec §2.2): at the last progress, on the lane (half way between
+        the centre line and a border) nearer to where it was, facing along the track, at rest."""
+        track = self.track
+        arc = (self._start_ndist * track.length + self._prev_progress / 100.0 * track.length)
+        cx, cy, seg = track.point_at(arc)
+        _, ip, op = track.width_at(seg, 0.0 if track.center.l2[seg] == 0 else
+                                   (arc % track.length - track.arc_length(seg, 0.0)) / math.sqrt(track.center.l2[seg]))
+        lanes = [((cx + ip[0]) / 2, (cy + ip[1]) / 2), ((cx + op[0]) / 2, (cy + op[1]) / 2)]
+        x, y = self.car.x, self.car.y
+        lx, ly = min(lanes, key=lambda p: math.hypot(p[0] - x, p[1] - y))
+        h = math.atan2(track.center.dy[seg], track.center.dx[seg])
+        self.car = Car.at(lx + 0.14 * math.cos(h), ly + 0.14 * math.sin(h), math.degrees(h))
+        self._pause_left = int(round(self.penalty_s[event] * STEP_HZ))
+        self._reverse_count = self._still_count = 0
 
     # --------------------------------------------------------------- helpers
     def _params(self, steering: float, speed: float, prev_progress: float | None) -> tuple[dict[str, Any], int]:
@@ -232,10 +313,31 @@ class RacerEnv(gym.Env):
         return {
             "episode_status": status,
             "progress": params["progress"],
-            "lap_time": self._steps / STEP_HZ,
+            "lap_time": (self._steps - self._lap_start + 1.0) / STEP_HZ if status != "lap_complete"
+            else self._lap_times[-1],
             "steps": self._steps,
             "params": params,
+            "laps": self._laps_done,
+            "lap_times": list(self._lap_times),
+            "counts": dict(self._counts),
         }
+
+    def _emit(self, params: dict[str, Any], status: str, steering: float, speed: float, reward: float,
+              action: Any, done: bool) -> None:
+        """Send one SIM_TRACE row to ``self.trace`` (spec §7.1 fields 1-16)."""
+        prv, nxt = params["closest_waypoints"]
+        x, y = params["x"], params["y"]
+        wp = params["waypoints"]
+        closest = prv if math.hypot(x - wp[prv][0], y - wp[prv][1]) <= math.hypot(x - wp[nxt][0], y - wp[nxt][1]) \
+            else nxt
+        if self.actions.is_discrete:
+            act = str(int(action)) if status != "prepare" else "0"
+        else:
+            act = f"[{steering:.4f} {speed:.4f}]"
+        pause = self._pause_left / STEP_HZ if status == "pause" else 0.0
+        self.trace((params["steps"], x, y, params["heading"], steering, speed, act, reward, done,
+                    params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
+                    self.sim_time, status, pause))
 
 
 def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:

@@ -135,3 +135,128 @@ def read_sim_trace(path: str | Path) -> SimTrace:
     if not trace.rows:
         raise LogFormatError(f"{p}: no {MARKER} lines found")
     return trace
+
+
+# ------------------------------------------------------------------ writing
+TRACE_ROW = FIELDS[1:16]
+"""What ``RacerEnv.trace`` receives per step: fields 1-15 of FIELDS (steps ... episode_status) and pause_duration."""
+_LINE = "SIM_TRACE_LOG:%d,%d,%.4f,%.4f,%.4f,%.2f,%.2f,%s,%.4f,%s,%s,%.4f,%d,%.2f,%.3f,%s,%.2f,%d,%.4f"
+
+
+def format_line(episode: int, row: tuple, wall_clock: float) -> str:
+    """One SIM_TRACE_LOG line in the current 19-field format (spec §7.1)."""
+    steps, x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp, track_len, t, status, pause = row
+    return _LINE % (episode, steps, x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp,
+                    track_len, t, status, pause, 0, wall_clock)
+
+
+def csv_row(episode: int, row: tuple, wall_clock: float) -> str:
+    """One simtrace CSV row, values at full precision as the simulator writes them."""
+    steps, x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp, track_len, t, status, pause = row
+    values = (episode, float(steps), x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp,
+              track_len, t, status, pause, 0, wall_clock)
+    return ",".join(str(v) for v in values)
+
+
+class TraceWriter:
+    """Writes the SIM_TRACE of many envs: log lines, and CSVs grouped into iterations of N episodes.
+
+    Each env's rows are buffered until its episode ends, then written under the
+    next episode number, so episodes never interleave. Files:
+    ``<csv_dir>/<iteration>-iteration.csv`` (DRfC's ``training-simtrace`` layout)
+    and ``log_path`` (``SIM_TRACE_LOG:`` lines, as in a robomaker log).
+
+    Args:
+        csv_dir: folder for the iteration CSVs.
+        log_path: file the SIM_TRACE_LOG lines are appended to.
+        episodes_per_iteration: DeepRacer's num_episodes_between_training.
+        on_episode: called with an :class:`EpisodeSummary` after each episode is written.
+        first_episode: the number of the first episode (a resumed run continues its numbering).
+    """
+
+    def __init__(self, csv_dir: Path, log_path: Path, episodes_per_iteration: int = 20,
+                 on_episode=None, first_episode: int = 0):
+        self.csv_dir = Path(csv_dir)
+        self.csv_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = Path(log_path)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "a")
+        self.episodes_per_iteration = max(1, int(episodes_per_iteration))
+        self.on_episode = on_episode
+        self.episodes = first_episode
+        self._buffers: dict[int, list[tuple]] = {}
+        self._csv_iteration = -1
+        self._csv = None
+
+    def hook(self, env_index: int):
+        """The callable to set as ``env.trace`` for env number ``env_index``."""
+        buf = self._buffers.setdefault(env_index, [])
+
+        def record(row: tuple) -> None:
+            if row[14] == "prepare" and buf:  # an episode cut short by a reset: flush what there is
+                self._flush(buf)
+            buf.append(row)
+            if row[8]:  # done
+                self._flush(buf)
+
+        return record
+
+    def _flush(self, buf: list[tuple]) -> None:
+        import time
+
+        episode = self.episodes
+        self.episodes += 1
+        iteration = episode // self.episodes_per_iteration
+        if iteration != self._csv_iteration:
+            if self._csv is not None:
+                self._csv.close()
+            path = self.csv_dir / f"{iteration}-iteration.csv"
+            new = not path.exists()
+            self._csv = open(path, "a")
+            if new:
+                self._csv.write(",".join(FIELDS) + "\n")
+            self._csv_iteration = iteration
+        now = time.time()
+        self._csv.write("".join(csv_row(episode, r, now) + "\n" for r in buf))
+        self._log.write("".join(format_line(episode, r, now) + "\n" for r in buf))
+        rows = list(buf)
+        buf.clear()
+        if self.on_episode is not None:
+            self.on_episode(EpisodeSummary.of(episode, rows))
+
+    def flush(self) -> None:
+        for f in (self._csv, self._log):
+            if f is not None:
+                f.flush()
+
+    def close(self) -> None:
+        for f in (self._csv, self._log):
+            if f is not None:
+                f.close()
+        self._csv = None
+
+
+@dataclass
+class EpisodeSummary:
+    """What the metrics need of one episode."""
+
+    episode: int
+    reward: float
+    progress: float
+    status: str
+    steps: float
+    start_time: float  # sim time [s]
+    end_time: float
+
+    @classmethod
+    def of(cls, episode: int, rows: list[tuple]) -> "EpisodeSummary":
+        last = rows[-1]
+        return cls(episode, sum(r[7] for r in rows), last[10], last[14], last[0], rows[0][13], last[13])
+
+
+STATUS_LABELS = {
+    "prepare": "Prepare", "in_progress": "In progress", "off_track": "Off track", "crashed": "Crashed",
+    "reversed": "Reversed", "immobilized": "Immobilized", "lap_complete": "Lap complete", "pause": "Pause",
+    "time_up": "Time Up", "park": "Park",
+}
+"""Human labels used in the metrics JSON (spec §7.1)."""

@@ -1,0 +1,244 @@
+"""Greedy evaluation laps, DeepRacer style: a results table, metrics JSON and a SIM_TRACE.
+
+Defaults follow the AWS console: ``laps`` trials, each from the start line,
+ending at the first off-track (no resets). ``continuous=True`` drives the laps
+back to back in one run (DRfC's default), and ``max_resets`` with the penalty
+seconds gives DeepRacer's reset-and-penalty evaluation (spec §2.2).
+A deterministic policy in this deterministic simulator drives identical
+trials; continuous laps differ, since each starts at the previous lap's speed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from racer_env.env import RacerEnv
+from racer_env.simtrace import STATUS_LABELS, TraceWriter
+
+__all__ = ["LapResult", "EvalResult", "evaluate", "write_evaluation", "evaluate_run", "load_model", "results_table"]
+
+Policy = Callable[[np.ndarray], Any]
+
+
+@dataclass
+class LapResult:
+    """One evaluation lap. Times in seconds, completion in % of a lap."""
+
+    trial: int
+    lap_time: float
+    completion: float
+    status: str
+    off_track: int = 0
+    crashed: int = 0
+    reversed: int = 0
+    immobilized: int = 0
+    resets: int = 0
+    start_time: float = 0.0  # sim clock [s]
+
+
+@dataclass
+class EvalResult:
+    """The laps of one evaluation, and the trajectory: rows of (x [m], y [m], speed [m/s], lap index)."""
+
+    track: str
+    laps: list[LapResult]
+    continuous: bool
+    trajectory: list[tuple[float, float, float, int]] = field(default_factory=list)
+
+    @property
+    def completed(self) -> int:
+        """Laps completed (status lap_complete)."""
+        return sum(lap.status == "lap_complete" for lap in self.laps)
+
+    @property
+    def all_complete(self) -> bool:
+        return bool(self.laps) and self.completed == len(self.laps)
+
+    @property
+    def clean(self) -> bool:
+        """Every lap complete with no off-track, crash or reset."""
+        return self.all_complete and all(lap.resets == 0 for lap in self.laps)
+
+    @property
+    def best_lap_time(self) -> float | None:
+        times = [lap.lap_time for lap in self.laps if lap.status == "lap_complete"]
+        return min(times) if times else None
+
+    @property
+    def mean_progress(self) -> float:
+        return float(np.mean([lap.completion for lap in self.laps])) if self.laps else 0.0
+
+    def score(self) -> tuple[float, float]:
+        """Higher is better: completion first, then a shorter mean lap time (DeepRacer's best-model metric)."""
+        times = [lap.lap_time for lap in self.laps if lap.status == "lap_complete"]
+        return (round(self.mean_progress, 6), -float(np.mean(times)) if times else -1e9)
+
+    def metrics_json(self) -> dict[str, Any]:
+        """DeepRacer's evaluation metrics (spec §7.3): {"metrics": [...]} with no version key."""
+        now_ms = int(time.time() * 1000)
+        rows = []
+        for i, lap in enumerate(self.laps):
+            status = STATUS_LABELS.get(lap.status, lap.status)
+            if self.continuous and lap.status == "lap_complete" and i < len(self.laps) - 1:
+                status = "In progress"
+            rows.append({
+                "completion_percentage": int(lap.completion),
+                "metric_time": now_ms,
+                "start_time": int(lap.start_time * 1000),
+                "elapsed_time_in_milliseconds": int(round(lap.lap_time * 1000)),
+                "episode_status": status,
+                "crash_count": lap.crashed,
+                "immobilized_count": lap.immobilized,
+                "off_track_count": lap.off_track,
+                "reversed_count": lap.reversed,
+                "reset_count": lap.resets,
+                "trial": lap.trial,
+            })
+        return {"metrics": rows}
+
+
+def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float, lap_time: float,
+         completion: float, status: str) -> LapResult:
+    c = info["counts"]
+    return LapResult(trial, lap_time, completion, status, c["off_track"] - before["off_track"],
+                     c["crashed"] - before["crashed"], c["reversed"] - before["reversed"],
+                     c["immobilized"] - before["immobilized"], c["reset"] - before["reset"], start)
+
+
+def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuous: bool = False,
+             max_resets: int = 0, off_track_penalty: float = 2.0, collision_penalty: float = 5.0,
+             trace: TraceWriter | None = None) -> EvalResult:
+    """Drive ``laps`` greedy laps from the start line with ``policy`` (observation -> action).
+
+    Args:
+        policy: e.g. ``lambda obs: model.predict(obs, deterministic=True)[0]``.
+        env_kwargs: RacerEnv arguments (track, reward_function, model_metadata, reverse, objects...).
+        laps: number of trials (or of laps in one run when ``continuous``).
+        continuous: drive the laps back to back.
+        max_resets: events survived per trial (0: a trial ends at its first off-track).
+        off_track_penalty, collision_penalty: seconds frozen after each reset.
+        trace: writes each trial's SIM_TRACE rows when given.
+    """
+    env = RacerEnv(**env_kwargs, mode="eval", laps=laps if continuous else 1, max_resets=max_resets,
+                   off_track_penalty=off_track_penalty, collision_penalty=collision_penalty)
+    if trace is not None:
+        env.trace = trace.hook(0)
+    result = EvalResult(env.track.name, [], continuous)
+    trials = 1 if continuous else laps
+    for trial in range(trials):
+        obs, info = env.reset(seed=0 if trial == 0 else None)
+        before, lap_start, recorded = dict(info["counts"]), env.sim_time, 0
+        while True:
+            obs, _, terminated, truncated, info = env.step(policy(obs))
+            p = info["params"]
+            result.trajectory.append((p["x"], p["y"], env.car.speed, len(result.laps)))
+            if info["laps"] > recorded:  # a lap was completed on this step
+                recorded += 1
+                result.laps.append(_lap(len(result.laps) + 1, info, before, lap_start, info["lap_times"][-1],
+                                        100.0, "lap_complete"))
+                before, lap_start = dict(info["counts"]), env.sim_time
+            if terminated or truncated:
+                if info["episode_status"] != "lap_complete":
+                    result.laps.append(_lap(len(result.laps) + 1, info, before, lap_start, info["lap_time"],
+                                            max(0.0, info["progress"]), info["episode_status"]))
+                break
+    if trace is not None:
+        trace.flush()
+    return result
+
+
+def write_evaluation(result: EvalResult, run_dir: Path, stamp: str | None = None) -> Path:
+    """Write the evaluation metrics JSON (``metrics/evaluation/evaluation-<stamp>.json``) and our summary."""
+    stamp = stamp or time.strftime("%Y%m%d%H%M%S")
+    metrics_dir = Path(run_dir) / "metrics" / "evaluation"
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    path = metrics_dir / f"evaluation-{stamp}.json"
+    path.write_text(json.dumps(result.metrics_json(), indent=2))
+    summary = {"track": result.track, "continuous": result.continuous, "completed": result.completed,
+               "best_lap_time": result.best_lap_time, "laps": [asdict(lap) for lap in result.laps]}
+    (Path(run_dir) / f"evaluation-{stamp}").mkdir(parents=True, exist_ok=True)
+    (Path(run_dir) / f"evaluation-{stamp}" / "results.json").write_text(json.dumps(summary, indent=2))
+    return path
+
+
+def load_model(path: str | Path, algorithm: str = "clipped_ppo", env=None):
+    """Load an SB3 model saved by training (PPO, or SAC for ``algorithm="sac"``)."""
+    from stable_baselines3 import PPO, SAC
+
+    cls = SAC if algorithm == "sac" else PPO
+    return cls.load(str(path), env=env, device="cpu")
+
+
+def run_model_path(run_dir: Path, which: str = "best") -> Path:
+    """The model file of a run: ``best`` (falls back to ``final``), ``final``, or a path."""
+    from racer_env.errors import RacerEnvError
+
+    run_dir = Path(run_dir)
+    candidates = {"best": ["best_model.zip", "model.zip"], "final": ["model.zip"]}.get(which)
+    if candidates is None:
+        if Path(which).exists():
+            return Path(which)
+        raise RacerEnvError(f"{which}: no such model file (expected 'best', 'final' or a .zip path)")
+    for name in candidates:
+        if (run_dir / "model" / name).exists():
+            return run_dir / "model" / name
+    ckpts = sorted((run_dir / "model" / "checkpoints").glob("checkpoint-*.zip"),
+                   key=lambda p: int(p.stem.split("-")[1]))
+    if ckpts:
+        return ckpts[-1]
+    raise RacerEnvError(f"{run_dir}: no model found (looked in model/ for {', '.join(candidates)} and checkpoints)")
+
+
+def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, continuous: bool = False,
+                 max_resets: int = 0, off_track_penalty: float = 2.0, collision_penalty: float = 5.0,
+                 which: str = "best", reverse: bool | None = None) -> tuple[EvalResult, Path]:
+    """Evaluate a trained run's model and write the evaluation files into the run directory.
+
+    Returns the result and the path of the evaluation metrics JSON.
+
+    Raises:
+        RacerEnvError: the directory is not a run, or its files are unreadable.
+    """
+    from racer_env.actions import load_model_metadata
+    from racer_env.errors import RacerEnvError
+
+    run_dir = Path(run_dir)
+    info_path = run_dir / "run.json"
+    if not info_path.exists():
+        raise RacerEnvError(f"{run_dir}: not a run directory (no run.json)")
+    info = json.loads(info_path.read_text())
+    actions = load_model_metadata(run_dir / "model" / "model_metadata.json")
+    model = load_model(run_model_path(run_dir, which), info.get("algorithm", "clipped_ppo"))
+    env_kwargs = dict(track=track or info["track"], reward_function=str(run_dir / "reward_function.py"),
+                      model_metadata=actions, reverse=info.get("reverse", False) if reverse is None else reverse)
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    folder = run_dir / f"evaluation-{stamp}"
+    trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)
+    result = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], env_kwargs, laps=laps,
+                      continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
+                      collision_penalty=collision_penalty, trace=trace)
+    trace.close()
+    path = write_evaluation(result, run_dir, stamp)
+    return result, path
+
+
+def results_table(result: EvalResult):
+    """A rich Table of the laps, like DeepRacer's evaluation results."""
+    from rich.table import Table
+
+    kind = "continuous laps" if result.continuous else "trials"
+    table = Table(title=f"Evaluation on {result.track} ({len(result.laps)} {kind})")
+    for col in ("Trial", "Time", "Completed", "Status", "Off-track", "Crashes", "Resets"):
+        table.add_column(col)
+    for lap in result.laps:
+        minutes, seconds = divmod(lap.lap_time, 60.0)
+        table.add_row(str(lap.trial), f"{int(minutes):02d}:{seconds:06.3f}", f"{lap.completion:.0f}%",
+                      STATUS_LABELS.get(lap.status, lap.status), str(lap.off_track), str(lap.crashed),
+                      str(lap.resets))
+    return table
