@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml scripts/setup.sh
 setup: $(STAMP)
 
 run: $(STAMP)
-	.venv/bin/racer drive
+	.venv/bin/python train.py --out runs/main
 
 test: $(STAMP)
 	SDL_VIDEODRIVER=dummy $(PY) -m pytest -q

@@ -16,6 +16,13 @@ import sys
 from racer_env.errors import RacerEnvError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with bad arguments reported on one line (and where to find the usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -46,7 +53,8 @@ def _train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(track=args.track, reward=args.reward, model_metadata=args.model_metadata,
                       hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
-                      eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse)
+                      eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse,
+                      until_laps=args.until_laps)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -97,6 +105,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")
     p.add_argument("--eval-laps", type=int, default=3, help="laps of the evaluation at the end (0: none)")
     p.add_argument("--reverse", action="store_true", help="drive the track the other way")
+    p.add_argument("--until-laps", action="store_true",
+                   help="stop as soon as a greedy evaluation drives 3 clean laps in a row")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=_train)
 
@@ -105,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     from racer_env.rewards import DEFAULT_REWARD
     from racer_env.track import DEFAULT_TRACK
 
-    ap = argparse.ArgumentParser(prog="racer", description="A local AWS DeepRacer-style simulator.")
-    sub = ap.add_subparsers(dest="command", required=True)
+    ap = _Parser(prog="racer", description="A local AWS DeepRacer-style simulator.")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_train_arguments(sub.add_parser("train", help="train a model with stable-baselines3"))
 
     e = sub.add_parser("evaluate", help="drive greedy evaluation laps with a trained model")

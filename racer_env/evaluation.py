@@ -49,6 +49,7 @@ class EvalResult:
     track: str
     laps: list[LapResult]
     continuous: bool
+    planned: int = 0
     trajectory: list[tuple[float, float, float, int]] = field(default_factory=list)
 
     @property
@@ -58,7 +59,7 @@ class EvalResult:
 
     @property
     def all_complete(self) -> bool:
-        return bool(self.laps) and self.completed == len(self.laps)
+        return self.completed == max(self.planned, len(self.laps), 1)
 
     @property
     def clean(self) -> bool:
@@ -129,7 +130,7 @@ def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuo
                    off_track_penalty=off_track_penalty, collision_penalty=collision_penalty)
     if trace is not None:
         env.trace = trace.hook(0)
-    result = EvalResult(env.track.name, [], continuous)
+    result = EvalResult(env.track.name, [], continuous, planned=laps)
     trials = 1 if continuous else laps
     for trial in range(trials):
         obs, info = env.reset(seed=0 if trial == 0 else None)
@@ -233,7 +234,7 @@ def results_table(result: EvalResult):
     from rich.table import Table
 
     kind = "continuous laps" if result.continuous else "trials"
-    table = Table(title=f"Evaluation on {result.track} ({len(result.laps)} {kind})")
+    table = Table(title=f"Evaluation on {result.track} ({result.planned} {kind})")
     for col in ("Trial", "Time", "Completed", "Status", "Off-track", "Crashes", "Resets"):
         table.add_column(col)
     for lap in result.laps:

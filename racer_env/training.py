@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import signal
@@ -141,7 +142,10 @@ def rollout_steps(hp: Hyperparameters, set_keys: set[str], track: Track, actions
     else:
         mean_speed = float(np.clip(np.mean(actions.speed_range), 0.1, 4.0))
     episode_steps = 0.5 * track.length / mean_speed * 15.0
-    return int(np.clip(hp.num_episodes_between_training * episode_steps / n_envs, 32, 4096))
+    n = int(np.clip(hp.num_episodes_between_training * episode_steps / n_envs, 32, 4096))
+    # round up so that the rollout splits into whole minibatches
+    step = hp.batch_size // math.gcd(hp.batch_size, n_envs)
+    return int(math.ceil(n / step) * step) if step <= 4096 else n
 
 
 # ------------------------------------------------------------------------ config
@@ -177,6 +181,8 @@ class TrainConfig:
     eval_laps: int = 3
     quiet: bool = False
     reverse: bool = False
+    until_laps: bool = False
+    """Stop as soon as a greedy evaluation drives 3 clean laps in a row."""
 
     def run_dir(self) -> Path:
         if self.out:

@@ -30,6 +30,7 @@ class RunMonitor(BaseCallback):
         self.run = run
         self.hp = hp
         self.quiet = cfg.quiet
+        self.until_laps = cfg.until_laps
         self.console = console
         self.algorithm = algorithm
         self.eval_kwargs = {**eval_kwargs, "reward_function": lambda params: 0.0}
@@ -165,6 +166,8 @@ class RunMonitor(BaseCallback):
             })
         if res.clean and self.first_clean_s is None:
             self.first_clean_s = time.time() - self._t0
+            if self.until_laps:
+                self.request_stop("laps")
         score = res.score()
         if self.best_score is None or score > self.best_score:
             self.best_score = score

@@ -1,0 +1,200 @@
+"""Real (short) training runs, as a user runs them: train.py and the racer command."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, shared_path
+from racer_env.training import TrainConfig, load_hyperparameters, train
+
+pytestmark = pytest.mark.slow
+
+
+def run_cli(*args, timeout=300, cwd=REPO):
+    return subprocess.run([sys.executable, str(REPO / "train.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One short real training run through train.py, shared by the tests that read its files."""
+    out = tmp_path_factory.mktemp("runs") / "short"
+    proc = run_cli("--timesteps", "4000", "--n-envs", "4", "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
+
+
+def test_a_short_run_writes_every_file(trained):
+    run, stdout = trained
+    for rel in ("model/model.zip", "model/best_model.zip", "model/model_metadata.json", "ip/hyperparameters.json",
+                "reward_function.py", "run.json", "logs/training.log", "metrics/TrainingMetrics.json",
+                "training-simtrace/0-iteration.csv"):
+        assert (run / rel).exists(), rel
+    assert list((run / "model" / "checkpoints").glob("checkpoint-*.zip"))
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert list((run / "metrics" / "evaluation").glob("evaluation-*.json"))
+    assert list(run.glob("evaluation-*/evaluation-simtrace/0-iteration.csv"))
+    assert "Evaluation on harbour_loop" in stdout and "Trial" in stdout
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "trained" and info["timesteps"] >= 4000
+
+
+def test_sim_trace_lines_have_19_fields(trained):
+    run, _ = trained
+    lines = [ln for ln in (run / "logs" / "training.log").read_text().splitlines() if "SIM_TRACE_LOG:" in ln]
+    assert lines and all(len(ln.split(":", 1)[1].split(",")) == 19 for ln in lines)
+    header = (run / "training-simtrace" / "0-iteration.csv").read_text().splitlines()[0]
+    assert header.split(",") == ["episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward",
+                                 "done", "all_wheels_on_track", "progress", "closest_waypoint", "track_len",
+                                 "tstamp", "episode_status", "pause_duration", "obstacle_crash_counter",
+                                 "wall_clock"]
+
+
+def test_deepracer_utils_reads_the_run_unchanged(trained):
+    warnings.filterwarnings("ignore")
+    from deepracer.logs import DeepRacerLog
+    from deepracer.logs.log_utils import SimulationLogsIO
+    from deepracer.logs.metrics import TrainingMetrics
+
+    run, _ = trained
+    log = DeepRacerLog(str(run))
+    log.load_training_trace()
+    df = log.dataframe()
+    assert len(df) > 1000 and df["unique_episode"].nunique() == df["episode"].nunique()
+    assert set(df["episode_status"]) >= {"prepare", "in_progress"}
+    assert log.action_space()["speed"]["high"] == 4.0
+    assert log.hyperparameters()["num_episodes_between_training"] == 20
+
+    ev = DeepRacerLog(str(run))
+    ev.load_evaluation_trace()
+    assert len(ev.dataframe()) > 10
+
+    rows = SimulationLogsIO.convert_to_pandas(SimulationLogsIO.load_data(str(run / "logs" / "training.log")), 20)
+    assert len(rows) == len(df)
+
+    metrics = TrainingMetrics(None, fname=str(run / "metrics" / "TrainingMetrics.json"))
+    assert len(metrics.metrics) > 0 and set(metrics.metrics["phase"]) <= {"training", "evaluation"}
+
+
+def test_evaluate_command(trained):
+    run, _ = trained
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "evaluate", str(run), "--laps", "2",
+                           "--continuous", "--resets", "5", "--off-track-penalty", "3"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "Evaluation on harbour_loop (2 continuous laps)" in proc.stdout
+    newest = max((run / "metrics" / "evaluation").glob("evaluation-*.json"))
+    metrics = json.loads(newest.read_text())["metrics"]
+    assert "version" not in json.loads(newest.read_text())
+    assert {"completion_percentage", "elapsed_time_in_milliseconds", "episode_status", "off_track_count",
+            "reset_count", "trial"} <= set(metrics[0])
+
+
+def test_resume_with_another_reward_clones_the_model(trained, tmp_path):
+    run, _ = trained
+    clone = tmp_path / "clone"
+    proc = run_cli("--resume", str(run), "--out", str(clone), "--reward", "reward_functions/follow_center.py",
+                   "--timesteps", "2048", "--n-envs", "2", "--quiet", "--eval-laps", "1")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads((clone / "run.json").read_text())
+    assert info["resumed_from"] == str(run)
+    assert info["timesteps"] > json.loads((run / "run.json").read_text())["timesteps"]
+    assert "follow the centre" in (clone / "reward_function.py").read_text().lower()
+
+
+def test_resume_in_place_continues_numbering(tmp_path):
+    out = tmp_path / "r"
+    cfg = TrainConfig(timesteps=2048, n_envs=2, out=str(out), quiet=True, eval_laps=0)
+    first = train(cfg)
+    second = train(TrainConfig(timesteps=2048, n_envs=2, resume=str(out), quiet=True, eval_laps=0))
+    assert second.timesteps >= first.timesteps + 2048
+    assert second.episodes > first.episodes
+    metrics = json.loads((out / "metrics" / "TrainingMetrics.json").read_text())["metrics"]
+    episodes = [m["episode"] for m in metrics if m["phase"] == "training"]
+    assert episodes == sorted(episodes) and len(set(episodes)) == len(episodes)
+
+
+def test_reward_error_stops_with_its_message_and_keeps_the_checkpoint(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def reward_function(params):\n    if params['steps'] > 40:\n        return float('nan')\n"
+                   "    return 1.0\n")
+    out = tmp_path / "run"
+    proc = run_cli("--reward", str(bad), "--timesteps", "5000", "--n-envs", "2", "--out", str(out), "--quiet")
+    assert proc.returncode == 2
+    assert f"{bad}" in proc.stderr and "NaN" in proc.stderr and "Traceback" not in proc.stderr
+    assert list((out / "model" / "checkpoints").glob("checkpoint-*.zip"))
+    assert (out / "logs" / "training.log").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--track", "nope.npy"], "nope.npy"),
+    (["--reward", "missing.py"], "missing.py"),
+    (["--model-metadata", "missing.json"], "missing.json"),
+    (["--timesteps", "-5"], "--timesteps"),
+    (["--resume", "no_such_run"], "no_such_run"),
+])
+def test_bad_arguments_get_one_line(args, words, tmp_path):
+    proc = run_cli(*args, "--out", str(tmp_path / "x"), timeout=60)
+    assert proc.returncode != 0
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_hyperparameters_name_the_field(tmp_path):
+    from racer_env import ModelMetadataError
+
+    f = tmp_path / "hyperparameters.json"
+    f.write_text(json.dumps({"batch_sise": 64}))
+    with pytest.raises(ModelMetadataError, match="'batch_sise'.*did you mean 'batch_size'"):
+        load_hyperparameters(f)
+    f.write_text(json.dumps({"lr": "fast"}))
+    with pytest.raises(ModelMetadataError, match="'lr'"):
+        load_hyperparameters(f)
+
+
+def test_shared_hyperparameters_and_metadata_train(tmp_path):
+    hp = shared_path("model_metadata", "drfc-default-hyperparameters.json")
+    values, keys = load_hyperparameters(hp)
+    assert values.num_epochs == 5 and "term_cond_max_episodes" in keys
+    load_hyperparameters(shared_path("model_metadata", "sample-hyperparameters.json"))
+    meta = shared_path("model_metadata", "sample-discrete-model_metadata.json")
+    res = train(TrainConfig(model_metadata=str(meta), hyperparameters=str(hp), timesteps=1024, n_envs=2,
+                            out=str(tmp_path / "d"), quiet=True, eval_laps=1))
+    assert res.timesteps >= 1024
+    sac = shared_path("model_metadata", "drfc-default-model_metadata_sac.json")
+    res = train(TrainConfig(model_metadata=str(sac), timesteps=300, n_envs=1, out=str(tmp_path / "s"),
+                            quiet=True, eval_laps=1))
+    assert (tmp_path / "s" / "model" / "model.zip").exists()
+
+
+def test_max_episodes_stops_the_run(tmp_path):
+    f = tmp_path / "hyperparameters.json"
+    f.write_text(json.dumps({"term_cond_max_episodes": 15, "num_episodes_between_training": 5}))
+    res = train(TrainConfig(hyperparameters=str(f), timesteps=100_000, n_envs=2, out=str(tmp_path / "m"),
+                            quiet=True, eval_laps=0))
+    assert res.stopped == "max_episodes" and 15 <= res.episodes < 40
+
+
+def test_sigterm_saves_a_checkpoint_and_logs(tmp_path):
+    out = tmp_path / "sig"
+    proc = subprocess.Popen([sys.executable, str(REPO / "train.py"), "--timesteps", "10000000", "--n-envs", "2",
+                             "--out", str(out), "--quiet"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "metrics" / "TrainingMetrics.json").exists():
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stdout
+    assert list((out / "model" / "checkpoints").glob("checkpoint-*.zip"))
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert (out / "training-simtrace" / "0-iteration.csv").stat().st_size > 0
