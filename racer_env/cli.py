@@ -3,6 +3,8 @@
     racer train    [--reward R] [--track T] [--model-metadata F] [--hyperparameters F]
                    [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
     racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S]
+    racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif]
+    racer replay   LOG [--track T] [--episode N] [--record ...]
     racer drive    [--track T] [--reward R] [--speed V]
 
 ``python train.py ...`` is ``racer train ...``.
@@ -81,6 +83,86 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _play(source, args: argparse.Namespace) -> None:
+    from racer_env.viewer import parse_speed, record, show
+
+    speed = parse_speed(args.speed)
+    if args.record:
+        n = record(source, args.record, speed)
+        print(f"wrote {args.record}: {n} frames at {15 * (speed or 1):g} fps")
+    else:
+        show(source, speed)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from racer_env.viewer import ModelSource
+
+    source = ModelSource(*_run_env_and_model(args.run, args.track, args.laps, args.model))
+    _play(source, args)
+    if source.result is not None:
+        r = source.result
+        times = ", ".join(f"{t:.2f} s" for t in r["lap_times"]) or "none"
+        print(f"{r['episode_status']}: {r['laps']}/{args.laps} laps, lap times {times}")
+    return 0
+
+
+def _run_env_and_model(run: str, track: str | None, laps: int, which: str):
+    import json
+    from pathlib import Path
+
+    from racer_env.env import RacerEnv
+    from racer_env.evaluation import load_model, run_model_path
+
+    run_dir = Path(run)
+    if not (run_dir / "run.json").exists():
+        raise RacerEnvError(f"{run_dir}: not a run directory (no run.json)")
+    info = json.loads((run_dir / "run.json").read_text())
+    env = RacerEnv(track=track or info["track"], reward_function=str(run_dir / "reward_function.py"),
+                   model_metadata=str(run_dir / "model" / "model_metadata.json"), mode="eval", laps=laps,
+                   reverse=info.get("reverse", False), render_mode="rgb_array")
+    return env, load_model(run_model_path(run_dir, which), info.get("algorithm", "clipped_ppo"))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from racer_env.simtrace import read_sim_trace
+    from racer_env.viewer import LogSource
+
+    trace = read_sim_trace(args.log)
+    for problem in trace.problems[:5]:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if len(trace.problems) > 5:
+        print(f"skipped {len(trace.problems) - 5} more lines that do not fit the format", file=sys.stderr)
+    track = _log_track(args.log, args.track)
+    _play(LogSource(trace, track, args.episode), args)
+    return 0
+
+
+def _log_track(log: str, track: str | None):
+    """The track of a log: --track, else the run directory's, else the log's WORLD_NAME if it can be found."""
+    import json
+    import re
+    from pathlib import Path
+
+    from racer_env.track import Track
+
+    if track:
+        return Track.load(track)
+    for parent in Path(log).resolve().parents:
+        if (parent / "run.json").exists():
+            info = json.loads((parent / "run.json").read_text())
+            return Track.load(info["track"], reverse=info.get("reverse", False))
+    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", Path(log).read_text(errors="replace"))
+    if m:
+        name = m.group(1)
+        for candidate in (name, Path(log).parent / f"{name}.npy", Path(f"{name}.npy")):
+            try:
+                return Track.load(candidate)
+            except RacerEnvError:
+                continue
+        raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here: pass --track {name}.npy")
+    raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")
+
+
 def _drive(args: argparse.Namespace) -> int:
     from racer_env.demo import scripted_lap
 
@@ -129,6 +211,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--collision-penalty", type=_nonnegative_float, default=5.0, help="seconds (default 5)")
     e.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
     e.set_defaults(func=_evaluate)
+
+    w = sub.add_parser("watch", help="watch a trained model drive, live or into a video")
+    w.add_argument("run", help="a run directory written by racer train")
+    w.add_argument("--laps", type=_positive_int, default=1, help="laps to drive back to back (default 1)")
+    w.add_argument("--speed", default="1x", help="1x (real time, 15 Hz), 2x, ... or max")
+    w.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
+    w.add_argument("--track", help="drive another track")
+    w.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
+    w.set_defaults(func=_watch)
+
+    r = sub.add_parser("replay", help="play a DeepRacer SIM_TRACE log (ours or AWS's) on its track")
+    r.add_argument("log", help="a robomaker/simulation log or a training.log with SIM_TRACE_LOG lines")
+    r.add_argument("--track", help="the track (found from a run directory or the log's WORLD_NAME otherwise)")
+    r.add_argument("--episode", type=int, help="play only this episode (0-based)")
+    r.add_argument("--speed", default="1x", help="1x (real time, 15 Hz), 2x, ... or max")
+    r.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
+    r.set_defaults(func=_replay)
 
     d = sub.add_parser("drive", help="drive one lap with a scripted pure-pursuit driver and show the rewards")
     d.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv path")

@@ -95,7 +95,9 @@ class RacerEnv(gym.Env):
         off_track_penalty: seconds frozen after going off track or reversing (OFF_TRACK_PENALTY).
         collision_penalty: seconds frozen after a crash (COLLISION_PENALTY).
         reward_output: where the reward function's ``print`` goes (default stdout).
-        render_mode: None for now.
+        render_mode: ``"human"`` (a pygame window, drawn every step) or ``"rgb_array"`` (``render()``
+            returns an (H, W, 3) frame); None draws nothing and never imports pygame.
+        render_size: (width, height) of the picture in pixels.
 
     Example:
         >>> env = RacerEnv(track="harbour_loop", reward_function=lambda p: p["speed"])
@@ -105,7 +107,7 @@ class RacerEnv(gym.Env):
         2.0
     """
 
-    metadata = {"render_modes": [], "render_fps": int(STEP_HZ)}
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": int(STEP_HZ)}
 
     def __init__(
         self,
@@ -122,6 +124,7 @@ class RacerEnv(gym.Env):
         collision_penalty: float = 5.0,
         reward_output: TextIO | None = None,
         render_mode: str | None = None,
+        render_size: tuple[int, int] = (640, 480),
     ):
         if mode not in ("train", "eval"):
             raise ValueError(f"mode: expected 'train' or 'eval', got {mode!r}")
@@ -154,6 +157,12 @@ class RacerEnv(gym.Env):
         self.sim_time = 0.0
         self.car = Car()
         self._seg = -1
+        self.render_size = render_size
+        self._renderer = None
+        self._window = None
+        self._clock = None
+        self._trail: list[tuple[float, float, float]] = []
+        self._last_reward = 0.0
 
     # ----------------------------------------------------------------- reset
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -212,6 +221,11 @@ class RacerEnv(gym.Env):
         self._last_params = params
         if self.trace is not None:
             self._emit(params, "prepare", 0.0, 0.0, 0.0, -1, False)
+        if self.render_mode is not None:
+            self._trail = [(self.car.x, self.car.y, 0.0)]
+            self._last_reward = 0.0
+            if self.render_mode == "human":
+                self.render()
         return self._observe(), self._info(params, "prepare")
 
     # ------------------------------------------------------------------ step
@@ -268,6 +282,8 @@ class RacerEnv(gym.Env):
         self._last_params = params
         if self.trace is not None:
             self._emit(params, status, steering, speed, reward, action, terminated or truncated)
+        if self.render_mode is not None:
+            self._after_step_render(reward)
         return self._observe(), reward, terminated, truncated, self._info(params, status)
 
     def _pause_step(self, steering: float, speed: float, action: Any):
@@ -280,6 +296,8 @@ class RacerEnv(gym.Env):
         self._last_params = params
         if self.trace is not None:
             self._emit(params, status, steering, speed, 0.0, action, truncated)
+        if self.render_mode is not None:
+            self._after_step_render(0.0)
         return self._observe(), 0.0, False, truncated, self._info(params, status)
 
     def _put_back(self, event: str) -> None:
@@ -297,6 +315,72 @@ class RacerEnv(gym.Env):
         self.car = Car.at(lx + 0.14 * math.cos(h), ly + 0.14 * math.sin(h), math.degrees(h))
         self._pause_left = int(round(self.penalty_s[event] * STEP_HZ))
         self._reverse_count = self._still_count = 0
+
+    # ------------------------------------------------------------- rendering
+    def _after_step_render(self, reward: float) -> None:
+        if moved_far := (self._trail and math.hypot(self.car.x - self._trail[-1][0],
+                                                     self.car.y - self._trail[-1][1]) > 0.5):
+            self._trail = []  # the car was put back after an event: start a new trail piece
+        del moved_far
+        self._trail.append((self.car.x, self.car.y, self.car.speed))
+        self._last_reward = reward
+        if self.render_mode == "human":
+            self.render()
+
+    def frame(self):
+        """A :class:`racer_env.render.Frame` snapshot of the car now (imports pygame)."""
+        from racer_env.render import Frame
+
+        car, track = self.car, self.track
+        seg, t, dist = track.project(car.x, car.y, self._seg)
+        from racer_env.vehicle import WHEEL_REACH_M, wheel_positions
+
+        wheels = tuple(track.points_on_track(wheel_positions(car.x, car.y, car.heading), seg, t, dist, WHEEL_REACH_M))
+        p = self._last_params
+        lap = min(self._laps_done + 1, self.laps)
+        hud = {
+            "lap": f"{lap}/{self.laps}",
+            "lap time": f"{(self._steps - self._lap_start + 1.0) / STEP_HZ:5.2f} s",
+            "progress": f"{p['progress']:5.1f} %",
+            "speed": f"{car.speed:4.2f} m/s",
+            "steering": f"{p['steering_angle']:+5.1f} deg",
+            "reward": f"{self._last_reward:.3f}",
+            "status": self._status,
+        }
+        return Frame(car.x, car.y, car.heading, car.steering_angle, car.speed, wheels, self._trail, hud,
+                     self._status)
+
+    def render(self):
+        """Draw the current state: an (H, W, 3) uint8 array for ``rgb_array``, a window update for ``human``."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
+            return None
+        from racer_env import render as rnd
+
+        if self._renderer is None:
+            self._renderer = rnd.Renderer(self.track, self.render_size)
+        surface = self._renderer.draw(self.frame())
+        if self.render_mode == "rgb_array":
+            return rnd.rgb(surface)
+        import pygame
+
+        if self._window is None:
+            pygame.display.init()
+            pygame.display.set_caption(f"racer_env - {self.track.name}")
+            self._window = pygame.display.set_mode(self.render_size)
+            self._clock = pygame.time.Clock()
+        pygame.event.pump()
+        self._window.blit(surface, (0, 0))
+        pygame.display.flip()
+        self._clock.tick(self.metadata["render_fps"])
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            import pygame
+
+            pygame.display.quit()
+            self._window = None
 
     # --------------------------------------------------------------- helpers
     def _params(self, steering: float, speed: float, prev_progress: float | None) -> tuple[dict[str, Any], int]:

@@ -226,7 +226,20 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
                       collision_penalty=collision_penalty, trace=trace)
     trace.close()
     path = write_evaluation(result, run_dir, stamp)
+    from racer_env.render import save_trajectory_png
+
+    best = f", best lap {result.best_lap_time:.2f} s" if result.best_lap_time else ""
+    save_trajectory_png(model_track(env_kwargs), result.trajectory, folder / "trajectory.png",
+                        title=f"{result.track}: {result.completed}/{result.planned} laps{best}")
     return result, path
+
+
+def model_track(env_kwargs: dict[str, Any]):
+    from racer_env.track import Track
+
+    t = env_kwargs["track"]
+    track = t if isinstance(t, Track) else Track.load(t)
+    return track.reversed() if env_kwargs.get("reverse") and not track.is_reversed else track
 
 
 def results_table(result: EvalResult):

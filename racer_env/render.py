@@ -1,0 +1,235 @@
+"""Top-down pygame drawing of a track and a car: the only module that imports pygame.
+
+``Renderer(track).draw(frame)`` returns a pygame Surface; ``rgb(surface)``
+turns it into an (H, W, 3) uint8 array. A :class:`Frame` is a plain snapshot
+(the renderer never holds the env). The track, and the trail as it grows, are
+drawn once onto a cached surface, so a frame costs the same at any lap length.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+try:
+    import pygame
+except ImportError as err:  # pragma: no cover - pygame-ce is a core dependency
+    raise ImportError("rendering needs pygame-ce: pip install pygame-ce") from err
+
+from racer_env.constants import (
+    AXLE_WIDTH_M,
+    CAR_LENGTH_M,
+    CAR_WIDTH_M,
+    FRONT_AXLE_X_M,
+    MAX_SPEED_MPS,
+    PARAMS_POINT_X_M,
+    REAR_AXLE_X_M,
+)
+from racer_env.track import Track
+from racer_env.vehicle import wheel_positions
+
+__all__ = ["Frame", "Renderer", "rgb", "speed_color", "save_trajectory_png", "display_available"]
+
+GRASS = (46, 110, 52)
+ASPHALT = (72, 72, 76)
+BORDER = (236, 236, 236)
+CENTRE = (250, 214, 60)
+CAR = (30, 110, 230)
+CAR_OFF = (230, 40, 40)
+WHEEL = (20, 20, 20)
+HUD_BG = (0, 0, 0, 150)
+TEXT = (245, 245, 245)
+WHEEL_LEN_M, WHEEL_WID_M = 0.066, 0.03  # tyre footprint as drawn [m]
+
+
+def display_available() -> bool:
+    """True when a window can be opened (a desktop, or X/Wayland on Linux)."""
+    if os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen"):
+        return False
+    if os.name == "posix" and os.uname().sysname == "Linux":
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def speed_color(speed: float) -> tuple[int, int, int]:
+    """Blue (slow) through green and yellow to red (4 m/s)."""
+    u = min(max(speed / MAX_SPEED_MPS, 0.0), 1.0)
+    stops = [(0.0, (40, 90, 255)), (0.35, (40, 210, 90)), (0.7, (250, 220, 40)), (1.0, (240, 40, 30))]
+    for (u0, c0), (u1, c1) in zip(stops, stops[1:]):
+        if u <= u1:
+            w = (u - u0) / (u1 - u0)
+            return tuple(int(a + (b - a) * w) for a, b in zip(c0, c1))
+    return stops[-1][1]
+
+
+@dataclass
+class Frame:
+    """What one picture shows. Positions [m], heading and steering [deg], speed [m/s]."""
+
+    x: float  # params point
+    y: float
+    heading: float
+    steering: float = 0.0
+    speed: float = 0.0
+    wheels_on: tuple[bool, bool, bool, bool] = (True, True, True, True)
+    trail: list[tuple[float, float, float]] = field(default_factory=list)  # (x, y, speed), grows in place
+    hud: dict[str, str] = field(default_factory=dict)
+    status: str = "in_progress"
+
+
+class Renderer:
+    """Draws a track and car at ``size`` pixels, scaled to fit the track.
+
+    Args:
+        track: the track.
+        size: (width, height) in pixels.
+        waypoint_labels: write every 5th waypoint index.
+    """
+
+    def __init__(self, track: Track, size: tuple[int, int] = (640, 480), waypoint_labels: bool = False):
+        pygame.font.init()
+        self.track = track
+        self.size = size
+        pts = track.rows.reshape(-1, 2)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        margin = 14
+        w, h = size
+        self.scale = min((w - 2 * margin) / max(hi[0] - lo[0], 1e-6), (h - 2 * margin) / max(hi[1] - lo[1], 1e-6))
+        self.ox = margin + ((w - 2 * margin) - (hi[0] - lo[0]) * self.scale) / 2 - lo[0] * self.scale
+        self.oy = h - margin - ((h - 2 * margin) - (hi[1] - lo[1]) * self.scale) / 2 + lo[1] * self.scale
+        self.font = pygame.font.Font(None, max(14, h // 28))
+        self.big = pygame.font.Font(None, max(20, h // 14))
+        self.background = self._draw_track(waypoint_labels)
+        self._base = self.background.copy()
+        self._trail_id: int | None = None
+        self._trail_drawn = 0
+
+    def to_px(self, x: float, y: float) -> tuple[float, float]:
+        """Screen pixel of a world point [m] (y up in the world, down on screen)."""
+        return self.ox + x * self.scale, self.oy - y * self.scale
+
+    def _poly(self, pts: np.ndarray) -> list[tuple[float, float]]:
+        return [self.to_px(x, y) for x, y in pts]
+
+    def _draw_track(self, labels: bool) -> pygame.Surface:
+        t = self.track
+        s = pygame.Surface(self.size)
+        s.fill(GRASS)
+        inner, outer, centre = t.rows[:, 2:4], t.rows[:, 4:6], t.rows[:, 0:2]
+        if t.closed:
+            pygame.draw.polygon(s, ASPHALT, self._poly(outer))
+            pygame.draw.polygon(s, GRASS, self._poly(inner))
+        else:
+            pygame.draw.polygon(s, ASPHALT, self._poly(np.vstack([outer, inner[::-1]])))
+        width = max(1, int(round(0.05 * self.scale)))
+        for border in (inner, outer):
+            pygame.draw.lines(s, BORDER, t.closed, self._poly(border), width)
+        # dashed centre line: 10 cm dashes every 20 cm
+        step = 0.02
+        dist = np.arange(0.0, t.length, step)
+        cx = np.interp(dist, t.cum, centre[:, 0])
+        cy = np.interp(dist, t.cum, centre[:, 1])
+        for k in range(0, len(dist) - 5, 10):
+            pygame.draw.line(s, CENTRE, self.to_px(cx[k], cy[k]), self.to_px(cx[k + 5], cy[k + 5]),
+                             max(1, width // 2))
+        # start/finish line across the track at waypoint 0, chequered
+        a, b = self.to_px(*inner[0]), self.to_px(*outer[0])
+        n = 8
+        for k in range(n):
+            p = (a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n)
+            q = (a[0] + (b[0] - a[0]) * (k + 1) / n, a[1] + (b[1] - a[1]) * (k + 1) / n)
+            pygame.draw.line(s, (255, 255, 255) if k % 2 else (10, 10, 10), p, q, max(3, width * 2))
+        if labels:
+            for i in range(0, len(t.waypoints), 5):
+                img = self.font.render(str(i), True, TEXT)
+                s.blit(img, self.to_px(*t.waypoints[i]))
+        return s
+
+    # ------------------------------------------------------------------ frames
+    def _update_trail(self, trail: list[tuple[float, float, float]]) -> None:
+        if id(trail) != self._trail_id or len(trail) < self._trail_drawn:
+            self._base = self.background.copy()
+            self._trail_id = id(trail)
+            self._trail_drawn = 0
+        width = max(2, int(round(0.03 * self.scale)))
+        for k in range(max(1, self._trail_drawn), len(trail)):
+            (x0, y0, _), (x1, y1, v) = trail[k - 1], trail[k]
+            pygame.draw.line(self._base, speed_color(v), self.to_px(x0, y0), self.to_px(x1, y1), width)
+        self._trail_drawn = len(trail)
+
+    def _rect(self, cx: float, cy: float, yaw: float, length: float, width: float) -> list[tuple[float, float]]:
+        c, s = math.cos(yaw), math.sin(yaw)
+        return [self.to_px(cx + c * dx - s * dy, cy + s * dx + c * dy)
+                for dx, dy in ((length / 2, width / 2), (-length / 2, width / 2), (-length / 2, -width / 2),
+                               (length / 2, -width / 2))]
+
+    def draw(self, frame: Frame) -> pygame.Surface:
+        """The picture of ``frame``."""
+        self._update_trail(frame.trail)
+        surf = self._base.copy()
+        yaw = math.radians(frame.heading)
+        c, s = math.cos(yaw), math.sin(yaw)
+        bx, by = frame.x - PARAMS_POINT_X_M * c, frame.y - PARAMS_POINT_X_M * s
+        off = not all(frame.wheels_on)
+        # wheels under the body, front ones turned by the steering angle
+        for (wx, wy), on, front in zip(wheel_positions(frame.x, frame.y, frame.heading), frame.wheels_on,
+                                       (False, False, True, True)):
+            wyaw = yaw + (math.radians(frame.steering) if front else 0.0)
+            pygame.draw.polygon(surf, WHEEL if on else CAR_OFF, self._rect(wx, wy, wyaw, WHEEL_LEN_M * 1.6,
+                                                                          WHEEL_WID_M * 1.6))
+        body_x = (FRONT_AXLE_X_M + REAR_AXLE_X_M) / 2
+        body = self._rect(bx + c * body_x, by + s * body_x, yaw, CAR_LENGTH_M, CAR_WIDTH_M * 0.8)
+        pygame.draw.polygon(surf, CAR_OFF if off else CAR, body)
+        pygame.draw.polygon(surf, (255, 255, 255), body, 1)
+        nose = self.to_px(frame.x, frame.y)
+        pygame.draw.circle(surf, (255, 255, 255), nose, max(2, int(0.02 * self.scale)))
+        self._draw_hud(surf, frame, off)
+        return surf
+
+    def _draw_hud(self, surf: pygame.Surface, frame: Frame, off: bool) -> None:
+        lines = [f"{k}: {v}" for k, v in frame.hud.items()]
+        if not lines:
+            return
+        line_h = self.font.get_linesize()
+        w = max(self.font.size(text)[0] for text in lines) + 12
+        panel = pygame.Surface((w, line_h * len(lines) + 8), pygame.SRCALPHA)
+        panel.fill(HUD_BG)
+        surf.blit(panel, (6, 6))
+        for i, text in enumerate(lines):
+            surf.blit(self.font.render(text, True, TEXT), (12, 10 + i * line_h))
+        if off or frame.status not in ("in_progress", "prepare", "lap_complete"):
+            label = {"off_track": "OFF TRACK", "crashed": "CRASHED", "reversed": "REVERSED",
+                     "immobilized": "IMMOBILIZED", "pause": "PENALTY", "time_up": "TIME UP"}.get(
+                frame.status, "WHEEL OFF TRACK")
+            img = self.big.render(label, True, CAR_OFF)
+            surf.blit(img, (self.size[0] - img.get_width() - 12, 10))
+        elif frame.status == "lap_complete":
+            img = self.big.render("LAP COMPLETE", True, (90, 240, 120))
+            surf.blit(img, (self.size[0] - img.get_width() - 12, 10))
+
+
+def rgb(surface: pygame.Surface) -> np.ndarray:
+    """An (H, W, 3) uint8 copy of a surface."""
+    w, h = surface.get_size()
+    return np.frombuffer(pygame.image.tobytes(surface, "RGB"), dtype=np.uint8).reshape(h, w, 3).copy()
+
+
+def save_trajectory_png(track: Track, trajectory: list[tuple], path, title: str = "",
+                        size: tuple[int, int] = (960, 720)) -> None:
+    """A PNG of the track with a trajectory of (x [m], y [m], speed [m/s], ...) rows coloured by speed."""
+    r = Renderer(track, size)
+    trail = [(row[0], row[1], row[2]) for row in trajectory]
+    r._update_trail(trail)
+    surf = r._base.copy()
+    if title:
+        surf.blit(r.font.render(title, True, TEXT), (10, 8))
+    # legend: speed colour bar
+    x0, y0 = size[0] - 240, size[1] - 30
+    for i in range(160):
+        pygame.draw.line(surf, speed_color(i / 159 * MAX_SPEED_MPS), (x0 + i, y0), (x0 + i, y0 + 12))
+    surf.blit(r.font.render("0", True, TEXT), (x0 - 12, y0 - 1))
+    surf.blit(r.font.render("4 m/s", True, TEXT), (x0 + 164, y0 - 1))
+    pygame.image.save(surf, str(path))

@@ -1,0 +1,168 @@
+"""Watching laps: a live pygame window with keys, or a video file.
+
+A *source* produces :class:`racer_env.render.Frame` objects one step at a time:
+``ModelSource`` drives a trained model in a RacerEnv, ``LogSource`` plays a
+DeepRacer SIM_TRACE log back. ``show`` plays a source in a window at 15 Hz
+times a speed factor; ``record`` writes it to an ``.mp4`` or ``.gif``.
+
+Keys in the window: space pauses, n or → steps once while paused,
+r restarts, q or Esc quits.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from racer_env.constants import STEP_HZ
+from racer_env.errors import RacerEnvError
+from racer_env.render import Frame, Renderer, display_available, rgb
+from racer_env.simtrace import SimTrace, TraceRow
+from racer_env.track import Track
+from racer_env.vehicle import WHEEL_REACH_M, wheel_positions
+
+__all__ = ["ModelSource", "LogSource", "show", "record", "parse_speed"]
+
+
+class Source(Protocol):
+    track: Track
+
+    def frames(self) -> Iterator[Frame]: ...
+
+
+def parse_speed(text: str) -> float | None:
+    """``"1x"`` -> 1.0, ``"2x"`` -> 2.0, ``"max"`` -> None (as fast as it draws)."""
+    if text == "max":
+        return None
+    try:
+        value = float(text.rstrip("x"))
+    except ValueError:
+        raise RacerEnvError(f"--speed: expected 1x, 2x, ... or max, got {text!r}") from None
+    if value <= 0:
+        raise RacerEnvError(f"--speed: expected a positive factor, got {text!r}")
+    return value
+
+
+class ModelSource:
+    """Greedy laps of a trained model, back to back from the start line."""
+
+    def __init__(self, env, model):
+        self.env = env
+        self.model = model
+        self.track = env.track
+        self.result: dict | None = None
+
+    def frames(self) -> Iterator[Frame]:
+        env = self.env
+        obs, info = env.reset(seed=0)
+        yield env.frame()
+        while True:
+            action = self.model.predict(obs, deterministic=True)[0]
+            obs, _, terminated, truncated, info = env.step(action)
+            yield env.frame()
+            if terminated or truncated:
+                self.result = info
+                return
+
+
+class LogSource:
+    """A SIM_TRACE log played back on its track; the car is drawn at each logged pose."""
+
+    def __init__(self, trace: SimTrace, track: Track, episode: int | None = None):
+        self.trace = trace
+        self.track = track
+        episodes = trace.episodes()
+        if episode is not None:
+            if not 0 <= episode < len(episodes):
+                raise RacerEnvError(f"{trace.path}: --episode {episode}: the log has episodes 0-{len(episodes) - 1}")
+            episodes = [episodes[episode]]
+        self.episodes = episodes
+
+    def _frame(self, r: TraceRow, trail: list, prev: TraceRow | None) -> Frame:
+        seg, t, dist = self.track.project(r.x, r.y)
+        wheels = tuple(self.track.points_on_track(wheel_positions(r.x, r.y, r.yaw), seg, t, dist, WHEEL_REACH_M))
+        speed = 0.0
+        if prev is not None and r.tstamp > prev.tstamp:
+            speed = math.hypot(r.x - prev.x, r.y - prev.y) / (r.tstamp - prev.tstamp)
+        trail.append((r.x, r.y, min(speed, 4.0)))
+        hud = {"episode": str(r.episode), "step": f"{r.steps:.0f}", "progress": f"{r.progress:5.1f} %",
+               "speed (command)": f"{r.throttle:4.2f} m/s", "steering": f"{r.steer:+5.1f} deg",
+               "reward": f"{r.reward:.3f}", "status": r.episode_status}
+        return Frame(r.x, r.y, r.yaw, r.steer, speed, wheels, trail, hud, r.episode_status)
+
+    def frames(self) -> Iterator[Frame]:
+        for rows in self.episodes:
+            trail: list = []
+            prev = None
+            for r in rows:
+                yield self._frame(r, trail, prev)
+                prev = r
+
+
+def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tuple[int, int] = (640, 480)) -> int:
+    """Write the source's frames to ``path`` (.mp4 or .gif) at 15 fps times ``speed``; returns the frame count."""
+    import imageio.v2 as imageio
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".mp4", ".gif"):
+        raise RacerEnvError(f"--record {path}: expected a .mp4 or .gif file name")
+    fps = STEP_HZ * (speed or 1.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    renderer = Renderer(source.track, size)
+    if suffix == ".gif":
+        writer = imageio.get_writer(path, mode="I", duration=1000.0 / fps, loop=0)
+    else:
+        writer = imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8,
+                                    ffmpeg_log_level="error")
+    n = 0
+    with writer:
+        for frame in source.frames():
+            writer.append_data(rgb(renderer.draw(frame)))
+            n += 1
+    return n
+
+
+def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640, 480)) -> None:
+    """Play the source in a window; returns when it ends (after a short hold) or the user quits."""
+    if not display_available():
+        raise RacerEnvError("no display to open a window on: add --record out.mp4 (or out.gif) to write a video, "
+                            "or run under a virtual display (xvfb-run racer ...)")
+    import pygame
+
+    pygame.display.init()
+    window = pygame.display.set_mode(size)
+    pygame.display.set_caption(f"racer_env - {source.track.name}  (space pause, n step, r restart, q quit)")
+    renderer = Renderer(source.track, size)
+    clock = pygame.time.Clock()
+    frames = source.frames()
+    paused, step_once = False, False
+    try:
+        while True:
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT:
+                    return
+                if event.type == pygame.KEYDOWN:
+                    if event.key in (pygame.K_q, pygame.K_ESCAPE):
+                        return
+                    if event.key == pygame.K_SPACE:
+                        paused = not paused
+                    elif event.key in (pygame.K_n, pygame.K_RIGHT):
+                        paused, step_once = True, True
+                    elif event.key == pygame.K_r:
+                        frames = source.frames()
+            if paused and not step_once:
+                clock.tick(30)
+                continue
+            step_once = False
+            frame = next(frames, None)
+            if frame is None:
+                pygame.time.wait(1500)
+                return
+            window.blit(renderer.draw(frame), (0, 0))
+            pygame.display.flip()
+            if speed is not None:
+                clock.tick(STEP_HZ * speed)
+    finally:
+        pygame.display.quit()

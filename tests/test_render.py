@@ -1,0 +1,157 @@
+"""Rendering runs headless (SDL_VIDEODRIVER=dummy, set in conftest)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, shared_path
+from racer_env import RacerEnv
+from racer_env.drivers import PurePursuit
+
+
+def _drive_frames(env, n, speed=2.0):
+    driver = PurePursuit(env.track, speed)
+    frames = []
+    for _ in range(n):
+        env.step(env.actions.to_action(*driver.controls(env.car)))
+        frames.append(env.render())
+    return frames
+
+
+def test_rgb_array_frame_shows_track_and_car_at_its_pixel():
+    from racer_env import render
+
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = _drive_frames(env, 30)[-1]
+    assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
+    r = env._renderer
+    # the params point is drawn as a white dot on the car
+    px, py = (int(round(v)) for v in r.to_px(env.car.x, env.car.y))
+    assert tuple(frame[py, px]) == (255, 255, 255)
+    # the body, 0.1 m behind the params point, is car blue
+    h = np.radians(env.car.heading)
+    bx, by = (int(round(v)) for v in r.to_px(env.car.x - 0.14 * np.cos(h), env.car.y - 0.14 * np.sin(h)))
+    assert tuple(frame[by, bx]) == render.CAR
+    # asphalt half way to the start, grass well outside the track
+    cx, cy = (int(round(v)) for v in r.to_px(*env.track.point_at(env.track.length * 0.6)[:2]))
+    assert tuple(frame[cy, cx]) in (render.ASPHALT, render.CENTRE)
+    assert tuple(frame[470, 630]) == render.GRASS
+
+
+def test_a_wheel_off_the_track_shows():
+    from racer_env import render
+
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
+    x, y, seg = env.track.point_at(2.0)
+    ox, oy = env.track.rows[seg, 4:6]
+    n = np.array([ox - x, oy - y]) / np.hypot(ox - x, oy - y)
+    heading = np.degrees(np.arctan2(env.track.center.dy[seg], env.track.center.dx[seg]))
+    half = env.track.width / 2
+    env.reset(options={"pose": (x + n[0] * half, y + n[1] * half, heading)})
+    frame = env.render()
+    assert not all(env.frame().wheels_on)
+    assert (frame == render.CAR_OFF).all(axis=2).sum() > 20  # red wheels, red body, the banner
+
+
+def test_human_mode_opens_a_window_in_the_dummy_driver():
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="human")
+    env.metadata = {**env.metadata, "render_fps": 1000}
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    assert env._window is not None
+    env.close()
+
+
+def test_no_pygame_unless_rendering_is_asked_for(tmp_path):
+    code = (
+        "import sys, racer_env\n"
+        "from racer_env.training import TrainConfig, train\n"
+        f"train(TrainConfig(timesteps=512, n_envs=2, out=r'{tmp_path / 'run'}', quiet=True, eval_laps=0))\n"
+        "assert 'pygame' not in sys.modules, 'pygame was imported'\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
+
+
+def test_recorded_video_decodes_with_every_frame(tmp_path):
+    import imageio.v2 as imageio
+
+    from racer_env.viewer import record
+
+    class Scripted:
+        def __init__(self):
+            self.env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
+            self.track = self.env.track
+
+        def frames(self):
+            self.env.reset(seed=0)
+            driver = PurePursuit(self.track, 2.0)
+            for _ in range(40):
+                self.env.step(self.env.actions.to_action(*driver.controls(self.env.car)))
+                yield self.env.frame()
+
+    for name in ("lap.mp4", "lap.gif"):
+        n = record(Scripted(), tmp_path / name)
+        frames = [f for f in imageio.get_reader(tmp_path / name)]
+        assert n == 40 and len(frames) == 40
+        assert frames[0].shape[:2] == (480, 640)
+
+
+def test_replay_of_the_aws_log(tmp_path):
+    log = shared_path("logs", "console-eval-reinvent_base-2022-robomaker.log")
+    track = shared_path("tracks", "reinvent_base.npy")
+    out = tmp_path / "replay.mp4"
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "replay", str(log), "--track", str(track),
+                           "--record", str(out), "--speed", "max", "--episode", "0"],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import imageio.v2 as imageio
+
+    assert sum(1 for _ in imageio.get_reader(out)) == 247  # the rows of the first lap
+
+
+def test_replay_of_the_2026_log_with_19_fields(tmp_path):
+    from racer_env.simtrace import read_sim_trace
+    from racer_env.track import Track
+    from racer_env.viewer import LogSource
+
+    trace = read_sim_trace(shared_path("logs", "droa-eval-Spain_track-2026-simulation.log"))
+    source = LogSource(trace, Track.load(shared_path("tracks", "Spain_track.npy")), episode=1)
+    frames = list(source.frames())
+    assert len(frames) == len(trace.episodes()[1]) and frames[-1].status == "lap_complete"
+
+
+def test_replay_needs_a_track_it_can_find(tmp_path):
+    log = shared_path("logs", "console-eval-reinvent_base-2022-robomaker.log")
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "replay", str(log), "--record",
+                           str(tmp_path / "x.mp4")], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 2 and "pass --track reinvent_base.npy" in proc.stderr
+
+
+def test_watch_without_display_says_what_to_do(tmp_path):
+    from racer_env.training import TrainConfig, train
+
+    run = tmp_path / "run"
+    train(TrainConfig(timesteps=512, n_envs=2, out=str(run), quiet=True, eval_laps=1))
+    assert list(run.glob("evaluation-*/trajectory.png"))
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "watch", str(run)], capture_output=True,
+                          text=True, cwd=REPO, timeout=60, env={**__import__("os").environ,
+                                                                "SDL_VIDEODRIVER": "dummy"})
+    assert proc.returncode == 2 and "--record out.mp4" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "watch", str(run), "--record",
+                           str(tmp_path / "w.gif"), "--speed", "2x"], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+    assert proc.returncode == 0 and (tmp_path / "w.gif").stat().st_size > 1000, proc.stderr
+
+
+def test_speed_option():
+    from racer_env import RacerEnvError
+    from racer_env.viewer import parse_speed
+
+    assert parse_speed("1x") == 1.0 and parse_speed("2x") == 2.0 and parse_speed("max") is None
+    with pytest.raises(RacerEnvError):
+        parse_speed("fast")
