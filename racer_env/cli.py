@@ -5,6 +5,7 @@
     racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S]
     racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif]
     racer replay   LOG [--track T] [--episode N] [--record ...]
+    racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG]
     racer drive    [--track T] [--reward R] [--speed V]
 
 ``python train.py ...`` is ``racer train ...``.
@@ -124,7 +125,7 @@ def _run_env_and_model(run: str, track: str | None, laps: int, which: str):
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from racer_env.simtrace import read_sim_trace
+    from racer_env.simtrace import find_log_track, read_sim_trace
     from racer_env.viewer import LogSource
 
     trace = read_sim_trace(args.log)
@@ -132,35 +133,24 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"skipped: {problem}", file=sys.stderr)
     if len(trace.problems) > 5:
         print(f"skipped {len(trace.problems) - 5} more lines that do not fit the format", file=sys.stderr)
-    track = _log_track(args.log, args.track)
+    track = find_log_track(args.log, args.track)
     _play(LogSource(trace, track, args.episode), args)
     return 0
 
 
-def _log_track(log: str, track: str | None):
-    """The track of a log: --track, else the run directory's, else the log's WORLD_NAME if it can be found."""
-    import json
-    import re
+def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from racer_env.track import Track
+    from rich.console import Console
 
-    if track:
-        return Track.load(track)
-    for parent in Path(log).resolve().parents:
-        if (parent / "run.json").exists():
-            info = json.loads((parent / "run.json").read_text())
-            return Track.load(info["track"], reverse=info.get("reverse", False))
-    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", Path(log).read_text(errors="replace"))
-    if m:
-        name = m.group(1)
-        for candidate in (name, Path(log).parent / f"{name}.npy", Path(f"{name}.npy")):
-            try:
-                return Track.load(candidate)
-            except RacerEnvError:
-                continue
-        raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here: pass --track {name}.npy")
-    raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")
+    from racer_env.actions import load_model_metadata
+    from racer_env.check import run_check, show_report
+
+    out = Path(args.out or f"runs/check-{Path(args.reward).stem}")
+    report = run_check(args.reward, args.track, load_model_metadata(args.model_metadata), out, args.compare,
+                       args.log, args.speed, args.log_track)
+    show_report(report, Console(), out)
+    return 1 if report.failed else 0
 
 
 def _drive(args: argparse.Namespace) -> int:
@@ -228,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--speed", default="1x", help="1x (real time, 15 Hz), 2x, ... or max")
     r.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
     r.set_defaults(func=_replay)
+
+    c = sub.add_parser("check", help="test a reward function: failures, statistics, reward hacking, pictures")
+    c.add_argument("reward", help="the reward function file")
+    c.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv (default: %(default)s)")
+    c.add_argument("--model-metadata", help="DeepRacer model_metadata.json: its actions are tried")
+    c.add_argument("--out", help="folder for pictures and failure snippets (default runs/check-<name>)")
+    c.add_argument("--compare", help="a second reward function to draw beside the first")
+    c.add_argument("--log", help="re-score this SIM_TRACE log with the function (what-if)")
+    c.add_argument("--log-track", help="the log's track, when the log does not name one that is here")
+    c.add_argument("--speed", type=_nonnegative_float, help="speed [m/s] of the heatmap (default: a middle speed)")
+    c.set_defaults(func=_check)
 
     d = sub.add_parser("drive", help="drive one lap with a scripted pure-pursuit driver and show the rewards")
     d.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv path")

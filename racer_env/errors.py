@@ -10,7 +10,14 @@ class TrackFileError(RacerEnvError, ValueError):
 
 
 class RewardFunctionError(RacerEnvError):
-    """A reward function failed to load, raised, or returned something DeepRacer rejects."""
+    """A reward function failed to load, raised, or returned something DeepRacer rejects.
+
+    When raised by a call, ``where`` is ``file:line``, ``what`` the failure and ``params`` the input.
+    """
+
+    where: str = ""
+    what: str = ""
+    params: dict | None = None
 
 
 class ModelMetadataError(RacerEnvError, ValueError):

@@ -131,8 +131,10 @@ class RewardFunction:
 
     def _error(self, what: str, params: dict[str, Any], err: BaseException | None = None) -> RewardFunctionError:
         where = self._where(err) if err is not None else self.label
-        step = params.get("steps", "?")
-        return RewardFunctionError(f"{where}: reward function {what} at step {step}\n  params: {_short(params)}")
+        step = dict.get(params, "steps", "?")
+        error = RewardFunctionError(f"{where}: reward function {what} at step {step}\n  params: {_short(params)}")
+        error.where, error.what, error.params = where, what, params
+        return error
 
 
 def load_reward_function(source: str | Path | Callable[[dict], Any], stdout: TextIO | None = None) -> RewardFunction:

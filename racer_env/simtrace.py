@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from racer_env.errors import LogFormatError
+from racer_env.errors import LogFormatError, RacerEnvError
 
-__all__ = ["TraceRow", "read_sim_trace", "FIELDS", "SimTrace"]
+__all__ = ["TraceRow", "read_sim_trace", "FIELDS", "SimTrace", "find_log_track", "TraceWriter"]
 
 FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
@@ -260,3 +260,33 @@ STATUS_LABELS = {
     "time_up": "Time Up", "park": "Park",
 }
 """Human labels used in the metrics JSON (spec §7.1)."""
+
+
+def find_log_track(log: str | Path, track: str | Path | None = None):
+    """The track a log was driven on: ``track`` if given, else the run directory's (run.json), else the
+    log's WORLD_NAME when a file of that name is bundled, beside the log, or in the working directory.
+
+    Raises:
+        RacerEnvError: the track cannot be found; the message says to pass --track.
+    """
+    import json
+    import re
+
+    from racer_env.track import Track
+
+    if track:
+        return Track.load(track)
+    for parent in Path(log).resolve().parents:
+        if (parent / "run.json").exists():
+            info = json.loads((parent / "run.json").read_text())
+            return Track.load(info["track"], reverse=info.get("reverse", False))
+    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", Path(log).read_text(errors="replace"))
+    if m:
+        name = m.group(1)
+        for candidate in (name, Path(log).parent / f"{name}.npy", Path(f"{name}.npy")):
+            try:
+                return Track.load(candidate)
+            except RacerEnvError:
+                continue
+        raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here: pass --track {name}.npy")
+    raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")

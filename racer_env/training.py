@@ -328,7 +328,8 @@ def train(cfg: TrainConfig, console=None) -> TrainResult:
     monitor.configure(total=timesteps, minutes=cfg.minutes, max_episodes=hp.term_cond_max_episodes)
     run_info = {
         "racer_env": __import__("racer_env").__version__,
-        "track": cfg.track, "reverse": cfg.reverse, "reward": str(reward_src),
+        "track": str(Path(cfg.track).resolve()) if Path(cfg.track).exists() else cfg.track,
+        "reverse": cfg.reverse, "reward": str(reward_src),
         "algorithm": actions.algorithm, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
         "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
