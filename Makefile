@@ -10,11 +10,16 @@ $(STAMP): pyproject.toml scripts/setup.sh
 
 setup: $(STAMP)
 
+# Train on the default track with the default reward function, evaluate, and record a lap.
 run: $(STAMP)
-	.venv/bin/python train.py --out runs/main
+	rm -rf runs/main
+	$(PY) train.py --out runs/main
+	.venv/bin/racer watch runs/main --laps 2 --record runs/main/lap.mp4
+	@echo "watch it live: .venv/bin/racer watch runs/main"
 
 test: $(STAMP)
 	SDL_VIDEODRIVER=dummy $(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/env_steps.py
+	$(PY) benchmarks/render_fps.py

@@ -20,7 +20,6 @@ except ImportError as err:  # pragma: no cover - pygame-ce is a core dependency
     raise ImportError("rendering needs pygame-ce: pip install pygame-ce") from err
 
 from racer_env.constants import (
-    AXLE_WIDTH_M,
     CAR_LENGTH_M,
     CAR_WIDTH_M,
     FRONT_AXLE_X_M,

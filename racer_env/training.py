@@ -43,7 +43,7 @@ from racer_env.actions import DEFAULT_MODEL_METADATA, ActionSpec, load_model_met
 from racer_env.errors import ModelMetadataError, RacerEnvError
 from racer_env.evaluation import evaluate_run, load_model
 from racer_env.rewards import DEFAULT_REWARD, RewardFunction
-from racer_env.simtrace import STATUS_LABELS, EpisodeSummary, TraceWriter
+from racer_env.simtrace import TraceWriter
 from racer_env.track import DEFAULT_TRACK, Track
 
 __all__ = ["TrainConfig", "Hyperparameters", "load_hyperparameters", "train", "TrainResult"]
@@ -269,6 +269,9 @@ def train(cfg: TrainConfig, console=None) -> TrainResult:
         cfg = replace(cfg, model_metadata=cfg.model_metadata or _existing(resume_dir / "model" / "model_metadata.json"),
                       hyperparameters=cfg.hyperparameters or _existing(resume_dir / "ip" / "hyperparameters.json"))
 
+    if (run / "run.json").exists() and not (cfg.resume and Path(cfg.resume).resolve() == run.resolve()):
+        raise RacerEnvError(f"{run}: a run is already there: continue it with --resume {run}, "
+                            f"or choose another --out")
     track = Track.load(cfg.track, reverse=cfg.reverse)
     actions = load_model_metadata(cfg.model_metadata)
     hp, set_keys = load_hyperparameters(cfg.hyperparameters)

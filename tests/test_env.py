@@ -2,7 +2,6 @@ import math
 import sys
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 import racer_env

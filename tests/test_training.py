@@ -1,13 +1,11 @@
 """Real (short) training runs, as a user runs them: train.py and the racer command."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -198,3 +196,9 @@ def test_sigterm_saves_a_checkpoint_and_logs(tmp_path):
     assert list((out / "model" / "checkpoints").glob("checkpoint-*.zip"))
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert (out / "training-simtrace" / "0-iteration.csv").stat().st_size > 0
+
+
+def test_an_existing_run_is_not_overwritten(trained):
+    run, _ = trained
+    proc = run_cli("--out", str(run), "--timesteps", "100", timeout=60)
+    assert proc.returncode == 2 and "--resume" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
