@@ -304,10 +304,9 @@ class RacerEnv(gym.Env):
         """Put the car back after an event (spec §2.2): at the last progress, on the lane (half way between
         the centre line and a border) nearer to where it was, facing along the track, at rest."""
         track = self.track
-        arc = (self._start_ndist * track.length + self._prev_progress / 100.0 * track.length)
-        cx, cy, seg = track.point_at(arc)
-        _, ip, op = track.width_at(seg, 0.0 if track.center.l2[seg] == 0 else
-                                   (arc % track.length - track.arc_length(seg, 0.0)) / math.sqrt(track.center.l2[seg]))
+        seg, t = track.locate((self._start_ndist + self._prev_progress / 100.0) * track.length)
+        cx, cy = track.center.point(seg, t)
+        _, ip, op = track.width_at(seg, t)
         lanes = [((cx + ip[0]) / 2, (cy + ip[1]) / 2), ((cx + op[0]) / 2, (cy + op[1]) / 2)]
         x, y = self.car.x, self.car.y
         lx, ly = min(lanes, key=lambda p: math.hypot(p[0] - x, p[1] - y))
@@ -318,10 +317,9 @@ class RacerEnv(gym.Env):
 
     # ------------------------------------------------------------- rendering
     def _after_step_render(self, reward: float) -> None:
-        if moved_far := (self._trail and math.hypot(self.car.x - self._trail[-1][0],
-                                                     self.car.y - self._trail[-1][1]) > 0.5):
-            self._trail = []  # the car was put back after an event: start a new trail piece
-        del moved_far
+        last = self._trail[-1] if self._trail else None
+        if last is not None and math.hypot(self.car.x - last[0], self.car.y - last[1]) > 0.5:
+            self._trail = []  # the car was put back after an event: start a new piece of trail
         self._trail.append((self.car.x, self.car.y, self.car.speed))
         self._last_reward = reward
         if self.render_mode == "human":

@@ -315,14 +315,18 @@ class Track:
             nxt = 0
         return [prv, nxt]
 
-    def point_at(self, dist_m: float) -> tuple[float, float, int]:
-        """Centre-line point at ``dist_m`` along the line from waypoint 0 (wrapping on loops): (x, y, segment)."""
+    def locate(self, dist_m: float) -> tuple[int, float]:
+        """(segment, t) of the centre-line point ``dist_m`` [m] along the line from waypoint 0 (wrapping on loops)."""
         if self.closed:
             dist_m %= self.length
         dist_m = min(max(dist_m, 0.0), self.length)
         i = min(bisect.bisect_right(self._cum, dist_m) - 1, self.center.n - 1)
         seg_len = self._cum[i + 1] - self._cum[i]
-        t = (dist_m - self._cum[i]) / seg_len if seg_len > 0 else 0.0
+        return i, ((dist_m - self._cum[i]) / seg_len if seg_len > 0 else 0.0)
+
+    def point_at(self, dist_m: float) -> tuple[float, float, int]:
+        """Centre-line point at ``dist_m`` along the line from waypoint 0 (wrapping on loops): (x, y, segment)."""
+        i, t = self.locate(dist_m)
         x, y = self.center.point(i, t)
         return x, y, i
 

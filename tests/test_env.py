@@ -200,3 +200,38 @@ def test_bad_arguments():
         RacerEnv(track="no_such_track")
     with pytest.raises(racer_env.RewardFunctionError):
         RacerEnv(reward_function="no_such_file.py")
+
+
+def test_resets_pause_the_car_for_the_penalty_then_go_on():
+    calls = []
+    env = RacerEnv(reward_function=lambda p: calls.append(p["steps"]) or 1.0, mode="eval", max_resets=1,
+                   off_track_penalty=2.0)
+    env.reset()
+    statuses, rewards = [], []
+    for _ in range(200):
+        _, r, te, tr, info = env.step(env.actions.to_action(30.0, 2.0))
+        statuses.append(info["episode_status"])
+        rewards.append(r)
+        if te or tr:
+            break
+    first = statuses.index("off_track")
+    assert statuses[first + 1:first + 31] == ["pause"] * 30  # 2 s at 15 Hz
+    assert all(r == 0.0 for r in rewards[first + 1:first + 31])
+    assert len(calls) == len(statuses) - 30  # no reward call while paused
+    assert info["counts"]["reset"] == 1 and info["counts"]["off_track"] == 2
+    assert statuses[-1] == "off_track" and te  # the second event ends it: only one reset allowed
+    # put back on a lane, at rest, not far from where it left
+    assert statuses[first + 31] == "in_progress"
+
+
+def test_continuous_laps_drive_on_over_the_line():
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", laps=2)
+    env.reset()
+    infos = drive(env, PurePursuit(env.track, 2.0))
+    statuses = [i["episode_status"] for i in infos]
+    assert statuses.count("lap_complete") == 2 and statuses[-1] == "lap_complete"
+    last = infos[-1]
+    assert last["laps"] == 2 and len(last["lap_times"]) == 2
+    assert last["lap_times"][1] < last["lap_times"][0]  # a flying start
+    after_first = infos[statuses.index("lap_complete") + 1]
+    assert after_first["progress"] < 5.0  # progress restarts at the line
