@@ -1,7 +1,8 @@
-"""Training throughput with SB3's DummyVecEnv (all envs in one process) against SubprocVecEnv.
+"""Training throughput with all envs in one process (DummyVecEnv) against one process each (SubprocVecEnv).
 
-Trains PPO with racer_env's default settings for --steps steps each way and
-prints the median steps/s over --repeats runs, with the ratio to DummyVecEnv.
+Runs the real ``train()`` (8 envs, the defaults, evaluation and logging included) for --steps steps
+each way, interleaved, and prints the median steps/s of the learning phase over --repeats runs, with
+the ratio to DummyVecEnv, and the start-up time of each.
 
     python benchmarks/vec_envs.py [--steps 40000] [--repeats 3]
 """
@@ -10,28 +11,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 
-import torch
-from stable_baselines3 import PPO
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
-from racer_env.env import RacerEnv
+from racer_env.training import TrainConfig, train
 
 
-def make_env():
-    return RacerEnv(reward_function="progress_speed")
-
-
-def steps_per_second(vec_cls, n_envs: int, steps: int) -> float:
-    venv = vec_cls([make_env for _ in range(n_envs)])
-    model = PPO("MlpPolicy", venv, n_steps=2048 // n_envs, batch_size=256, n_epochs=5, gamma=0.99,
-                policy_kwargs=dict(net_arch=[64, 64]), device="cpu", seed=0, verbose=0)
-    t0 = time.perf_counter()
-    model.learn(steps)
-    rate = model.num_timesteps / (time.perf_counter() - t0)
-    venv.close()
-    return rate
+def run(vec: str, steps: int, seed: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = train(TrainConfig(timesteps=steps, out=f"{tmp}/run", quiet=True, eval_laps=0, vec=vec, seed=seed))
+        total = time.perf_counter() - t0
+    return res.timesteps / res.seconds, total - res.seconds
 
 
 def main() -> None:
@@ -39,18 +30,17 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40000)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    cases = {"DummyVecEnv, 8 envs": (DummyVecEnv, 8), "SubprocVecEnv, 8 envs": (SubprocVecEnv, 8),
-             "SubprocVecEnv, 2 envs": (SubprocVecEnv, 2), "DummyVecEnv, 2 envs": (DummyVecEnv, 2)}
-    results: dict[str, list[float]] = {k: [] for k in cases}
-    for _ in range(args.repeats):
-        for name, (cls, n) in cases.items():
-            results[name].append(steps_per_second(cls, n, args.steps))
-    base = statistics.median(results["DummyVecEnv, 8 envs"])
-    print(f"PPO training throughput, {args.steps} steps x {args.repeats} repeats, median steps/s:")
-    for name, vals in results.items():
-        med = statistics.median(vals)
-        print(f"  {name:24s} {med:8,.0f}   ({med / base:.2f}x DummyVecEnv, 8 envs)")
+    results: dict[str, list[tuple[float, float]]] = {"dummy": [], "subproc": []}
+    for i in range(args.repeats):
+        for vec in results:
+            results[vec].append(run(vec, args.steps, i))
+    base = statistics.median(r for r, _ in results["dummy"])
+    print(f"train() with 8 envs, {args.steps} steps x {args.repeats} repeats (median):")
+    for vec, rows in results.items():
+        rates = [r for r, _ in rows]
+        med = statistics.median(rates)
+        print(f"  {vec:8s} {med:7,.0f} steps/s ({med / base:.2f}x dummy; runs {', '.join(f'{r:,.0f}' for r in rates)})"
+              f"  start-up {statistics.median(s for _, s in rows):.1f} s")
 
 
 if __name__ == "__main__":

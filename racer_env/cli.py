@@ -57,7 +57,7 @@ def _train(args: argparse.Namespace) -> int:
                       hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
                       eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse,
-                      until_laps=args.until_laps)
+                      until_laps=args.until_laps, vec=args.vec)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -171,7 +171,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--timesteps", type=_positive_int, help="environment steps to train (default 300000)")
     budget.add_argument("--minutes", type=_nonnegative_float, help="wall-clock minutes to train")
-    p.add_argument("--n-envs", type=_positive_int, default=8, help="environments per process (default 8)")
+    p.add_argument("--n-envs", type=_positive_int, default=8, help="environments stepped together (default 8)")
+    p.add_argument("--vec", choices=("dummy", "subproc"), default="dummy",
+                   help="all envs in this process (dummy, the default: faster here) or one process each")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run directory (default runs/<date-time>)")
     p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")

@@ -94,6 +94,10 @@ class RacerEnv(gym.Env):
             Each puts the car back on the nearer lane at its last progress, frozen for a penalty.
         off_track_penalty: seconds frozen after going off track or reversing (OFF_TRACK_PENALTY).
         collision_penalty: seconds frozen after a crash (COLLISION_PENALTY).
+        start_offset: where the first training episode starts, as a fraction of a lap from the start line
+            (DeepRacer's START_POSITION_OFFSET); the round robin goes on from there.
+        record_trace: keep each episode's SIM_TRACE rows (``racer_env.simtrace.TRACE_ROW``) and hand them
+            over as ``info["trace"]`` on the episode's last step.
         reward_output: where the reward function's ``print`` goes (default stdout).
         render_mode: ``"human"`` (a pygame window, drawn every step) or ``"rgb_array"`` (``render()``
             returns an (H, W, 3) frame); None draws nothing and never imports pygame.
@@ -122,6 +126,8 @@ class RacerEnv(gym.Env):
         max_resets: int = 0,
         off_track_penalty: float = 2.0,
         collision_penalty: float = 5.0,
+        start_offset: float = 0.0,
+        record_trace: bool = False,
         reward_output: TextIO | None = None,
         render_mode: str | None = None,
         render_size: tuple[int, int] = (640, 480),
@@ -150,10 +156,11 @@ class RacerEnv(gym.Env):
         self.penalty_s = {"off_track": off_track_penalty, "reversed": off_track_penalty,
                           "crashed": collision_penalty, "immobilized": 0.0}
         self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))
-        self.trace: Callable[[tuple], None] | None = None
-        """Called with one SIM_TRACE row (see ``racer_env.simtrace.TRACE_ROW``) per step, prepare included."""
+        self.record_trace = record_trace
+        self._trace_rows: list[tuple] = []
         self._episode = -1
-        self._round_robin = 0.0
+        self.start_offset = float(start_offset) % 1.0
+        self._round_robin = self.start_offset
         self.sim_time = 0.0
         self.car = Car()
         self._seg = -1
@@ -169,7 +176,7 @@ class RacerEnv(gym.Env):
         super().reset(seed=seed)
         if seed is not None:  # a seed restarts the sequence of episodes, so it repeats exactly
             self._episode = -1
-            self._round_robin = 0.0
+            self._round_robin = self.start_offset
             self.sim_time = 0.0
         options = dict(options or {})
         unknown = set(options) - {"start_progress", "pose"}
@@ -219,8 +226,8 @@ class RacerEnv(gym.Env):
         self._counts = dict.fromkeys(("off_track", "crashed", "reversed", "immobilized", "reset"), 0)
         self._status = "prepare"
         self._last_params = params
-        if self.trace is not None:
-            self._emit(params, "prepare", 0.0, 0.0, 0.0, -1, False)
+        if self.record_trace:
+            self._trace_rows = [self._trace_row(params, "prepare", 0.0, 0.0, 0.0, -1, False)]
         if self.render_mode is not None:
             self._trail = [(self.car.x, self.car.y, 0.0)]
             self._last_reward = 0.0
@@ -280,11 +287,15 @@ class RacerEnv(gym.Env):
         self.sim_time += DT_S
         self._status = status
         self._last_params = params
-        if self.trace is not None:
-            self._emit(params, status, steering, speed, reward, action, terminated or truncated)
+        info = self._info(params, status)
+        if self.record_trace:
+            self._trace_rows.append(self._trace_row(params, status, steering, speed, reward, action,
+                                                    terminated or truncated))
+            if terminated or truncated:
+                info["trace"] = self._trace_rows
         if self.render_mode is not None:
             self._after_step_render(reward)
-        return self._observe(), reward, terminated, truncated, self._info(params, status)
+        return self._observe(), reward, terminated, truncated, info
 
     def _pause_step(self, steering: float, speed: float, action: Any):
         """A step of the penalty pause: the car is frozen, the reward is 0 and the function is not called."""
@@ -294,11 +305,14 @@ class RacerEnv(gym.Env):
         status = "time_up" if truncated else "pause"
         self.sim_time += DT_S
         self._last_params = params
-        if self.trace is not None:
-            self._emit(params, status, steering, speed, 0.0, action, truncated)
+        info = self._info(params, status)
+        if self.record_trace:
+            self._trace_rows.append(self._trace_row(params, status, steering, speed, 0.0, action, truncated))
+            if truncated:
+                info["trace"] = self._trace_rows
         if self.render_mode is not None:
             self._after_step_render(0.0)
-        return self._observe(), 0.0, False, truncated, self._info(params, status)
+        return self._observe(), 0.0, False, truncated, info
 
     def _put_back(self, event: str) -> None:
         """Put the car back after an event (spec §2.2): at the last progress, on the lane (half way between
@@ -404,9 +418,9 @@ class RacerEnv(gym.Env):
             "counts": dict(self._counts),
         }
 
-    def _emit(self, params: dict[str, Any], status: str, steering: float, speed: float, reward: float,
-              action: Any, done: bool) -> None:
-        """Send one SIM_TRACE row to ``self.trace`` (spec §7.1 fields 1-16)."""
+    def _trace_row(self, params: dict[str, Any], status: str, steering: float, speed: float, reward: float,
+                   action: Any, done: bool) -> tuple:
+        """One SIM_TRACE row (spec §7.1 fields 1-16, see ``racer_env.simtrace.TRACE_ROW``)."""
         prv, nxt = params["closest_waypoints"]
         x, y = params["x"], params["y"]
         wp = params["waypoints"]
@@ -417,9 +431,9 @@ class RacerEnv(gym.Env):
         else:
             act = f"[{steering:.4f} {speed:.4f}]"
         pause = self._pause_left / STEP_HZ if status == "pause" else 0.0
-        self.trace((params["steps"], x, y, params["heading"], steering, speed, act, reward, done,
-                    params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
-                    self.sim_time, status, pause))
+        return (params["steps"], x, y, params["heading"], steering, speed, act, reward, done,
+                params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
+                self.sim_time, status, pause)
 
 
 def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:

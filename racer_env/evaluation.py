@@ -127,9 +127,8 @@ def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuo
         trace: writes each trial's SIM_TRACE rows when given.
     """
     env = RacerEnv(**env_kwargs, mode="eval", laps=laps if continuous else 1, max_resets=max_resets,
-                   off_track_penalty=off_track_penalty, collision_penalty=collision_penalty)
-    if trace is not None:
-        env.trace = trace.hook(0)
+                   off_track_penalty=off_track_penalty, collision_penalty=collision_penalty,
+                   record_trace=trace is not None)
     result = EvalResult(env.track.name, [], continuous, planned=laps)
     trials = 1 if continuous else laps
     for trial in range(trials):
@@ -145,6 +144,8 @@ def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuo
                                         100.0, "lap_complete"))
                 before, lap_start = dict(info["counts"]), env.sim_time
             if terminated or truncated:
+                if trace is not None:
+                    trace.write_episode(info["trace"])
                 if info["episode_status"] != "lap_complete":
                     result.laps.append(_lap(len(result.laps) + 1, info, before, lap_start, info["lap_time"],
                                             max(0.0, info["progress"]), info["episode_status"]))

@@ -138,8 +138,8 @@ def read_sim_trace(path: str | Path) -> SimTrace:
 
 
 # ------------------------------------------------------------------ writing
-TRACE_ROW = FIELDS[1:16]
-"""What ``RacerEnv.trace`` receives per step: fields 1-15 of FIELDS (steps ... episode_status) and pause_duration."""
+TRACE_ROW = FIELDS[1:17]
+"""A row as RacerEnv records it: FIELDS 1-16, steps ... episode_status and pause_duration."""
 _LINE = "SIM_TRACE_LOG:%d,%d,%.4f,%.4f,%.4f,%.2f,%.2f,%s,%.4f,%s,%s,%.4f,%d,%.2f,%.3f,%s,%.2f,%d,%.4f"
 
 
@@ -161,8 +161,8 @@ def csv_row(episode: int, row: tuple, wall_clock: float) -> str:
 class TraceWriter:
     """Writes the SIM_TRACE of many envs: log lines, and CSVs grouped into iterations of N episodes.
 
-    Each env's rows are buffered until its episode ends, then written under the
-    next episode number, so episodes never interleave. Files:
+    Environments hand over whole episodes (``RacerEnv(record_trace=True)`` puts them in
+    ``info["trace"]``), written under consecutive episode numbers, so episodes never interleave. Files:
     ``<csv_dir>/<iteration>-iteration.csv`` (DRfC's ``training-simtrace`` layout)
     and ``log_path`` (``SIM_TRACE_LOG:`` lines, as in a robomaker log).
 
@@ -184,24 +184,11 @@ class TraceWriter:
         self.episodes_per_iteration = max(1, int(episodes_per_iteration))
         self.on_episode = on_episode
         self.episodes = first_episode
-        self._buffers: dict[int, list[tuple]] = {}
         self._csv_iteration = -1
         self._csv = None
 
-    def hook(self, env_index: int):
-        """The callable to set as ``env.trace`` for env number ``env_index``."""
-        buf = self._buffers.setdefault(env_index, [])
-
-        def record(row: tuple) -> None:
-            if row[14] == "prepare" and buf:  # an episode cut short by a reset: flush what there is
-                self._flush(buf)
-            buf.append(row)
-            if row[8]:  # done
-                self._flush(buf)
-
-        return record
-
-    def _flush(self, buf: list[tuple]) -> None:
+    def write_episode(self, rows: list[tuple]) -> None:
+        """Write one whole episode (``info["trace"]`` of its last step) under the next episode number."""
         import time
 
         episode = self.episodes
@@ -217,10 +204,8 @@ class TraceWriter:
                 self._csv.write(",".join(FIELDS) + "\n")
             self._csv_iteration = iteration
         now = time.time()
-        self._csv.write("".join(csv_row(episode, r, now) + "\n" for r in buf))
-        self._log.write("".join(format_line(episode, r, now) + "\n" for r in buf))
-        rows = list(buf)
-        buf.clear()
+        self._csv.write("".join(csv_row(episode, r, now) + "\n" for r in rows))
+        self._log.write("".join(format_line(episode, r, now) + "\n" for r in rows))
         if self.on_episode is not None:
             self.on_episode(EpisodeSummary.of(episode, rows))
 

@@ -47,6 +47,7 @@ class RunMonitor(BaseCallback):
         self._updates = 0
         self._progress = None
         self._task = None
+        self.trace = None  # the run's TraceWriter: episodes arrive in info["trace"]
 
     # ------------------------------------------------------------------ setup
     def configure(self, total: int | None, minutes: float | None, max_episodes: int) -> None:
@@ -102,6 +103,13 @@ class RunMonitor(BaseCallback):
 
     # ---------------------------------------------------------------- per step
     def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "trace" in info:
+                self.trace.write_episode(info["trace"])
+            if "error" in info:
+                from racer_env.errors import RewardFunctionError
+
+                raise RewardFunctionError(info["error"])
         if self.minutes is not None and time.time() - self._t0 >= self.minutes * 60:
             self.request_stop("minutes")
         if self.episodes >= self.max_episodes:
