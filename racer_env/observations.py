@@ -35,6 +35,7 @@ from racer_env.vehicle import Car
 __all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE"]
 
 LOOKAHEAD_M = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0])  # [m] along the centre line
+_LOOKAHEAD = LOOKAHEAD_M.tolist()
 _SCALE_M = 3.0
 _RESAMPLE_M = 0.02  # spacing of the resampled centre line [m]
 OBS_SIZE = 2 * len(LOOKAHEAD_M) + 6
@@ -47,47 +48,50 @@ def observation_space() -> spaces.Box:
     return spaces.Box(_LOW.copy(), _HIGH.copy(), dtype=np.float32)
 
 
-def _resampled(track: Track) -> np.ndarray:
-    """The centre line resampled every 2 cm, cached on the track: (K, 2) [m]."""
+def _resampled(track: Track) -> list[tuple[float, float]]:
+    """The centre line resampled every 2 cm, cached on the track: K (x, y) points [m]."""
     cached = getattr(track, "_obs_resampled", None)
     if cached is None:
         s = np.arange(0.0, track.length, _RESAMPLE_M)
         c = track.center.pts
-        cached = np.column_stack([np.interp(s, track.cum, c[:, 0]), np.interp(s, track.cum, c[:, 1])])
+        cached = list(zip(np.interp(s, track.cum, c[:, 0]).tolist(), np.interp(s, track.cum, c[:, 1]).tolist()))
         track._obs_resampled = cached
     return cached
 
 
+def _clip(v: float, lo: float, hi: float) -> float:
+    return lo if v < lo else (hi if v > hi else v)
+
+
 def observe(track: Track, car: Car, seg: int, t: float, dist: float, half_width: float) -> np.ndarray:
-    """The observation of ``car`` whose params point projects on (seg, t) at ``dist`` [m] from the centre."""
+    """The observation of ``car`` whose params point projects on (seg, t) at ``dist`` [m] from the centre.
+
+    Plain Python over the ten look-ahead points: faster than numpy at this size.
+    """
     pts = _resampled(track)
     n = len(pts)
-    k = (track.arc_length(seg, t) + LOOKAHEAD_M) / _RESAMPLE_M
-    idx = k.astype(np.intp)
-    if track.closed:
-        idx %= n
-    else:
-        np.minimum(idx, n - 1, out=idx)
+    arc = track.arc_length(seg, t)
+    closed = track.closed
     x, y = car.x, car.y
     h = math.radians(car.heading)
-    c, s = math.cos(h), math.sin(h)
-    rel = pts[idx] - (x, y)
-    fwd = (rel[:, 0] * c + rel[:, 1] * s) / _SCALE_M
-    left = (rel[:, 1] * c - rel[:, 0] * s) / _SCALE_M
+    c, s = math.cos(h) / _SCALE_M, math.sin(h) / _SCALE_M
+    values = []
+    for ahead in _LOOKAHEAD:
+        k = int((arc + ahead) / _RESAMPLE_M)
+        k = k % n if closed else min(k, n - 1)
+        px, py = pts[k]
+        rx, ry = px - x, py - y
+        values.append(_clip(rx * c + ry * s, -2.0, 2.0))
+        values.append(_clip(ry * c - rx * s, -2.0, 2.0))
     cd = track.center
     side = cd.dx[seg] * (y - cd.ay[seg]) - cd.dy[seg] * (x - cd.ax[seg])
-    signed = dist if side >= 0 else -dist
     pend = car.pending_steering
-    obs = np.empty(OBS_SIZE, dtype=np.float32)
-    obs[0:20:2] = fwd
-    obs[1:20:2] = left
-    obs[20:] = (
-        signed / half_width,
-        car.speed / MAX_SPEED_MPS,
-        car.steering_angle / MAX_STEERING_DEG,
-        pend[0] / MAX_STEERING_DEG,
-        pend[1] / MAX_STEERING_DEG,
-        car.last_speed_command / MAX_SPEED_MPS,
+    values += (
+        _clip((dist if side >= 0 else -dist) / half_width, -3.0, 3.0),
+        _clip(car.speed / MAX_SPEED_MPS, 0.0, 1.5),
+        _clip(car.steering_angle / MAX_STEERING_DEG, -1.5, 1.5),
+        _clip(pend[0] / MAX_STEERING_DEG, -1.5, 1.5),
+        _clip(pend[1] / MAX_STEERING_DEG, -1.5, 1.5),
+        _clip(car.last_speed_command / MAX_SPEED_MPS, 0.0, 1.5),
     )
-    np.clip(obs, _LOW, _HIGH, out=obs)
-    return obs
+    return np.array(values, dtype=np.float32)

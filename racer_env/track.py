@@ -31,6 +31,7 @@ DEFAULT_TRACK = "harbour_loop"
 _COLUMNS = "center_x, center_y, inner_x, inner_y, outer_x, outer_y"
 _DUPLICATE_M = 1e-9  # consecutive centre points closer than this are merged (simapp _sanitize_waypoints)
 _WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
+_NEAR_M = 0.75  # a smaller neighbourhood, for wheels near the centre segment
 _FAR_M = 1.0  # a projection farther than half the width + this from the centre re-checks with a full scan
 
 
@@ -247,6 +248,10 @@ class Track:
         pad_a = np.vstack([borders_a, [[1e9, 1e9]]])  # padding: a far, unit segment no query reaches
         pad_d = np.vstack([borders_d, [[1.0, 0.0]]])
         self._win = (pad_a[idx, 0], pad_a[idx, 1], pad_d[idx, 0], pad_d[idx, 1])
+        # the border segments within _NEAR_M, as Python tuples (ax, ay, dx, dy) for a few wheels at a time
+        close = dist.min(axis=1) <= _NEAR_M
+        self._near = [[(float(borders_a[j, 0]), float(borders_a[j, 1]), float(borders_d[j, 0]),
+                        float(borders_d[j, 1])) for j in np.flatnonzero(row)] for row in close]
         self._all_borders = (borders_a[:, 0], borders_a[:, 1], borders_d[:, 0], borders_d[:, 1])
         widths = self._widths_at_vertices()
         self.vertex_widths = widths.tolist()
@@ -353,9 +358,30 @@ class Track:
         to it crosses the borders an even number of times. When every point is
         well inside (the usual case) no border is examined.
         """
-        if dist + reach < self._clearance[seg]:
+        clear = self._clearance[seg]
+        if dist + reach < clear:
             return [True] * len(points)
         cx, cy = self.center.point(seg, t)
+        if dist + reach < _NEAR_M:
+            # a wheel inside the clear disk round the centre point is on the road; test only the others
+            out = []
+            for px, py in points:
+                ux, uy = px - cx, py - cy
+                if ux * ux + uy * uy < clear * clear:
+                    out.append(True)
+                    continue
+                crossings = 0
+                for ax, ay, dx, dy in self._near[seg]:
+                    denom = ux * dy - uy * dx
+                    if denom == 0.0:
+                        continue
+                    rx, ry = ax - cx, ay - cy
+                    tq = (rx * dy - ry * dx) / denom
+                    sb = (rx * uy - ry * ux) / denom
+                    if 0.0 <= tq <= 1.0 and 0.0 <= sb < 1.0:
+                        crossings += 1
+                out.append(crossings % 2 == 0)
+            return out
         if dist + reach < _WINDOW_M:
             ax, ay, dx, dy = (w[seg] for w in self._win)
         else:
