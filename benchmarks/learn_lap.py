@@ -45,7 +45,7 @@ def pure_pursuit_baseline(track: str) -> tuple[float, float | None]:
 
 
 def time_to_laps(track: str, seed: int, limit_minutes: float, work: Path) -> float | None:
-    res = train(TrainConfig(track=track, seed=seed, minutes=limit_minutes, out=str(work / f"ttl-{seed}"),
+    res = train(TrainConfig(track=track, seed=seed, minutes=limit_minutes, out=str(work / f"ttl-{Path(track).stem}-{seed}"),
                             quiet=True, eval_laps=0, until_laps=True))
     return res.first_clean_laps_s
 

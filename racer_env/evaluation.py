@@ -76,9 +76,13 @@ class EvalResult:
         return float(np.mean([lap.completion for lap in self.laps])) if self.laps else 0.0
 
     def score(self) -> tuple[float, float]:
-        """Higher is better: completion first, then a shorter mean lap time (DeepRacer's best-model metric)."""
-        times = [lap.lap_time for lap in self.laps if lap.status == "lap_complete"]
-        return (round(self.mean_progress, 6), -float(np.mean(times)) if times else -1e9)
+        """Higher is better: completion first (DeepRacer's best-model metric), then a shorter first lap.
+
+        The first lap starts at rest on the start line, as each of DeepRacer's evaluation trials does.
+        """
+        first = self.laps[0] if self.laps else None
+        lap = first.lap_time if first is not None and first.status == "lap_complete" else 1e9
+        return (round(self.mean_progress, 6), -lap)
 
     def metrics_json(self) -> dict[str, Any]:
         """DeepRacer's evaluation metrics (spec §7.3): {"metrics": [...]} with no version key."""

@@ -155,3 +155,38 @@ def test_speed_option():
     assert parse_speed("1x") == 1.0 and parse_speed("2x") == 2.0 and parse_speed("max") is None
     with pytest.raises(RacerEnvError):
         parse_speed("fast")
+
+
+def test_window_keys_pause_step_and_quit(monkeypatch):
+    """The live viewer in SDL's dummy video driver: space pauses, n steps once, q quits."""
+    import pygame
+
+    from racer_env import viewer
+
+    shown = []
+
+    class Counting:
+        def __init__(self):
+            self.env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
+            self.track = self.env.track
+
+        def frames(self):
+            self.env.reset(seed=0)
+            for _ in range(1000):
+                self.env.step(self.env.actions.to_action(0.0, 1.0))
+                shown.append(1)
+                yield self.env.frame()
+
+    monkeypatch.setattr(viewer, "display_available", lambda: True)
+    pygame.display.init()
+    keys = iter([[], [pygame.K_SPACE], [], [], [pygame.K_n], [], [pygame.K_q]])
+    real_get = pygame.event.get
+
+    def scripted_events():
+        real_get()
+        return [pygame.event.Event(pygame.KEYDOWN, key=k) for k in next(keys, [pygame.K_q])]
+
+    monkeypatch.setattr(pygame.event, "get", scripted_events)
+    viewer.show(Counting(), speed=None)
+    # frame 1 drawn, then paused (nothing drawn), one step with n, then quit
+    assert len(shown) == 2

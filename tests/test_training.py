@@ -202,3 +202,17 @@ def test_an_existing_run_is_not_overwritten(trained):
     run, _ = trained
     proc = run_cli("--out", str(run), "--timesteps", "100", timeout=60)
     assert proc.returncode == 2 and "--resume" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_subprocess_envs_train_and_pass_reward_errors_back(tmp_path):
+    ok = train(TrainConfig(timesteps=1024, n_envs=2, vec="subproc", out=str(tmp_path / "ok"), quiet=True,
+                           eval_laps=0))
+    assert ok.episodes > 0 and (tmp_path / "ok" / "training-simtrace" / "0-iteration.csv").exists()
+    bad = tmp_path / "bad.py"
+    bad.write_text("def reward_function(params):\n    return None if params['steps'] > 30 else 1.0\n")
+    from racer_env import RewardFunctionError
+
+    with pytest.raises(RewardFunctionError, match="bad.py.*float\\(\\) cannot convert"):
+        train(TrainConfig(reward=str(bad), timesteps=4096, n_envs=2, vec="subproc", out=str(tmp_path / "bad"),
+                          quiet=True, eval_laps=0))
+    assert list((tmp_path / "bad" / "model" / "checkpoints").glob("checkpoint-*.zip"))
