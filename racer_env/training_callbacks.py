@@ -179,7 +179,8 @@ class RunMonitor(BaseCallback):
         score = res.score()
         if self.best_score is None or score > self.best_score:
             self.best_score = score
-            self.best_lap = res.best_lap_time
+            first = res.laps[0] if res.laps else None
+            self.best_lap = first.lap_time if first is not None and first.status == "lap_complete" else None
             save_model(self.model, self.run / "model" / "best_model.zip")
         return res
 
