@@ -18,6 +18,7 @@ from racer_env.evaluation import evaluate
 from racer_env.simtrace import STATUS_LABELS, EpisodeSummary
 
 CHECKPOINT_EVERY_S = 60.0
+KEEP_CHECKPOINTS = 3
 EVAL_LAPS = 3
 
 
@@ -194,7 +195,7 @@ class RunMonitor(BaseCallback):
     def prune_checkpoints(self) -> None:
         ckpts = sorted((self.run / "model" / "checkpoints").glob("checkpoint-*.zip"),
                        key=lambda p: int(p.stem.split("-")[1]))
-        for old in ckpts[:-3]:
+        for old in ckpts[:-KEEP_CHECKPOINTS]:
             old.unlink()
 
     def _write_metrics(self) -> None:
