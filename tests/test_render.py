@@ -11,6 +11,23 @@ from racer_env import RacerEnv
 from racer_env.drivers import PurePursuit
 
 
+class ScriptedSource:
+    """A viewer source: ``steps`` steps of pure pursuit in an rgb_array env, counting the frames it yields."""
+
+    def __init__(self, steps: int, speed: float = 2.0):
+        self.env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
+        self.track = self.env.track
+        self.steps, self.speed, self.yielded = steps, speed, 0
+
+    def frames(self):
+        self.env.reset(seed=0)
+        driver = PurePursuit(self.track, self.speed)
+        for _ in range(self.steps):
+            self.env.step(self.env.actions.to_action(*driver.controls(self.env.car)))
+            self.yielded += 1
+            yield self.env.frame()
+
+
 def _drive_frames(env, n, speed=2.0):
     driver = PurePursuit(env.track, speed)
     frames = []
@@ -82,20 +99,8 @@ def test_recorded_video_decodes_with_every_frame(tmp_path):
 
     from racer_env.viewer import record
 
-    class Scripted:
-        def __init__(self):
-            self.env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
-            self.track = self.env.track
-
-        def frames(self):
-            self.env.reset(seed=0)
-            driver = PurePursuit(self.track, 2.0)
-            for _ in range(40):
-                self.env.step(self.env.actions.to_action(*driver.controls(self.env.car)))
-                yield self.env.frame()
-
     for name in ("lap.mp4", "lap.gif"):
-        n = record(Scripted(), tmp_path / name)
+        n = record(ScriptedSource(40), tmp_path / name)
         frames = [f for f in imageio.get_reader(tmp_path / name)]
         assert n == 40 and len(frames) == 40
         assert frames[0].shape[:2] == (480, 640)
@@ -163,20 +168,7 @@ def test_window_keys_pause_step_and_quit(monkeypatch):
 
     from racer_env import viewer
 
-    shown = []
-
-    class Counting:
-        def __init__(self):
-            self.env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
-            self.track = self.env.track
-
-        def frames(self):
-            self.env.reset(seed=0)
-            for _ in range(1000):
-                self.env.step(self.env.actions.to_action(0.0, 1.0))
-                shown.append(1)
-                yield self.env.frame()
-
+    source = ScriptedSource(1000)
     monkeypatch.setattr(viewer, "display_available", lambda: True)
     pygame.display.init()
     keys = iter([[], [pygame.K_SPACE], [], [], [pygame.K_n], [], [pygame.K_q]])
@@ -187,6 +179,6 @@ def test_window_keys_pause_step_and_quit(monkeypatch):
         return [pygame.event.Event(pygame.KEYDOWN, key=k) for k in next(keys, [pygame.K_q])]
 
     monkeypatch.setattr(pygame.event, "get", scripted_events)
-    viewer.show(Counting(), speed=None)
+    viewer.show(source, speed=None)
     # frame 1 drawn, then paused (nothing drawn), one step with n, then quit
-    assert len(shown) == 2
+    assert source.yielded == 2
