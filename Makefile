@@ -17,7 +17,9 @@ run: $(STAMP)
 	.venv/bin/racer watch runs/main --laps 2 --record runs/main/lap.mp4
 	@echo "watch it live: .venv/bin/racer watch runs/main"
 
+# The tests (tests/ and the doctests in racer_env/, see pyproject.toml), after the type checker.
 test: $(STAMP)
+	$(PY) -m mypy
 	SDL_VIDEODRIVER=dummy $(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+REWARD_DIR = REPO / "racer_env" / "reward_functions"
 
 
 def timed(args: list[str]) -> float:
@@ -33,7 +34,7 @@ def main() -> None:
     base = statistics.median(timed(["--help"]) for _ in range(args.repeats))
     print(f"racer --help (start-up baseline): {base:.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
-        for f in sorted((REPO / "reward_functions").glob("*.py")):
+        for f in sorted((REWARD_DIR).glob("*.py")):
             t = statistics.median(timed(["check", str(f), "--out", f"{tmp}/{f.stem}"]) for _ in range(args.repeats))
             print(f"racer check {f.name:24s} {t:5.2f} s  ({t / base:.1f}x start-up)")
 

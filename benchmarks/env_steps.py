@@ -1,26 +1,38 @@
 """Steps per second of one RacerEnv, beside gymnasium's CartPole-v1 measured in the same run.
 
 Each figure is the median of --repeats timed runs of --steps steps, with
-pre-sampled random actions and resets counted in. The reward function is
-trivial, so this measures the simulator itself.
+pre-sampled actions and resets counted in. The reward function is trivial, so
+this measures the simulator itself. Cases: random actions (short episodes, many
+resets), a scripted driver's actions (laps), the same through gym.make, and
+CartPole-v1 as a yardstick.
 
-    python benchmarks/env_steps.py [--steps 30000] [--repeats 5] [--track harbour_loop]
+With ``--baseline REV`` the same cases also run on another commit of racer_env
+(checked out into a temporary git worktree), interleaved repeat by repeat with
+this tree so that machine noise hits both alike; each repeat of each tree runs
+in a fresh process, fed the same pre-computed actions.
+
+    python benchmarks/env_steps.py [--steps 30000] [--repeats 5] [--track harbour_loop] [--baseline REV]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 
-import racer_env
-from racer_env.drivers import PurePursuit
+REPO = Path(__file__).resolve().parent.parent
+CASES = ("RacerEnv, random actions", "RacerEnv, driving laps", "RacerEnv via gym.make", "CartPole-v1 via gym.make")
 
 
-def steps_per_second(env: gym.Env, actions: list, n: int) -> float:
+def steps_per_second(env, actions: list, n: int) -> float:
     env.reset(seed=0)
     t0 = time.perf_counter()
     for i in range(n):
@@ -30,54 +42,103 @@ def steps_per_second(env: gym.Env, actions: list, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def lap_actions(env: racer_env.RacerEnv, n: int = 3000) -> list:
-    """The actions of a scripted driver lapping the track: the workload of a policy that drives well."""
+def measure(track: str, actions_file: str, steps: int) -> dict[str, float]:
+    """One repeat of every case, with whatever racer_env is importable. Uses only API every version has."""
+    import gymnasium as gym
+
+    import racer_env
+
+    data = np.load(actions_file)
+    random_actions, driving = list(data["random"]), list(data["driving"])
+    cart_actions = [int(a) for a in data["cart"]]
+    out = {}
+    env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0)
+    out[CASES[0]] = steps_per_second(env, random_actions, steps)
+    env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0, mode="eval")
+    out[CASES[1]] = steps_per_second(env, driving, steps)
+    env = gym.make("RacerEnv-v0", track=track, reward_function=lambda params: 1.0)
+    out[CASES[2]] = steps_per_second(env, random_actions, steps)
+    out[CASES[3]] = steps_per_second(gym.make("CartPole-v1"), cart_actions, steps)
+    return out
+
+
+def make_actions(track: str, path: Path) -> None:
+    """Random actions, and the actions of a scripted driver lapping the track (the workload of a good policy)."""
+    import racer_env
+    from racer_env.sim.drivers import PurePursuit
+
+    env = racer_env.RacerEnv(track=track, reward_function=lambda p: 1.0, mode="eval")
+    env.action_space.seed(0)
+    random_actions = [env.action_space.sample() for _ in range(4096)]
     env.reset(seed=0)
     driver = PurePursuit(env.track, 2.0)
-    actions = []
-    for _ in range(n):
+    driving = []
+    for _ in range(3000):
         a = env.actions.to_action(*driver.controls(env.car))
-        actions.append(a)
+        driving.append(a)
         _, _, te, tr, _ = env.step(a)
         if te or tr:
             env.reset()
             driver = PurePursuit(env.track, 2.0)
-    return actions
+    cart = np.random.default_rng(0).integers(0, 2, 4096)
+    np.savez(path, random=np.array(random_actions), driving=np.array(driving), cart=cart)
+
+
+def run_worker(source: Path, track: str, actions_file: Path, steps: int) -> dict[str, float]:
+    """One repeat in a fresh process, importing racer_env from ``source``."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    proc = subprocess.run([sys.executable, __file__, "--worker", "--track", track, "--actions", str(actions_file),
+                           "--steps", str(steps)], capture_output=True, text=True, env=env, cwd=source, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark worker in {source} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=30000)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--track", default=racer_env.track.DEFAULT_TRACK)
+    ap.add_argument("--track", default="harbour_loop")
+    ap.add_argument("--baseline", help="a git revision of racer_env to measure beside this tree")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--actions", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(measure(args.track, args.actions, args.steps)))
+        return
 
-    racer = racer_env.RacerEnv(track=args.track, reward_function=lambda params: 1.0)
-    rng = np.random.default_rng(0)
-    racer.action_space.seed(0)
-    random_actions = [racer.action_space.sample() for _ in range(4096)]
-    driving = lap_actions(racer_env.RacerEnv(track=args.track, reward_function=lambda p: 1.0, mode="eval"))
-    made = gym.make("RacerEnv-v0", track=args.track, reward_function=lambda params: 1.0)
-    cart = gym.make("CartPole-v1")
-    cart_actions = [int(a) for a in rng.integers(0, 2, 4096)]
+    with tempfile.TemporaryDirectory() as tmp:
+        actions_file = Path(tmp) / "actions.npz"
+        make_actions(args.track, actions_file)
+        trees = {"this tree": REPO}
+        if args.baseline:
+            worktree = Path(tmp) / "baseline"
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.baseline],
+                           check=True, capture_output=True)
+            trees[f"baseline {args.baseline}"] = worktree
+        results: dict[str, dict[str, list[float]]] = {t: {c: [] for c in CASES} for t in trees}
+        try:
+            for _ in range(args.repeats):  # interleave so that machine noise hits every tree and case alike
+                for name, source in trees.items():
+                    for case, value in run_worker(source, args.track, actions_file, args.steps).items():
+                        results[name][case].append(value)
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(trees.popitem()[1])],
+                               check=False, capture_output=True)
 
-    cases = {
-        "RacerEnv, random actions": (racer, random_actions),
-        "RacerEnv, driving laps": (racer_env.RacerEnv(track=args.track, reward_function=lambda p: 1.0,
-                                                      mode="eval"), driving),
-        "RacerEnv via gym.make (wrappers)": (made, random_actions),
-        "CartPole-v1 via gym.make": (cart, cart_actions),
-    }
-    results: dict[str, list[float]] = {k: [] for k in cases}
-    for _ in range(args.repeats):  # interleave the cases so machine noise hits them alike
-        for name, (env, actions) in cases.items():
-            results[name].append(steps_per_second(env, actions, args.steps))
-
-    base = statistics.median(results["CartPole-v1 via gym.make"])
     print(f"track {args.track}, {args.steps} steps x {args.repeats} repeats, median steps/s:")
-    for name, vals in results.items():
-        med = statistics.median(vals)
-        print(f"  {name:36s} {med:10,.0f}   ({med / base:.2f}x CartPole)")
+    medians = {t: {c: statistics.median(v) for c, v in r.items()} for t, r in results.items()}
+    for name, med in medians.items():
+        print(f"  {name}:")
+        cart = med[CASES[3]]
+        for case in CASES:
+            print(f"    {case:30s} {med[case]:10,.0f}   ({med[case] / cart:.2f}x CartPole)")
+    if len(medians) == 2:
+        (a, ma), (b, mb) = medians.items()
+        print("  ratio, this tree / baseline (CartPole shows the machine's own drift):")
+        for case in CASES:
+            print(f"    {case:30s} {ma[case] / mb[case]:.3f}")
 
 
 if __name__ == "__main__":

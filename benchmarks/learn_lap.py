@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from racer_env.drivers import PurePursuit
+from racer_env.sim.drivers import PurePursuit
 from racer_env.env import RacerEnv
-from racer_env.evaluation import evaluate_run
-from racer_env.track import DEFAULT_TRACK
+from racer_env.training.evaluation import evaluate_run
+from racer_env.sim.track import DEFAULT_TRACK
 from racer_env.training import TrainConfig, train
 
 

@@ -15,7 +15,7 @@ import time
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from racer_env.drivers import PurePursuit  # noqa: E402
+from racer_env.sim.drivers import PurePursuit  # noqa: E402
 from racer_env.env import RacerEnv  # noqa: E402
 
 

@@ -49,8 +49,8 @@ def _nonnegative_float(text: str) -> float:
 def _train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from racer_env.evaluation import results_table
-    from racer_env.training import TrainConfig, train
+    from racer_env.training.evaluation import results_table
+    from racer_env.training.trainer import TrainConfig, train
 
     console = Console()
     cfg = TrainConfig(track=args.track, reward=args.reward, model_metadata=args.model_metadata,
@@ -61,19 +61,20 @@ def _train(args: argparse.Namespace) -> int:
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
-    if result.stopped.startswith("interrupted"):
+    if result.interrupted:
         console.print(f"checkpoint and logs saved; continue with: racer train --resume {result.run_dir}")
         return 130
     if result.evaluation is not None:
         console.print(results_table(result.evaluation))
-    console.print(f"watch it: racer evaluate {result.run_dir}   (models in {result.run_dir / 'model'})")
+    console.print(f"watch it: racer watch {result.run_dir}   (evaluate: racer evaluate {result.run_dir}; "
+                  f"models in {result.run_dir / 'model'})")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from racer_env.evaluation import evaluate_run, results_table
+    from racer_env.training.evaluation import evaluate_run, results_table
 
     console = Console()
     result, path = evaluate_run(args.run, laps=args.laps, track=args.track, continuous=args.continuous,
@@ -85,7 +86,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _play(source, args: argparse.Namespace) -> None:
-    from racer_env.viewer import parse_speed, record, show
+    from racer_env.viewing.viewer import parse_speed, record, show
 
     speed = parse_speed(args.speed)
     if args.record:
@@ -96,9 +97,13 @@ def _play(source, args: argparse.Namespace) -> None:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from racer_env.viewer import ModelSource
+    from racer_env.env.environment import RacerEnv
+    from racer_env.training.rundir import RunDir
+    from racer_env.viewing.viewer import ModelSource
 
-    source = ModelSource(*_run_env_and_model(args.run, args.track, args.laps, args.model))
+    run = RunDir(args.run)
+    env = RacerEnv(**run.env_settings(args.track), mode="eval", laps=args.laps, render_mode="rgb_array")
+    source = ModelSource(env, run.load_model(args.model))
     _play(source, args)
     if source.result is not None:
         r = source.result
@@ -107,34 +112,18 @@ def _watch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_env_and_model(run: str, track: str | None, laps: int, which: str):
-    import json
-    from pathlib import Path
-
-    from racer_env.env import RacerEnv
-    from racer_env.evaluation import load_model, run_model_path
-
-    run_dir = Path(run)
-    if not (run_dir / "run.json").exists():
-        raise RacerEnvError(f"{run_dir}: not a run directory (no run.json)")
-    info = json.loads((run_dir / "run.json").read_text())
-    env = RacerEnv(track=track or info["track"], reward_function=str(run_dir / "reward_function.py"),
-                   model_metadata=str(run_dir / "model" / "model_metadata.json"), mode="eval", laps=laps,
-                   reverse=info.get("reverse", False), render_mode="rgb_array")
-    return env, load_model(run_model_path(run_dir, which), info.get("algorithm", "clipped_ppo"))
-
-
 def _replay(args: argparse.Namespace) -> int:
-    from racer_env.simtrace import find_log_track, read_sim_trace
-    from racer_env.viewer import LogSource
+    from racer_env.env.simtrace import read_sim_trace
+    from racer_env.training.rundir import track_for_log
+    from racer_env.viewing.viewer import LogSource
 
     trace = read_sim_trace(args.log)
     for problem in trace.problems[:5]:
         print(f"skipped: {problem}", file=sys.stderr)
     if len(trace.problems) > 5:
         print(f"skipped {len(trace.problems) - 5} more lines that do not fit the format", file=sys.stderr)
-    track = find_log_track(args.log, args.track)
-    _play(LogSource(trace, track, args.episode), args)
+    track = track_for_log(args.log, args.track)
+    _play(LogSource(trace.episodes(), track, args.episode, trace.path), args)
     return 0
 
 
@@ -143,8 +132,8 @@ def _check(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from racer_env.actions import load_model_metadata
-    from racer_env.check import run_check, show_report
+    from racer_env.env.actions import load_model_metadata
+    from racer_env.tools.check import run_check, show_report
 
     out = Path(args.out or f"runs/check-{Path(args.reward).stem}")
     report = run_check(args.reward, args.track, load_model_metadata(args.model_metadata), out, args.compare,
@@ -154,30 +143,33 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _drive(args: argparse.Namespace) -> int:
-    from racer_env.demo import scripted_lap
+    from racer_env.tools.drive import drive
 
-    scripted_lap(track=args.track, reward=args.reward, speed=args.speed, reverse=args.reverse)
+    drive(track=args.track, reward=args.reward, speed=args.speed, reverse=args.reverse)
     return 0
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    from racer_env.rewards import DEFAULT_REWARD
-    from racer_env.track import DEFAULT_TRACK
+    from racer_env.training.trainer import DEFAULT_TIMESTEPS, TrainConfig
 
-    p.add_argument("--reward", default=DEFAULT_REWARD, help="reward function file (default: %(default)s)")
-    p.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv (default: %(default)s)")
+    defaults = TrainConfig()
+    p.add_argument("--reward", default=defaults.reward, help="reward function file (default: %(default)s)")
+    p.add_argument("--track", default=defaults.track, help="track name or .npy/.csv (default: %(default)s)")
     p.add_argument("--model-metadata", help="DeepRacer model_metadata.json (default: continuous ±30°, 0.5-4 m/s)")
     p.add_argument("--hyperparameters", help="DeepRacer hyperparameters.json (default: racer_env's, see README)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--timesteps", type=_positive_int, help="environment steps to train (default 300000)")
+    budget.add_argument("--timesteps", type=_positive_int,
+                        help=f"environment steps to train (default {DEFAULT_TIMESTEPS})")
     budget.add_argument("--minutes", type=_nonnegative_float, help="wall-clock minutes to train")
-    p.add_argument("--n-envs", type=_positive_int, default=8, help="environments stepped together (default 8)")
+    p.add_argument("--n-envs", type=_positive_int, default=defaults.n_envs,
+                   help="environments stepped together (default %(default)s)")
     p.add_argument("--vec", choices=("dummy", "subproc"), default="dummy",
                    help="all envs in this process (dummy, the default: faster here) or one process each")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--out", help="run directory (default runs/<date-time>)")
     p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")
-    p.add_argument("--eval-laps", type=int, default=3, help="laps of the evaluation at the end (0: none)")
+    p.add_argument("--eval-laps", type=int, default=defaults.eval_laps,
+                   help="laps of the evaluation at the end (0: none; default %(default)s)")
     p.add_argument("--reverse", action="store_true", help="drive the track the other way")
     p.add_argument("--until-laps", action="store_true",
                    help="stop as soon as a greedy evaluation drives 3 clean laps in a row")
@@ -186,8 +178,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from racer_env.rewards import DEFAULT_REWARD
-    from racer_env.track import DEFAULT_TRACK
+    from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S
+    from racer_env.env.rewards import DEFAULT_REWARD
+    from racer_env.sim.track import DEFAULT_TRACK
 
     ap = _Parser(prog="racer", description="A local AWS DeepRacer-style simulator.")
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -199,8 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--track", help="evaluate on another track")
     e.add_argument("--continuous", action="store_true", help="drive the laps back to back (DRfC's default)")
     e.add_argument("--resets", type=int, default=0, help="off-tracks survived per trial, each with a penalty")
-    e.add_argument("--off-track-penalty", type=_nonnegative_float, default=2.0, help="seconds (default 2)")
-    e.add_argument("--collision-penalty", type=_nonnegative_float, default=5.0, help="seconds (default 5)")
+    e.add_argument("--off-track-penalty", type=_nonnegative_float, default=OFF_TRACK_PENALTY_S,
+                   help="seconds (default %(default)s)")
+    e.add_argument("--collision-penalty", type=_nonnegative_float, default=COLLISION_PENALTY_S,
+                   help="seconds (default %(default)s)")
     e.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
     e.set_defaults(func=_evaluate)
 

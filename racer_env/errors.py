@@ -21,7 +21,15 @@ class RewardFunctionError(RacerEnvError):
 
 
 class ModelMetadataError(RacerEnvError, ValueError):
-    """A model_metadata.json or hyperparameters.json file is malformed."""
+    """A model_metadata.json file is malformed."""
+
+
+class HyperparametersError(RacerEnvError, ValueError):
+    """A hyperparameters.json file is malformed."""
+
+
+class RunDirError(RacerEnvError):
+    """A run directory is missing, incomplete, or in use by another process."""
 
 
 class LogFormatError(RacerEnvError, ValueError):

@@ -1,4 +1,4 @@
-"""Design racer_env's own tracks and write them to racer_env/tracks/*.npy.
+"""Design racer_env's own tracks and write them to racer_env/sim/tracks/*.npy.
 
 Each track is a closed periodic Catmull-Rom spline through hand-placed control
 points [m], resampled every ~0.15 m like DeepRacer's routes, with borders offset
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "racer_env" / "tracks"
+OUT = Path(__file__).resolve().parent.parent / "racer_env" / "sim" / "tracks"
 
 # name: (width [m], control points [m], counter-clockwise order)
 DESIGNS: dict[str, tuple[float, list[tuple[float, float]]]] = {

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from conftest import shared_path
 from racer_env import PARAM_KEYS, Track, params_at
-from racer_env.params import DOCUMENTED_KEYS, progress_from
-from racer_env.simtrace import read_sim_trace
+from racer_env.env.params import DOCUMENTED_KEYS, progress_from
+from racer_env.env.simtrace import read_sim_trace
 
 HARBOUR = Track.load("harbour_loop")
 TRACKS = [HARBOUR, Track.load("canyon_gp")]
@@ -50,12 +50,13 @@ def test_start_progress_is_the_params_point_offset(reinvent):
 
 
 def test_progress_wrap_rules():
-    assert progress_from(0.995, 0.0, 99.0) == pytest.approx(99.5)
-    assert progress_from(0.002, 0.0, 99.5) == 100.0  # crossed the line forwards: capped at 100
-    assert progress_from(0.998, 0.0, 0.5) == pytest.approx(-0.2)  # backwards over the line
-    assert progress_from(0.30, 0.25, 0.0) == pytest.approx(5.0)  # relative to the episode start
-    assert progress_from(0.20, 0.25, 90.0) == pytest.approx(95.0)
-    assert progress_from(0.95, 0.0, None) == pytest.approx(95.0)
+    # positions and the start in % of the lap from waypoint 0
+    assert progress_from(99.5, 0.0, 99.0) == pytest.approx(99.5)
+    assert progress_from(0.2, 0.0, 99.5) == 100.0  # crossed the line forwards: capped at 100
+    assert progress_from(99.8, 0.0, 0.5) == pytest.approx(-0.2)  # backwards over the line
+    assert progress_from(30.0, 25.0, 0.0) == pytest.approx(5.0)  # relative to the episode start
+    assert progress_from(20.0, 25.0, 90.0) == pytest.approx(95.0)
+    assert progress_from(95.0, 0.0, None) == pytest.approx(95.0)
 
 
 def test_closest_waypoints_are_previous_and_next_by_projection(reinvent):

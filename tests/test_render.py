@@ -8,7 +8,7 @@ import pytest
 
 from conftest import REPO, shared_path
 from racer_env import RacerEnv
-from racer_env.drivers import PurePursuit
+from racer_env.sim.drivers import PurePursuit
 
 
 class ScriptedSource:
@@ -38,13 +38,13 @@ def _drive_frames(env, n, speed=2.0):
 
 
 def test_rgb_array_frame_shows_track_and_car_at_its_pixel():
-    from racer_env import render
+    from racer_env.viewing import render
 
     env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
     env.reset(seed=0)
     frame = _drive_frames(env, 30)[-1]
     assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
-    r = env._renderer
+    r = env._view.renderer
     # the params point is drawn as a white dot on the car
     px, py = (int(round(v)) for v in r.to_px(env.car.x, env.car.y))
     assert tuple(frame[py, px]) == (255, 255, 255)
@@ -59,7 +59,7 @@ def test_rgb_array_frame_shows_track_and_car_at_its_pixel():
 
 
 def test_a_wheel_off_the_track_shows():
-    from racer_env import render
+    from racer_env.viewing import render
 
     env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
     x, y, seg = env.track.point_at(2.0)
@@ -78,7 +78,7 @@ def test_human_mode_opens_a_window_in_the_dummy_driver():
     env.metadata = {**env.metadata, "render_fps": 1000}
     env.reset(seed=0)
     env.step(env.action_space.sample())
-    assert env._window is not None
+    assert env._view.window is not None
     env.close()
 
 
@@ -97,7 +97,7 @@ def test_no_pygame_unless_rendering_is_asked_for(tmp_path):
 def test_recorded_video_decodes_with_every_frame(tmp_path):
     import imageio.v2 as imageio
 
-    from racer_env.viewer import record
+    from racer_env.viewing.viewer import record
 
     for name in ("lap.mp4", "lap.gif"):
         n = record(ScriptedSource(40), tmp_path / name)
@@ -120,12 +120,12 @@ def test_replay_of_the_aws_log(tmp_path):
 
 
 def test_replay_of_the_2026_log_with_19_fields(tmp_path):
-    from racer_env.simtrace import read_sim_trace
-    from racer_env.track import Track
-    from racer_env.viewer import LogSource
+    from racer_env.env.simtrace import read_sim_trace
+    from racer_env.sim.track import Track
+    from racer_env.viewing.viewer import LogSource
 
     trace = read_sim_trace(shared_path("logs", "droa-eval-Spain_track-2026-simulation.log"))
-    source = LogSource(trace, Track.load(shared_path("tracks", "Spain_track.npy")), episode=1)
+    source = LogSource(trace.episodes(), Track.load(shared_path("tracks", "Spain_track.npy")), episode=1)
     frames = list(source.frames())
     assert len(frames) == len(trace.episodes()[1]) and frames[-1].status == "lap_complete"
 
@@ -155,7 +155,7 @@ def test_watch_without_display_says_what_to_do(tmp_path):
 
 def test_speed_option():
     from racer_env import RacerEnvError
-    from racer_env.viewer import parse_speed
+    from racer_env.viewing.viewer import parse_speed
 
     assert parse_speed("1x") == 1.0 and parse_speed("2x") == 2.0 and parse_speed("max") is None
     with pytest.raises(RacerEnvError):
@@ -166,7 +166,7 @@ def test_window_keys_pause_step_and_quit(monkeypatch):
     """The live viewer in SDL's dummy video driver: space pauses, n steps once, q quits."""
     import pygame
 
-    from racer_env import viewer
+    from racer_env.viewing import viewer
 
     source = ScriptedSource(1000)
     monkeypatch.setattr(viewer, "display_available", lambda: True)

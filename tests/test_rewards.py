@@ -3,7 +3,7 @@ import math
 import pytest
 
 from racer_env import RacerEnv, RewardFunctionError, load_reward_function
-from racer_env.rewards import REWARD_FUNCTIONS_DIR
+from racer_env.env.rewards import REWARD_FUNCTIONS_DIR
 
 
 def _write(tmp_path, text, name="reward.py"):
@@ -15,11 +15,11 @@ def _write(tmp_path, text, name="reward.py"):
 def test_bundled_reward_functions_load_and_score():
     env = RacerEnv(reward_function="reward_functions/follow_center.py", mode="eval")
     env.reset(seed=0)
-    _, reward, *_ = env.step(env.action_space.sample())
+    _, reward, _, _, info = env.step(env.action_space.sample())
     assert reward == 1.0  # at the start the car is on the centre line
     for f in sorted(REWARD_FUNCTIONS_DIR.glob("*.py")):
         rf = load_reward_function(f)
-        assert math.isfinite(rf(env._last_params)), f
+        assert math.isfinite(rf(info["params"])), f
 
 
 def test_module_with_globals_classes_and_imports(tmp_path):

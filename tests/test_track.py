@@ -3,7 +3,7 @@ import pytest
 
 from conftest import SHARED, shared_files, shared_path
 from racer_env import Track, TrackFileError, bundled_tracks
-from racer_env.track import DEFAULT_TRACK
+from racer_env.sim.track import DEFAULT_TRACK
 
 # name: (rows, length m, direction), from shared/deepracer/README.md and spec §6
 REAL = {
@@ -54,12 +54,23 @@ def test_every_shared_track_loads(name):
         assert t.waypoints[-1] == t.waypoints[0]
 
 
-def test_all_shared_track_files_load():
+def test_every_shared_track_file_is_consistent():
+    """Whatever tracks ../shared holds: each loads, its waypoints lie on its centre line, its widths are sane,
+    and a pose at each waypoint has all wheels on the road."""
+    from racer_env.sim.vehicle import wheels_on_track
+
     files = shared_files("tracks", "*.npy")
     if not files:
         pytest.skip(f"{SHARED}/tracks is absent")
     for f in files:
-        Track.load(f)
+        t = Track.load(f)
+        assert 5.0 < t.length < 100.0 and 0.5 < t.width < 1.2, f.name
+        for k in range(0, len(t.waypoints) - 1, 7):
+            where = t.project(*t.waypoints[k])
+            assert where.distance == pytest.approx(0.0, abs=1e-9)
+            assert where.arc == pytest.approx(float(t.arc_at_waypoint[k]), abs=1e-6)
+            x, y, yaw = t.pose_at(where.arc + 0.01)
+            assert all(wheels_on_track(t, x, y, yaw, t.project(x, y))), (f.name, k)
 
 
 def test_widths_follow_the_simulator_recipe(reinvent):

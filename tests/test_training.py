@@ -147,14 +147,14 @@ def test_bad_arguments_get_one_line(args, words, tmp_path):
 
 
 def test_bad_hyperparameters_name_the_field(tmp_path):
-    from racer_env import ModelMetadataError
+    from racer_env import HyperparametersError
 
     f = tmp_path / "hyperparameters.json"
     f.write_text(json.dumps({"batch_sise": 64}))
-    with pytest.raises(ModelMetadataError, match="'batch_sise'.*did you mean 'batch_size'"):
+    with pytest.raises(HyperparametersError, match="'batch_sise'.*did you mean 'batch_size'"):
         load_hyperparameters(f)
     f.write_text(json.dumps({"lr": "fast"}))
-    with pytest.raises(ModelMetadataError, match="'lr'"):
+    with pytest.raises(HyperparametersError, match="'lr'"):
         load_hyperparameters(f)
 
 

@@ -6,14 +6,22 @@ import pytest
 from conftest import shared_path
 from racer_env import Car
 from racer_env import constants as C
-from racer_env.simtrace import read_sim_trace
-from racer_env.vehicle import clip_controls, wheel_positions
+from racer_env.env.simtrace import read_sim_trace
+from racer_env.sim.vehicle import body_origin, clip_controls, footprint_corners, wheel_positions
 
 
-def test_geometry_constants_match_the_urdf():
-    assert C.WHEELBASE_M == pytest.approx(C.FRONT_AXLE_X_M - C.REAR_AXLE_X_M, abs=1e-3)
-    assert C.WHEELBASE_M == 0.164 and C.AXLE_WIDTH_M == 0.16 and C.PARAMS_POINT_X_M == 0.14
-    assert C.STEP_HZ == 15.0
+def test_wheels_and_footprint_sit_where_the_urdf_puts_them():
+    """Derived geometry: wheelbase and track between the wheel centres, the params point ahead of the front axle,
+    the crash footprint round the body origin (spec §3.2)."""
+    x, y, yaw = 1.0, 2.0, math.radians(30.0)
+    lr, rr, lf, rf = wheel_positions(x, y, yaw)
+    assert math.dist(lr, lf) == pytest.approx(C.WHEELBASE_M, abs=1e-3)
+    assert math.dist(lr, rr) == pytest.approx(C.AXLE_WIDTH_M, abs=1e-9)
+    front_mid = ((lf[0] + rf[0]) / 2, (lf[1] + rf[1]) / 2)
+    assert math.dist(front_mid, (x, y)) == pytest.approx(0.14 - 0.082311, abs=1e-6)  # 5.8 cm ahead of the axle
+    corners = footprint_corners(*body_origin(x, y, yaw), yaw)
+    sides = sorted(math.dist(corners[0], c) for c in corners[1:])
+    assert sides[:2] == pytest.approx([0.1961, 0.32352])
 
 
 def test_commands_are_clipped_like_the_simulator():
@@ -25,7 +33,7 @@ def test_car_is_placed_and_read_by_its_params_point():
     car = Car.at(1.0, 2.0, heading=90.0)
     assert (car.x, car.y, car.heading) == pytest.approx((1.0, 2.0, 90.0))
     # the wheels sit behind the params point: the rear axle 0.2217 m back
-    lr, rr, lf, rf = wheel_positions(1.0, 2.0, 90.0)
+    lr, rr, lf, rf = wheel_positions(1.0, 2.0, math.radians(90.0))
     assert lr == pytest.approx((1.0 - 0.08, 2.0 - 0.14 - 0.081663))
     assert rf == pytest.approx((1.0 + 0.08, 2.0 - 0.14 + 0.082311))
 

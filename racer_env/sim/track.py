@@ -10,6 +10,10 @@ projection is its nearest point on the centre line, and the road is the area
 between the two borders. The per-step queries here never scan the whole track:
 they walk from a hint segment, and fall back to a vectorised scan only when no
 hint is given or the point is far from the road.
+
+Tracks are found by name on a search path: the bundled tracks, then the folders
+of the ``RACER_TRACKS`` environment variable, then any folders the caller adds
+(for a log, the log's own folder).
 """
 
 from __future__ import annotations
@@ -17,19 +21,23 @@ from __future__ import annotations
 import bisect
 import csv
 import math
+import os
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from racer_env.errors import TrackFileError
 
-__all__ = ["Track", "bundled_tracks", "DEFAULT_TRACK", "TRACKS_DIR"]
+__all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "DEFAULT_TRACK", "TRACKS_DIR",
+           "TRACKS_ENV"]
 
 TRACKS_DIR = Path(__file__).parent / "tracks"
+TRACKS_ENV = "RACER_TRACKS"
 DEFAULT_TRACK = "harbour_loop"
 _COLUMNS = "center_x, center_y, inner_x, inner_y, outer_x, outer_y"
-_DUPLICATE_M = 1e-9  # consecutive centre points closer than this are merged (simapp _sanitize_waypoints)
+_DUPLICATE_M = 1e-9  # consecutive centre points closer than this are duplicates (simapp _sanitize_waypoints)
 _WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
 _NEAR_M = 0.75  # a smaller neighbourhood, for wheels near the centre segment
 _FAR_M = 1.0  # a projection farther than half the width + this from the centre re-checks with a full scan
@@ -38,6 +46,27 @@ _FAR_M = 1.0  # a projection farther than half the width + this from the centre 
 def bundled_tracks() -> list[str]:
     """Names of the tracks shipped with racer_env."""
     return sorted(p.stem for p in TRACKS_DIR.glob("*.npy"))
+
+
+def track_search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
+    """Folders searched for a track given by name: bundled, then ``$RACER_TRACKS`` (``:``-separated), then ``extra``."""
+    folders = [TRACKS_DIR]
+    folders += [Path(p) for p in os.environ.get(TRACKS_ENV, "").split(os.pathsep) if p]
+    folders += [Path(p) for p in extra]
+    return folders
+
+
+class Projection(NamedTuple):
+    """Where a point projects on the centre line."""
+
+    seg: int
+    """Index of the centre segment (waypoint ``seg`` to ``seg + 1``)."""
+    t: float
+    """Position along that segment, 0 to 1."""
+    distance: float
+    """Distance from the point to the centre line [m]."""
+    arc: float
+    """Distance along the centre line from waypoint 0 to the projected point [m]."""
 
 
 class _Polyline:
@@ -55,7 +84,7 @@ class _Polyline:
         self._l2 = self.l2.tolist()
         self.n = len(a)
 
-    def seg(self, i: int, px: float, py: float) -> tuple[float, float]:
+    def project_on_segment(self, i: int, px: float, py: float) -> tuple[float, float]:
         """(t, squared distance) of the point's projection on segment i."""
         ax, ay, dx, dy = self.ax[i], self.ay[i], self.dx[i], self.dy[i]
         t = ((px - ax) * dx + (py - ay) * dy) / self._l2[i]
@@ -63,10 +92,10 @@ class _Polyline:
         ex, ey = ax + t * dx - px, ay + t * dy - py
         return t, ex * ex + ey * ey
 
-    def climb(self, px: float, py: float, i: int) -> tuple[int, float, float]:
+    def walk_to_nearest(self, px: float, py: float, i: int) -> tuple[int, float, float]:
         """Walk from segment i to the locally nearest segment: (index, t, squared distance)."""
         n, closed = self.n, self.closed
-        t, d2 = self.seg(i, px, py)
+        t, d2 = self.project_on_segment(i, px, py)
         while True:
             moved = False
             for j in (i + 1, i - 1):
@@ -74,14 +103,14 @@ class _Polyline:
                     j %= n
                 elif not 0 <= j < n:
                     continue
-                tj, dj = self.seg(j, px, py)
+                tj, dj = self.project_on_segment(j, px, py)
                 if dj < d2:
                     i, t, d2, moved = j, tj, dj, True
                     break
             if not moved:
                 return i, t, d2
 
-    def scan(self, px: float, py: float) -> tuple[int, float, float]:
+    def nearest_segment(self, px: float, py: float) -> tuple[int, float, float]:
         """The globally nearest segment: (index, t, squared distance)."""
         rel = np.array([px, py]) - self.a
         t = np.clip((rel * self.d).sum(axis=1) / self.l2, 0.0, 1.0)
@@ -114,9 +143,18 @@ def _read_file(path: Path) -> np.ndarray:
                     raise TrackFileError(f"{path}: line {lineno}: expected 6 columns ({_COLUMNS}), got {len(row)}")
         return np.array(rows, dtype=float).reshape(-1, 6)
     try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as err:
+        raise TrackFileError(f"{path}: cannot read ({err.strerror})") from err
+    if magic != b"\x93NUMPY":
+        what = "an empty file" if not magic else "not a NumPy file"
+        raise TrackFileError(f"{path}: {what}; expected a DeepRacer track .npy (an N×6 array: {_COLUMNS})")
+    try:
         return np.asarray(np.load(path, allow_pickle=False), dtype=float)
-    except (ValueError, OSError, TypeError) as err:
-        raise TrackFileError(f"{path}: not a readable .npy array of floats ({err})") from err
+    except (ValueError, OSError, TypeError, EOFError) as err:
+        raise TrackFileError(f"{path}: not a readable NumPy track file; expected an N×6 array of floats "
+                             f"({_COLUMNS})") from err
 
 
 def _segments_cross(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -140,7 +178,10 @@ class Track:
         rows: the (N, 6) array as loaded, in driving order (reversed if ``is_reversed``).
         closed: True for a loop (the last row repeats the first).
         is_reversed: True when the lap is driven against the file's waypoint order.
+        merge_duplicates: True when consecutive duplicate rows were merged (today's simapp), False when
+            every file row is a waypoint (the simapp before March 2026, spec §1.2).
         length: centre-line length [m], DeepRacer's ``track_length`` (closing segment included).
+        arc_at_waypoint: distance [m] along the centre line from waypoint 0 to each waypoint.
 
     Example:
         >>> t = Track.load("harbour_loop")
@@ -148,63 +189,91 @@ class Track:
         (True, 0.76)
     """
 
-    def __init__(self, rows: np.ndarray, name: str = "track", source: str = "<array>", is_reversed: bool = False):
-        rows = self._validate(np.asarray(rows, dtype=float), source)
+    def __init__(self, rows: np.ndarray, name: str = "track", source: str = "<array>", is_reversed: bool = False,
+                 merge_duplicates: bool = True):
+        rows = self._validate(np.asarray(rows, dtype=float), source, merge_duplicates)
         self.rows = rows
         self.name = name
         self.source = source
         self.is_reversed = is_reversed
+        self.merge_duplicates = merge_duplicates
         self.closed = bool(np.allclose(rows[0], rows[-1], atol=1e-9, rtol=0.0))
         self.center = _Polyline(rows[:, 0:2], self.closed)
         self.inner = _Polyline(rows[:, 2:4], self.closed)
         self.outer = _Polyline(rows[:, 4:6], self.closed)
         self._check_borders(source)
         seg_len = np.sqrt(self.center.l2)
-        self.cum = np.concatenate([[0.0], np.cumsum(seg_len)])
-        self.length = float(self.cum[-1])
+        seg_len[seg_len < _DUPLICATE_M] = 0.0
+        self.arc_at_waypoint = np.concatenate([[0.0], np.cumsum(seg_len)])
+        self.length = float(self.arc_at_waypoint[-1])
         if self.length <= 0.0:
             raise TrackFileError(f"{source}: the centre line has zero length")
-        self._cum = self.cum.tolist()
+        self._arc = self.arc_at_waypoint.tolist()
         # closest_waypoints uses the normalised distance of each waypoint, the last one 1.0 (spec §1.2)
-        self.ndists = (self.cum[:-1] / self.length).tolist() + [1.0]
+        self.ndists = (self.arc_at_waypoint[:-1] / self.length).tolist() + [1.0]
         self.waypoints = [tuple(p) for p in rows[:, 0:2].tolist()]
+        self._headings = self._segment_headings(seg_len)
         self._precompute()
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, name_or_path: str | Path, reverse: bool = False) -> "Track":
-        """Load a bundled track by name (``"harbour_loop"``) or a ``.npy``/``.csv`` file by path.
+    def load(cls, name_or_path: str | Path, reverse: bool = False, merge_duplicates: bool = True,
+             search: Sequence[str | Path] = ()) -> "Track":
+        """Load a track by name (``"harbour_loop"``, ``"reinvent_base"``) or a ``.npy``/``.csv`` file by path.
+
+        A name is looked up on :func:`track_search_path` (bundled, ``$RACER_TRACKS``, then ``search``).
+
+        Args:
+            name_or_path: a track name, or a file path.
+            reverse: drive the track against its waypoint order.
+            merge_duplicates: merge consecutive duplicate rows (today's simapp); False keeps every row as a
+                waypoint, as the simapp did before March 2026 (spec §1.2).
+            search: more folders to look in.
 
         Raises:
-            TrackFileError: the file does not exist, or is malformed; the message names the file.
+            TrackFileError: the track is not found (the message lists where it looked), or is malformed.
         """
-        path = Path(name_or_path)
-        if not path.exists():
-            bundled = TRACKS_DIR / f"{path.stem}.npy"
-            if path.parent == Path(".") and bundled.exists():
-                path = bundled
-            else:
-                raise TrackFileError(
-                    f"{name_or_path}: no such track file, and no bundled track of that name "
-                    f"(bundled: {', '.join(bundled_tracks())})"
-                )
-        track = cls(_read_file(path), name=path.stem, source=str(path))
+        path = cls.find(name_or_path, search)
+        track = cls(_read_file(path), name=path.stem, source=str(path), merge_duplicates=merge_duplicates)
         return track.reversed() if reverse else track
 
     @staticmethod
-    def _validate(rows: np.ndarray, source: str) -> np.ndarray:
+    def find(name_or_path: str | Path, search: Sequence[str | Path] = ()) -> Path:
+        """The file of a track: ``name_or_path`` itself when it exists, else a file of that name on the search path.
+
+        Raises:
+            TrackFileError: nothing found; the message lists the folders searched.
+        """
+        path = Path(name_or_path)
+        if path.is_file():
+            return path
+        if path.exists():
+            raise TrackFileError(f"{name_or_path}: a folder, not a track file")
+        folders = track_search_path(search)
+        if path.parent == Path(".") or not path.is_absolute():
+            names = [path.name] if path.suffix.lower() in (".npy", ".csv") else [f"{path.name}.npy", f"{path.name}.csv"]
+            for folder in folders:
+                for name in names:
+                    if (folder / name).is_file():
+                        return folder / name
+        where = ", ".join(str(f) for f in folders)
+        raise TrackFileError(
+            f"{name_or_path}: no such track; looked for the file, then in {where} "
+            f"(set {TRACKS_ENV} to add folders; bundled: {', '.join(bundled_tracks())})")
+
+    @staticmethod
+    def _validate(rows: np.ndarray, source: str, merge_duplicates: bool) -> np.ndarray:
         if rows.ndim != 2 or rows.shape[1] != 6:
             raise TrackFileError(f"{source}: expected an N×6 array ({_COLUMNS}), got shape {rows.shape}")
         bad = ~np.isfinite(rows)
         if bad.any():
             r, c = np.argwhere(bad)[0]
             raise TrackFileError(f"{source}: row {r}, column {c}: expected a finite number, got {rows[r, c]}")
-        keep = np.ones(len(rows), dtype=bool)
-        keep[1:] = np.hypot(*(rows[1:, :2] - rows[:-1, :2]).T) >= _DUPLICATE_M
-        rows = rows[keep]
-        if len(rows) < 3:
-            raise TrackFileError(f"{source}: expected at least 3 distinct rows, got {len(rows)}")
-        return rows
+        distinct = np.ones(len(rows), dtype=bool)
+        distinct[1:] = np.hypot(*(rows[1:, :2] - rows[:-1, :2]).T) >= _DUPLICATE_M
+        if distinct.sum() < 3:
+            raise TrackFileError(f"{source}: expected at least 3 distinct rows, got {int(distinct.sum())}")
+        return rows[distinct] if merge_duplicates else rows
 
     def _check_borders(self, source: str) -> None:
         c = self.center.pts
@@ -219,14 +288,24 @@ class Track:
 
     def reversed(self) -> "Track":
         """The same track driven the other way (DeepRacer's REVERSE_DIR)."""
-        return Track(self.rows[::-1].copy(), self.name, self.source, not self.is_reversed)
+        return Track(self.rows[::-1].copy(), self.name, self.source, not self.is_reversed, self.merge_duplicates)
 
     # ----------------------------------------------------------- precomputation
+    def _segment_headings(self, seg_len: np.ndarray) -> list[float]:
+        """Direction [rad] of each centre segment; a zero-length (duplicate) one takes the next real one's."""
+        c = self.center
+        headings = np.arctan2(c.d[:, 1], c.d[:, 0])
+        real = np.flatnonzero(seg_len > 0)
+        for i in np.flatnonzero(seg_len == 0):
+            later = real[real > i]
+            headings[i] = headings[later[0] if len(later) else real[-1]]
+        return headings.tolist()
+
     def _precompute(self) -> None:
         c = self.center
         # nearest inner/outer segment to each centre vertex: hints for the border walks
-        self._inner_hint = [self.inner.scan(x, y)[0] for x, y in c.pts[:-1].tolist()]
-        self._outer_hint = [self.outer.scan(x, y)[0] for x, y in c.pts[:-1].tolist()]
+        self._inner_hint = [self.inner.nearest_segment(x, y)[0] for x, y in c.pts[:-1].tolist()]
+        self._outer_hint = [self.outer.nearest_segment(x, y)[0] for x, y in c.pts[:-1].tolist()]
         # border segments near each centre segment, and the clearance from it to any border
         borders_a = np.concatenate([self.inner.a, self.outer.a])
         borders_d = np.concatenate([self.inner.d, self.outer.d])
@@ -247,19 +326,16 @@ class Track:
             idx[i, : len(js)] = js
         pad_a = np.vstack([borders_a, [[1e9, 1e9]]])  # padding: a far, unit segment no query reaches
         pad_d = np.vstack([borders_d, [[1.0, 0.0]]])
-        self._win = (pad_a[idx, 0], pad_a[idx, 1], pad_d[idx, 0], pad_d[idx, 1])
+        self._border_window = (pad_a[idx, 0], pad_a[idx, 1], pad_d[idx, 0], pad_d[idx, 1])
         # the border segments within _NEAR_M, as Python tuples (ax, ay, dx, dy) for a few wheels at a time
         close = dist.min(axis=1) <= _NEAR_M
-        self._near = [[(float(borders_a[j, 0]), float(borders_a[j, 1]), float(borders_d[j, 0]),
-                        float(borders_d[j, 1])) for j in np.flatnonzero(row)] for row in close]
+        self._near_borders = [[(float(borders_a[j, 0]), float(borders_a[j, 1]), float(borders_d[j, 0]),
+                                float(borders_d[j, 1])) for j in np.flatnonzero(row)] for row in close]
         self._all_borders = (borders_a[:, 0], borders_a[:, 1], borders_d[:, 0], borders_d[:, 1])
-        widths = self._widths_at_vertices()
+        widths = np.array([self.width_at(i, 0.0)[0] for i in range(c.n)])
         self.vertex_widths = widths.tolist()
         """Local width [m] at each centre segment's first waypoint."""
         self._max_half_width = float(np.max(widths)) / 2
-
-    def _widths_at_vertices(self) -> np.ndarray:
-        return np.array([self.width_at(i, 0.0)[0] for i in range(self.center.n)])
 
     # --------------------------------------------------------------- properties
     @cached_property
@@ -290,24 +366,45 @@ class Track:
             f"{self.direction}{', open' if not self.closed else ''}{', reversed' if self.is_reversed else ''})"
         )
 
+    def resampled(self, spacing_m: float = 0.02) -> list[tuple[float, float]]:
+        """The centre line as points [m] every ``spacing_m`` metres from waypoint 0 (computed once per spacing)."""
+        cache = self.__dict__.setdefault("_resampled", {})
+        pts = cache.get(spacing_m)
+        if pts is None:
+            s = np.arange(0.0, self.length, spacing_m)
+            c = self.center.pts
+            pts = cache[spacing_m] = list(zip(np.interp(s, self.arc_at_waypoint, c[:, 0]).tolist(),
+                                              np.interp(s, self.arc_at_waypoint, c[:, 1]).tolist()))
+        return pts
+
     # ------------------------------------------------------------------ queries
-    def project(self, x: float, y: float, hint: int = -1) -> tuple[int, float, float]:
-        """Nearest point of the centre line to (x, y) [m]: (segment index, t in [0, 1], distance [m]).
+    def project(self, x: float, y: float, hint: int = -1) -> Projection:
+        """Nearest point of the centre line to (x, y) [m].
 
         With a ``hint`` (the segment of a nearby earlier query) the cost does not
         depend on the number of waypoints.
         """
         c = self.center
         if hint >= 0:
-            i, t, d2 = c.climb(x, y, hint)
+            i, t, d2 = c.walk_to_nearest(x, y, hint)
             if d2 <= (self._max_half_width + _FAR_M) ** 2:
-                return i, t, math.sqrt(d2)
-        i, t, d2 = c.scan(x, y)
-        return i, t, math.sqrt(d2)
+                a = self._arc
+                return Projection(i, t, math.sqrt(d2), a[i] + t * (a[i + 1] - a[i]))
+        i, t, d2 = c.nearest_segment(x, y)
+        a = self._arc
+        return Projection(i, t, math.sqrt(d2), a[i] + t * (a[i + 1] - a[i]))
+
+    def percent_of_lap(self, arc_m: float) -> float:
+        """A distance [m] along the centre line as a share of the lap [%]: how DeepRacer counts progress."""
+        return 100.0 * arc_m / self.length
+
+    def arc_of_percent(self, percent: float) -> float:
+        """A share of the lap [%] as a distance [m] along the centre line."""
+        return percent / 100.0 * self.length
 
     def arc_length(self, seg: int, t: float) -> float:
         """Distance [m] along the centre line from waypoint 0 to the point (seg, t)."""
-        return self._cum[seg] + t * (self._cum[seg + 1] - self._cum[seg])
+        return self._arc[seg] + t * (self._arc[seg + 1] - self._arc[seg])
 
     def closest_waypoints(self, ndist: float) -> list[int]:
         """[prev, next] waypoint indices around a normalised distance, as the simulator's bisect does."""
@@ -320,20 +417,32 @@ class Track:
             nxt = 0
         return [prv, nxt]
 
-    def locate(self, dist_m: float) -> tuple[int, float]:
-        """(segment, t) of the centre-line point ``dist_m`` [m] along the line from waypoint 0 (wrapping on loops)."""
+    def locate(self, arc_m: float) -> tuple[int, float]:
+        """(segment, t) of the centre-line point ``arc_m`` [m] along the line from waypoint 0 (wrapping on loops)."""
         if self.closed:
-            dist_m %= self.length
-        dist_m = min(max(dist_m, 0.0), self.length)
-        i = min(bisect.bisect_right(self._cum, dist_m) - 1, self.center.n - 1)
-        seg_len = self._cum[i + 1] - self._cum[i]
-        return i, ((dist_m - self._cum[i]) / seg_len if seg_len > 0 else 0.0)
+            arc_m %= self.length
+        arc_m = min(max(arc_m, 0.0), self.length)
+        i = min(bisect.bisect_right(self._arc, arc_m) - 1, self.center.n - 1)
+        seg_len = self._arc[i + 1] - self._arc[i]
+        return i, ((arc_m - self._arc[i]) / seg_len if seg_len > 0 else 0.0)
 
-    def point_at(self, dist_m: float) -> tuple[float, float, int]:
-        """Centre-line point at ``dist_m`` along the line from waypoint 0 (wrapping on loops): (x, y, segment)."""
-        i, t = self.locate(dist_m)
+    def point_at(self, arc_m: float) -> tuple[float, float, int]:
+        """Centre-line point at ``arc_m`` along the line from waypoint 0 (wrapping on loops): (x, y, segment)."""
+        i, t = self.locate(arc_m)
         x, y = self.center.point(i, t)
         return x, y, i
+
+    def heading_at(self, seg: int) -> float:
+        """Direction [rad] of centre segment ``seg`` (the driving direction there)."""
+        return self._headings[seg]
+
+    def pose_at(self, arc_m: float, lateral_m: float = 0.0) -> tuple[float, float, float]:
+        """A pose beside the centre line: the point ``arc_m`` [m] along it, moved ``lateral_m`` [m] to the
+        left of the driving direction (negative: right), and the direction of the line there [rad]."""
+        i, t = self.locate(arc_m)
+        x, y = self.center.point(i, t)
+        h = self._headings[i]
+        return x - math.sin(h) * lateral_m, y + math.cos(h) * lateral_m, h
 
     def width_at(self, seg: int, t: float) -> tuple[float, tuple[float, float], tuple[float, float]]:
         """Local width [m] at the centre point (seg, t), and the nearest inner and outer border points to it.
@@ -343,27 +452,26 @@ class Track:
         cx, cy = self.center.point(seg, t)
         hi = self._inner_hint[min(seg, len(self._inner_hint) - 1)]
         ho = self._outer_hint[min(seg, len(self._outer_hint) - 1)]
-        i, ti, _ = self.inner.climb(cx, cy, hi)
-        o, to, _ = self.outer.climb(cx, cy, ho)
+        i, ti, _ = self.inner.walk_to_nearest(cx, cy, hi)
+        o, to, _ = self.outer.walk_to_nearest(cx, cy, ho)
         ip = self.inner.point(i, ti)
         op = self.outer.point(o, to)
         return math.hypot(ip[0] - op[0], ip[1] - op[1]), ip, op
 
-    def points_on_track(self, points: list[tuple[float, float]], seg: int, t: float, dist: float,
-                        reach: float) -> list[bool]:
-        """Which points lie on the road, for points within ``reach`` [m] of a point at ``dist`` [m]
-        from the centre point (seg, t).
+    def points_on_track(self, points: list[tuple[float, float]], where: Projection, reach: float) -> list[bool]:
+        """Which points lie on the road, for points within ``reach`` [m] of a point projecting at ``where``.
 
         Exact: a point is on the road when the straight line from the centre point
         to it crosses the borders an even number of times. When every point is
         well inside (the usual case) no border is examined.
         """
+        seg, t, dist = where.seg, where.t, where.distance
         clear = self._clearance[seg]
         if dist + reach < clear:
             return [True] * len(points)
         cx, cy = self.center.point(seg, t)
         if dist + reach < _NEAR_M:
-            # a wheel inside the clear disk round the centre point is on the road; test only the others
+            # a point inside the clear disk round the centre point is on the road; test only the others
             out = []
             for px, py in points:
                 ux, uy = px - cx, py - cy
@@ -371,7 +479,7 @@ class Track:
                     out.append(True)
                     continue
                 crossings = 0
-                for ax, ay, dx, dy in self._near[seg]:
+                for ax, ay, dx, dy in self._near_borders[seg]:
                     denom = ux * dy - uy * dx
                     if denom == 0.0:
                         continue
@@ -383,17 +491,16 @@ class Track:
                 out.append(crossings % 2 == 0)
             return out
         if dist + reach < _WINDOW_M:
-            ax, ay, dx, dy = (w[seg] for w in self._win)
+            bax, bay, bdx, bdy = (w[seg] for w in self._border_window)
         else:
-            ax, ay, dx, dy = self._all_borders
-        px = np.array([p[0] for p in points])
-        py = np.array([p[1] for p in points])
-        ux, uy = (px - cx)[:, None], (py - cy)[:, None]
-        rx, ry = ax - cx, ay - cy
-        denom = ux * dy - uy * dx
+            bax, bay, bdx, bdy = self._all_borders
+        qx = np.array([p[0] for p in points])[:, None] - cx  # from the centre point to each point
+        qy = np.array([p[1] for p in points])[:, None] - cy
+        bx, by = bax - cx, bay - cy  # from the centre point to each border segment's start
+        denom = qx * bdy - qy * bdx
         sgn = np.sign(denom)
-        tn = (rx * dy - ry * dx) * sgn  # along the query segment, scaled by |denom|
-        sn = (rx * uy - ry * ux) * sgn  # along the border segment
+        tn = (bx * bdy - by * bdx) * sgn  # along the query segment, scaled by |denom|
+        sn = (bx * qy - by * qx) * sgn  # along the border segment
         ad = np.abs(denom)
         hits = (ad > 0) & (tn >= 0) & (tn <= ad) & (sn >= 0) & (sn < ad)
         return (hits.sum(axis=1) % 2 == 0).tolist()

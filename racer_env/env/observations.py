@@ -29,13 +29,13 @@ import numpy as np
 from gymnasium import spaces
 
 from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG
-from racer_env.track import Track
-from racer_env.vehicle import Car
+from racer_env.sim.track import Projection, Track
+from racer_env.sim.vehicle import Car
 
 __all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE"]
 
-LOOKAHEAD_M = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0])  # [m] along the centre line
-_LOOKAHEAD = LOOKAHEAD_M.tolist()
+LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)
+"""Distances [m] ahead along the centre line of the points the policy sees."""
 _SCALE_M = 3.0
 _RESAMPLE_M = 0.02  # spacing of the resampled centre line [m]
 OBS_SIZE = 2 * len(LOOKAHEAD_M) + 6
@@ -48,35 +48,23 @@ def observation_space() -> spaces.Box:
     return spaces.Box(_LOW.copy(), _HIGH.copy(), dtype=np.float32)
 
 
-def _resampled(track: Track) -> list[tuple[float, float]]:
-    """The centre line resampled every 2 cm, cached on the track: K (x, y) points [m]."""
-    cached = getattr(track, "_obs_resampled", None)
-    if cached is None:
-        s = np.arange(0.0, track.length, _RESAMPLE_M)
-        c = track.center.pts
-        cached = list(zip(np.interp(s, track.cum, c[:, 0]).tolist(), np.interp(s, track.cum, c[:, 1]).tolist()))
-        track._obs_resampled = cached
-    return cached
-
-
 def _clip(v: float, lo: float, hi: float) -> float:
     return lo if v < lo else (hi if v > hi else v)
 
 
-def observe(track: Track, car: Car, seg: int, t: float, dist: float, half_width: float) -> np.ndarray:
-    """The observation of ``car`` whose params point projects on (seg, t) at ``dist`` [m] from the centre.
+def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
+    """The observation of ``car``, whose params point projects at ``where`` on the centre line.
 
     Plain Python over the ten look-ahead points: faster than numpy at this size.
     """
-    pts = _resampled(track)
+    pts = track.resampled(_RESAMPLE_M)
     n = len(pts)
-    arc = track.arc_length(seg, t)
+    seg, arc, dist = where.seg, where.arc, where.distance
     closed = track.closed
     x, y = car.x, car.y
-    h = math.radians(car.heading)
-    c, s = math.cos(h) / _SCALE_M, math.sin(h) / _SCALE_M
+    c, s = math.cos(car.yaw) / _SCALE_M, math.sin(car.yaw) / _SCALE_M
     values = []
-    for ahead in _LOOKAHEAD:
+    for ahead in LOOKAHEAD_M:
         k = int((arc + ahead) / _RESAMPLE_M)
         k = k % n if closed else min(k, n - 1)
         px, py = pts[k]
@@ -86,10 +74,11 @@ def observe(track: Track, car: Car, seg: int, t: float, dist: float, half_width:
     cd = track.center
     side = cd.dx[seg] * (y - cd.ay[seg]) - cd.dy[seg] * (x - cd.ax[seg])
     pend = car.pending_steering
+    half_width = 0.5 * track.vertex_widths[seg]
     values += (
         _clip((dist if side >= 0 else -dist) / half_width, -3.0, 3.0),
         _clip(car.speed / MAX_SPEED_MPS, 0.0, 1.5),
-        _clip(car.steering_angle / MAX_STEERING_DEG, -1.5, 1.5),
+        _clip(car.wheel_angle / MAX_STEERING_DEG, -1.5, 1.5),
         _clip(pend[0] / MAX_STEERING_DEG, -1.5, 1.5),
         _clip(pend[1] / MAX_STEERING_DEG, -1.5, 1.5),
         _clip(car.last_speed_command / MAX_SPEED_MPS, 0.0, 1.5),

@@ -10,13 +10,14 @@ fields; writing always produces 19.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable, NamedTuple, TextIO
 
-from racer_env.errors import LogFormatError, RacerEnvError
+from racer_env.errors import LogFormatError
 
-__all__ = ["TraceRow", "read_sim_trace", "FIELDS", "SimTrace", "find_log_track", "TraceWriter"]
+__all__ = ["TraceRow", "row_from_params", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter", "EpisodeSummary", "STATUS_LABELS"]
 
 FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
@@ -24,9 +25,11 @@ FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "r
 MARKER = "SIM_TRACE_LOG:"
 
 
-@dataclass
-class TraceRow:
-    """One step of a SIM_TRACE log. Positions [m], yaw and steer [deg], throttle [m/s], tstamp [s]."""
+class TraceRow(NamedTuple):
+    """One step of a SIM_TRACE log (spec §7.1). Positions [m], yaw and steer [deg], throttle [m/s], tstamp [s].
+
+    RacerEnv records these as it drives; :func:`read_sim_trace` reads them back from any log.
+    """
 
     episode: int
     steps: float
@@ -48,6 +51,7 @@ class TraceRow:
     obstacle_crash_counter: int = 0
     wall_clock: float = 0.0
     lineno: int = 0
+    """The line of the log it was read from (0 when recorded)."""
 
 
 @dataclass
@@ -90,23 +94,17 @@ def parse_line(payload: str, lineno: int = 0) -> TraceRow:
     yaw = float(f[4])
     if n == 15:  # 2019 format: yaw in radians, no status
         yaw = math.degrees(yaw)
-    row = TraceRow(
+    status = f[15] if n >= 16 else "in_progress"
+    pause = float(f[16]) if n >= 17 else 0.0
+    crashes = int(float(f[17])) if n == 19 else 0
+    wall = float(f[n - 1]) if n >= 18 else 0.0
+    return TraceRow(
         episode=int(float(f[0])), steps=float(f[1]), x=float(f[2]), y=float(f[3]), yaw=yaw,
         steer=float(f[5]), throttle=float(f[6]), action=f[7], reward=float(f[8]), done=_bool(f[9]),
         all_wheels_on_track=_bool(f[10]), progress=float(f[11]), closest_waypoint=int(float(f[12])),
-        track_len=float(f[13]), tstamp=float(f[14]), lineno=lineno,
+        track_len=float(f[13]), tstamp=float(f[14]), episode_status=status, pause_duration=pause,
+        obstacle_crash_counter=crashes, wall_clock=wall, lineno=lineno,
     )
-    if n >= 16:
-        row.episode_status = f[15]
-    if n >= 17:
-        row.pause_duration = float(f[16])
-    if n >= 18:
-        if n == 18:
-            row.wall_clock = float(f[17])
-        else:
-            row.obstacle_crash_counter = int(float(f[17]))
-            row.wall_clock = float(f[18])
-    return row
 
 
 def read_sim_trace(path: str | Path) -> SimTrace:
@@ -138,24 +136,38 @@ def read_sim_trace(path: str | Path) -> SimTrace:
 
 
 # ------------------------------------------------------------------ writing
-TRACE_ROW = FIELDS[1:17]
-"""A row as RacerEnv records it: FIELDS 1-16, steps ... episode_status and pause_duration."""
 _LINE = "SIM_TRACE_LOG:%d,%d,%.4f,%.4f,%.4f,%.2f,%.2f,%s,%.4f,%s,%s,%.4f,%d,%.2f,%.3f,%s,%.2f,%d,%.4f"
 
 
-def format_line(episode: int, row: tuple, wall_clock: float) -> str:
-    """One SIM_TRACE_LOG line in the current 19-field format (spec §7.1)."""
-    steps, x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp, track_len, t, status, pause = row
-    return _LINE % (episode, steps, x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp,
-                    track_len, t, status, pause, 0, wall_clock)
+def format_line(r: TraceRow, episode: int, wall_clock: float) -> str:
+    """One SIM_TRACE_LOG line in the current 19-field format (spec §7.1), numbered ``episode``."""
+    return _LINE % (episode, r.steps, r.x, r.y, r.yaw, r.steer, r.throttle, r.action, r.reward, r.done,
+                    r.all_wheels_on_track, r.progress, r.closest_waypoint, r.track_len, r.tstamp, r.episode_status,
+                    r.pause_duration, r.obstacle_crash_counter, wall_clock)
 
 
-def csv_row(episode: int, row: tuple, wall_clock: float) -> str:
-    """One simtrace CSV row, values at full precision as the simulator writes them."""
-    steps, x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp, track_len, t, status, pause = row
-    values = (episode, float(steps), x, y, yaw, steer, speed, action, reward, done, on_track, progress, wp,
-              track_len, t, status, pause, 0, wall_clock)
+def csv_row(r: TraceRow, episode: int, wall_clock: float) -> str:
+    """One simtrace CSV row, numbered ``episode``, values at full precision as the simulator writes them."""
+    values = (episode, float(r.steps), r.x, r.y, r.yaw, r.steer, r.throttle, r.action, r.reward, r.done,
+              r.all_wheels_on_track, r.progress, r.closest_waypoint, r.track_len, r.tstamp, r.episode_status,
+              r.pause_duration, r.obstacle_crash_counter, wall_clock)
     return ",".join(str(v) for v in values)
+
+
+def row_from_params(params: dict[str, Any], status: str, steering: float, speed: float, action: str,
+                    reward: float, done: bool, pause_s: float, tstamp: float, episode: int = 0) -> TraceRow:
+    """The SIM_TRACE row of a step (spec §7.1) from its params, commanded steering [deg] and speed [m/s], the
+    action as logged, the reward, the penalty seconds left and the sim clock when the step ended [s].
+    ``closest_waypoint`` is whichever of the previous and next waypoints is nearer to the car, as the
+    simulator logs it."""
+    prv, nxt = params["closest_waypoints"]
+    x, y = params["x"], params["y"]
+    wp = params["waypoints"]
+    (ax, ay), (bx, by) = wp[prv], wp[nxt]
+    closest = prv if (x - ax) ** 2 + (y - ay) ** 2 <= (x - bx) ** 2 + (y - by) ** 2 else nxt
+    return TraceRow(episode, params["steps"], x, y, params["heading"], steering, speed, action, reward, done,
+                    params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
+                    tstamp, status, pause_s)
 
 
 class TraceWriter:
@@ -175,7 +187,7 @@ class TraceWriter:
     """
 
     def __init__(self, csv_dir: Path, log_path: Path, episodes_per_iteration: int = 20,
-                 on_episode=None, first_episode: int = 0):
+                 on_episode: Callable[[EpisodeSummary], None] | None = None, first_episode: int = 0):
         self.csv_dir = Path(csv_dir)
         self.csv_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = Path(log_path)
@@ -185,12 +197,10 @@ class TraceWriter:
         self.on_episode = on_episode
         self.episodes = first_episode
         self._csv_iteration = -1
-        self._csv = None
+        self._csv: TextIO | None = None
 
-    def write_episode(self, rows: list[tuple]) -> None:
+    def write_episode(self, rows: list[TraceRow]) -> None:
         """Write one whole episode (``info["trace"]`` of its last step) under the next episode number."""
-        import time
-
         episode = self.episodes
         self.episodes += 1
         iteration = episode // self.episodes_per_iteration
@@ -204,10 +214,11 @@ class TraceWriter:
                 self._csv.write(",".join(FIELDS) + "\n")
             self._csv_iteration = iteration
         now = time.time()
-        self._csv.write("".join(csv_row(episode, r, now) + "\n" for r in rows))
-        self._log.write("".join(format_line(episode, r, now) + "\n" for r in rows))
+        assert self._csv is not None
+        self._csv.write("".join(csv_row(r, episode, now) + "\n" for r in rows))
+        self._log.write("".join(format_line(r, episode, now) + "\n" for r in rows))
         if self.on_episode is not None:
-            self.on_episode(EpisodeSummary.of(episode, rows))
+            self.on_episode(EpisodeSummary.from_rows(episode, rows))
 
     def flush(self) -> None:
         for f in (self._csv, self._log):
@@ -234,9 +245,10 @@ class EpisodeSummary:
     end_time: float
 
     @classmethod
-    def of(cls, episode: int, rows: list[tuple]) -> "EpisodeSummary":
+    def from_rows(cls, episode: int, rows: list[TraceRow]) -> "EpisodeSummary":
         last = rows[-1]
-        return cls(episode, sum(r[7] for r in rows), last[10], last[14], last[0], rows[0][13], last[13])
+        return cls(episode, sum(r.reward for r in rows), last.progress, last.episode_status, last.steps,
+                   rows[0].tstamp, last.tstamp)
 
 
 STATUS_LABELS = {
@@ -245,33 +257,3 @@ STATUS_LABELS = {
     "time_up": "Time Up", "park": "Park",
 }
 """Human labels used in the metrics JSON (spec §7.1)."""
-
-
-def find_log_track(log: str | Path, track: str | Path | None = None):
-    """The track a log was driven on: ``track`` if given, else the run directory's (run.json), else the
-    log's WORLD_NAME when a file of that name is bundled, beside the log, or in the working directory.
-
-    Raises:
-        RacerEnvError: the track cannot be found; the message says to pass --track.
-    """
-    import json
-    import re
-
-    from racer_env.track import Track
-
-    if track:
-        return Track.load(track)
-    for parent in Path(log).resolve().parents:
-        if (parent / "run.json").exists():
-            info = json.loads((parent / "run.json").read_text())
-            return Track.load(info["track"], reverse=info.get("reverse", False))
-    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", Path(log).read_text(errors="replace"))
-    if m:
-        name = m.group(1)
-        for candidate in (name, Path(log).parent / f"{name}.npy", Path(f"{name}.npy")):
-            try:
-                return Track.load(candidate)
-            except RacerEnvError:
-                continue
-        raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here: pass --track {name}.npy")
-    raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")

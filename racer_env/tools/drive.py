@@ -1,16 +1,17 @@
-"""A scripted drive: one lap by pure pursuit, printing what the reward function sees."""
+"""``racer drive``: one lap by a scripted pure-pursuit driver, printing what the reward function sees."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from racer_env.drivers import PurePursuit
-from racer_env.env import RacerEnv
+from racer_env.env.environment import RacerEnv
+from racer_env.sim.drivers import PurePursuit
+
+__all__ = ["drive"]
 
 
-def scripted_lap(track: str, reward: str, speed: float = 1.5, reverse: bool = False,
-                 console: Console | None = None) -> dict:
+def drive(track: str, reward: str, speed: float = 1.5, reverse: bool = False, console: Console | None = None) -> dict:
     """Drive one evaluation lap with :class:`PurePursuit` at ``speed`` [m/s]; print a row every second.
 
     Returns the final ``info`` dict.
@@ -24,13 +25,13 @@ def scripted_lap(track: str, reward: str, speed: float = 1.5, reverse: bool = Fa
     total = 0.0
     while True:
         steering, spd = driver.controls(env.car)
-        _, reward, terminated, truncated, info = env.step(env.actions.to_action(steering, spd))
-        total += reward
+        _, r, terminated, truncated, info = env.step(env.actions.to_action(steering, spd))
+        total += r
         p = info["params"]
         if int(p["steps"]) % 15 == 0 or terminated or truncated:
             table.add_row(f"{info['lap_time']:.1f}", f"{p['progress']:.1f}", f"{p['x']:.2f}", f"{p['y']:.2f}",
                           f"{p['heading']:.0f}", f"{p['steering_angle']:.1f}", str(p["all_wheels_on_track"]),
-                          f"{reward:.3f}")
+                          f"{r:.3f}")
         if terminated or truncated:
             break
     console.print(table)

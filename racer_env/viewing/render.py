@@ -1,9 +1,11 @@
-"""Top-down pygame drawing of a track and a car: the only module that imports pygame.
+"""Top-down pygame drawing of a track and a car: with viewer.py, the only modules that import pygame.
 
 ``Renderer(track).draw(frame)`` returns a pygame Surface; ``rgb(surface)``
 turns it into an (H, W, 3) uint8 array. A :class:`Frame` is a plain snapshot
 (the renderer never holds the env). The track, and the trail as it grows, are
 drawn once onto a cached surface, so a frame costs the same at any lap length.
+:class:`Window` shows surfaces on screen, for the env's ``human`` mode and the
+viewer alike; :class:`EnvView` is what an env keeps to draw itself.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from racer_env.constants import (
     CAR_WIDTH_M,
     FRONT_AXLE_X_M,
     MAX_SPEED_MPS,
-    PARAMS_POINT_X_M,
     REAR_AXLE_X_M,
 )
-from racer_env.track import Track
-from racer_env.vehicle import wheel_positions
+from racer_env.sim.track import Track
+from racer_env.sim.vehicle import Car, body_origin, wheel_positions
 
-__all__ = ["Frame", "Renderer", "rgb", "speed_color", "save_trajectory_png", "display_available"]
+__all__ = ["Frame", "Renderer", "Window", "EnvView", "race_hud", "rgb", "speed_color", "save_trajectory_png",
+           "display_available"]
 
 GRASS = (46, 110, 52)
 ASPHALT = (72, 72, 76)
@@ -60,20 +62,22 @@ def speed_color(speed: float) -> tuple[int, int, int]:
     for (u0, c0), (u1, c1) in zip(stops, stops[1:]):
         if u <= u1:
             w = (u - u0) / (u1 - u0)
-            return tuple(int(a + (b - a) * w) for a, b in zip(c0, c1))
+            r, g, b = (int(a + (z - a) * w) for a, z in zip(c0, c1))
+            return r, g, b
     return stops[-1][1]
 
 
 @dataclass
 class Frame:
-    """What one picture shows. Positions [m], heading and steering [deg], speed [m/s]."""
+    """What one picture shows: the car's params point (x, y) [m], yaw [rad], front wheels' angle [deg,
+    positive left], speed [m/s], which wheels are on the road, the trail of (x, y, speed), the HUD lines."""
 
-    x: float  # params point
+    x: float
     y: float
-    heading: float
-    steering: float = 0.0
+    yaw: float
+    wheel_angle: float = 0.0
     speed: float = 0.0
-    wheels_on: tuple[bool, bool, bool, bool] = (True, True, True, True)
+    wheels_on: tuple[bool, ...] = (True, True, True, True)
     trail: list[tuple[float, float, float]] = field(default_factory=list)  # (x, y, speed), grows in place
     hud: dict[str, str] = field(default_factory=dict)
     status: str = "in_progress"
@@ -117,7 +121,7 @@ class Renderer:
         t = self.track
         s = pygame.Surface(self.size)
         s.fill(GRASS)
-        inner, outer, centre = t.rows[:, 2:4], t.rows[:, 4:6], t.rows[:, 0:2]
+        inner, outer = t.rows[:, 2:4], t.rows[:, 4:6]
         if t.closed:
             pygame.draw.polygon(s, ASPHALT, self._poly(outer))
             pygame.draw.polygon(s, GRASS, self._poly(inner))
@@ -127,13 +131,9 @@ class Renderer:
         for border in (inner, outer):
             pygame.draw.lines(s, BORDER, t.closed, self._poly(border), width)
         # dashed centre line: 10 cm dashes every 20 cm
-        step = 0.02
-        dist = np.arange(0.0, t.length, step)
-        cx = np.interp(dist, t.cum, centre[:, 0])
-        cy = np.interp(dist, t.cum, centre[:, 1])
-        for k in range(0, len(dist) - 5, 10):
-            pygame.draw.line(s, CENTRE, self.to_px(cx[k], cy[k]), self.to_px(cx[k + 5], cy[k + 5]),
-                             max(1, width // 2))
+        pts = t.resampled(0.02)
+        for k in range(0, len(pts) - 5, 10):
+            pygame.draw.line(s, CENTRE, self.to_px(*pts[k]), self.to_px(*pts[k + 5]), max(1, width // 2))
         # start/finish line across the track at waypoint 0, chequered
         a, b = self.to_px(*inner[0]), self.to_px(*outer[0])
         n = 8
@@ -169,14 +169,14 @@ class Renderer:
         """The picture of ``frame``."""
         self._update_trail(frame.trail)
         surf = self._base.copy()
-        yaw = math.radians(frame.heading)
+        yaw = frame.yaw
         c, s = math.cos(yaw), math.sin(yaw)
-        bx, by = frame.x - PARAMS_POINT_X_M * c, frame.y - PARAMS_POINT_X_M * s
+        bx, by = body_origin(frame.x, frame.y, yaw)
         off = not all(frame.wheels_on)
-        # wheels under the body, front ones turned by the steering angle
-        for (wx, wy), on, front in zip(wheel_positions(frame.x, frame.y, frame.heading), frame.wheels_on,
+        # wheels under the body, front ones turned by the wheel angle
+        for (wx, wy), on, front in zip(wheel_positions(frame.x, frame.y, yaw), frame.wheels_on,
                                        (False, False, True, True)):
-            wyaw = yaw + (math.radians(frame.steering) if front else 0.0)
+            wyaw = yaw + (math.radians(frame.wheel_angle) if front else 0.0)
             pygame.draw.polygon(surf, WHEEL if on else CAR_OFF, self._rect(wx, wy, wyaw, WHEEL_LEN_M * 1.6,
                                                                           WHEEL_WID_M * 1.6))
         body_x = (FRONT_AXLE_X_M + REAR_AXLE_X_M) / 2
@@ -208,6 +208,81 @@ class Renderer:
         elif frame.status == "lap_complete":
             img = self.big.render("LAP COMPLETE", True, (90, 240, 120))
             surf.blit(img, (self.size[0] - img.get_width() - 12, 10))
+
+
+def race_hud(*, lap: int, laps: int, lap_time: float, progress: float, speed: float, steering_command: float,
+             reward: float, status: str) -> dict[str, str]:
+    """The HUD lines of a car racing: lap, lap time [s], progress [%], actual speed [m/s], the commanded
+    steering [deg] (what the params report; the drawing shows the wheels' actual angle), reward, status."""
+    return {
+        "lap": f"{lap}/{laps}",
+        "lap time": f"{lap_time:5.2f} s",
+        "progress": f"{progress:5.1f} %",
+        "speed": f"{speed:4.2f} m/s",
+        "steering (command)": f"{steering_command:+5.1f} deg",
+        "reward": f"{reward:.3f}",
+        "status": status,
+    }
+
+
+class Window:
+    """A pygame window that shows surfaces at a frame rate."""
+
+    def __init__(self, size: tuple[int, int], title: str):
+        pygame.display.init()
+        pygame.display.set_caption(title)
+        self.surface = pygame.display.set_mode(size)
+        self.clock = pygame.time.Clock()
+
+    def show(self, picture: pygame.Surface, fps: float | None) -> None:
+        """Put ``picture`` on screen, then wait to keep ``fps`` frames a second (None: no wait)."""
+        self.surface.blit(picture, (0, 0))
+        pygame.display.flip()
+        if fps is not None:
+            self.clock.tick(fps)
+
+    def events(self) -> list:
+        """The window's pending events (keys, close)."""
+        return pygame.event.get()
+
+    def close(self) -> None:
+        pygame.display.quit()
+
+
+class EnvView:
+    """What an environment keeps to draw itself: the renderer, the car's trail, and a window in human mode.
+
+    The trail restarts when the car jumps (a reset puts it back on the track).
+    """
+
+    def __init__(self, track: Track, size: tuple[int, int], human: bool, fps: float):
+        self.renderer = Renderer(track, size)
+        self.trail: list[tuple[float, float, float]] = []
+        self.window = Window(size, f"racer_env - {track.name}") if human else None
+        self.fps = fps
+
+    def restart(self, car: Car) -> None:
+        self.trail = [(car.x, car.y, 0.0)]
+
+    def follow(self, car: Car) -> None:
+        last = self.trail[-1] if self.trail else None
+        if last is not None and math.hypot(car.x - last[0], car.y - last[1]) > 0.5:
+            self.trail = []  # the car was put back after an event: start a new piece of trail
+        self.trail.append((car.x, car.y, car.speed))
+
+    def show(self, frame: Frame) -> np.ndarray | None:
+        """An (H, W, 3) picture of ``frame``, or None after putting it in the window (human mode)."""
+        surface = self.renderer.draw(frame)
+        if self.window is None:
+            return rgb(surface)
+        pygame.event.pump()
+        self.window.show(surface, self.fps)
+        return None
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window = None
 
 
 def rgb(surface: pygame.Surface) -> np.ndarray:

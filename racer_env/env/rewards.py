@@ -17,20 +17,31 @@ import sys
 import traceback
 import types
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Protocol
 
 from racer_env.constants import MAX_REWARD_ABS
 from racer_env.errors import RewardFunctionError
 
-__all__ = ["RewardFunction", "load_reward_function", "REWARD_FUNCTIONS_DIR", "DEFAULT_REWARD"]
+__all__ = ["RewardFunction", "load_reward_function", "reward_file", "Output", "REWARD_FUNCTIONS_DIR", "DEFAULT_REWARD"]
 
 REWARD_FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "reward_functions"
+"""The example reward functions shipped with racer_env (package data)."""
 DEFAULT_REWARD = "progress_speed"
 _module_ids = itertools.count()
 
 
-def _resolve(path: str | Path) -> Path:
-    """A file path, or the name of a file in reward_functions/ (``"follow_center"``)."""
+class Output(Protocol):
+    """Where a reward function's ``print`` goes: anything with ``write(str)``, such as a file or ``sys.stdout``."""
+
+    def write(self, text: str, /) -> int: ...
+
+
+def reward_file(path: str | Path) -> Path:
+    """The file of a reward function: a file path, or the name of one in reward_functions/ (``"follow_center"``).
+
+    Raises:
+        RewardFunctionError: no such file.
+    """
     p = Path(path)
     if p.exists():
         return p
@@ -61,7 +72,7 @@ class RewardFunction:
         3.0
     """
 
-    def __init__(self, source: str | Path | Callable[[dict], Any], stdout: TextIO | None = None):
+    def __init__(self, source: str | Path | Callable[[dict], Any], stdout: Output | None = None):
         self.stdout = stdout
         if callable(source):
             self.fn = source
@@ -69,7 +80,7 @@ class RewardFunction:
             self.label = getattr(source, "__qualname__", repr(source))
             self.module = None
             return
-        path = _resolve(source)
+        path = reward_file(source)
         self.path = path.resolve()
         self.label = str(path)
         self.module = self._load(path)
@@ -137,6 +148,6 @@ class RewardFunction:
         return error
 
 
-def load_reward_function(source: str | Path | Callable[[dict], Any], stdout: TextIO | None = None) -> RewardFunction:
+def load_reward_function(source: str | Path | Callable[[dict], Any], stdout: Output | None = None) -> RewardFunction:
     """Load a reward function from a file path, a name in ``reward_functions/``, or a callable."""
     return RewardFunction(source, stdout=stdout)

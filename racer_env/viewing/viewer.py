@@ -1,6 +1,6 @@
 """Watching laps: a live pygame window with keys, or a video file.
 
-A *source* produces :class:`racer_env.render.Frame` objects one step at a time:
+A *source* produces :class:`racer_env.viewing.render.Frame` objects one step at a time:
 ``ModelSource`` drives a trained model in a RacerEnv, ``LogSource`` plays a
 DeepRacer SIM_TRACE log back. ``show`` plays a source in a window at 15 Hz
 times a speed factor; ``record`` writes it to an ``.mp4`` or ``.gif``.
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol, Sequence
 
-from racer_env.constants import STEP_HZ
+from racer_env.constants import MAX_SPEED_MPS, STEP_HZ
 from racer_env.errors import RacerEnvError
-from racer_env.render import Frame, Renderer, display_available, rgb
-from racer_env.simtrace import SimTrace, TraceRow
-from racer_env.track import Track
-from racer_env.vehicle import WHEEL_REACH_M, wheel_positions
+from racer_env.sim.track import Projection, Track
+from racer_env.sim.vehicle import wheels_on_track
+from racer_env.viewing.render import Frame, Renderer, Window, display_available, rgb
 
 __all__ = ["ModelSource", "LogSource", "show", "record", "parse_speed"]
 
@@ -67,36 +66,47 @@ class ModelSource:
 
 
 class LogSource:
-    """A SIM_TRACE log played back on its track; the car is drawn at each logged pose."""
+    """A SIM_TRACE log played back on its track; the car is drawn at each logged pose.
 
-    def __init__(self, trace: SimTrace, track: Track, episode: int | None = None):
-        self.trace = trace
+    Args:
+        episodes: the log's rows, grouped by episode: ``SimTrace.episodes()``, rows with the fields of
+            :class:`racer_env.env.simtrace.TraceRow` (the viewer sits below the env layer and takes them as given).
+        track: the track the log was driven on.
+        episode: play only this episode (0-based); None plays them all.
+        name: the log's name, for messages.
+    """
+
+    def __init__(self, episodes: Sequence[Sequence[Any]], track: Track, episode: int | None = None,
+                 name: str = "the log"):
         self.track = track
-        episodes = trace.episodes()
         if episode is not None:
             if not 0 <= episode < len(episodes):
-                raise RacerEnvError(f"{trace.path}: --episode {episode}: the log has episodes 0-{len(episodes) - 1}")
+                raise RacerEnvError(f"{name}: --episode {episode}: the log has episodes 0-{len(episodes) - 1}")
             episodes = [episodes[episode]]
         self.episodes = episodes
 
-    def _frame(self, r: TraceRow, trail: list, prev: TraceRow | None) -> Frame:
-        seg, t, dist = self.track.project(r.x, r.y)
-        wheels = tuple(self.track.points_on_track(wheel_positions(r.x, r.y, r.yaw), seg, t, dist, WHEEL_REACH_M))
+    def _frame(self, r: Any, trail: list, prev: Any, where: Projection) -> Frame:
+        yaw = math.radians(r.yaw)
+        wheels = tuple(wheels_on_track(self.track, r.x, r.y, yaw, where))
         speed = 0.0
         if prev is not None and r.tstamp > prev.tstamp:
             speed = math.hypot(r.x - prev.x, r.y - prev.y) / (r.tstamp - prev.tstamp)
-        trail.append((r.x, r.y, min(speed, 4.0)))
+        trail.append((r.x, r.y, min(speed, MAX_SPEED_MPS)))
         hud = {"episode": str(r.episode), "step": f"{r.steps:.0f}", "progress": f"{r.progress:5.1f} %",
-               "speed (command)": f"{r.throttle:4.2f} m/s", "steering": f"{r.steer:+5.1f} deg",
+               "speed (command)": f"{r.throttle:4.2f} m/s", "steering (command)": f"{r.steer:+5.1f} deg",
                "reward": f"{r.reward:.3f}", "status": r.episode_status}
-        return Frame(r.x, r.y, r.yaw, r.steer, speed, wheels, trail, hud, r.episode_status)
+        # the log has the commanded steering only: the wheels are drawn at it
+        return Frame(r.x, r.y, yaw, r.steer, speed, wheels, trail, hud, r.episode_status)
 
     def frames(self) -> Iterator[Frame]:
         for rows in self.episodes:
             trail: list = []
             prev = None
+            hint = -1
             for r in rows:
-                yield self._frame(r, trail, prev)
+                where = self.track.project(r.x, r.y, hint)
+                hint = where.seg
+                yield self._frame(r, trail, prev, where)
                 prev = r
 
 
@@ -131,16 +141,13 @@ def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640
                             "or run under a virtual display (xvfb-run racer ...)")
     import pygame
 
-    pygame.display.init()
-    window = pygame.display.set_mode(size)
-    pygame.display.set_caption(f"racer_env - {source.track.name}  (space pause, n step, r restart, q quit)")
+    window = Window(size, f"racer_env - {source.track.name}  (space pause, n step, r restart, q quit)")
     renderer = Renderer(source.track, size)
-    clock = pygame.time.Clock()
     frames = source.frames()
     paused, step_once = False, False
     try:
         while True:
-            for event in pygame.event.get():
+            for event in window.events():
                 if event.type == pygame.QUIT:
                     return
                 if event.type == pygame.KEYDOWN:
@@ -153,16 +160,13 @@ def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640
                     elif event.key == pygame.K_r:
                         frames = source.frames()
             if paused and not step_once:
-                clock.tick(30)
+                window.clock.tick(30)
                 continue
             step_once = False
             frame = next(frames, None)
             if frame is None:
                 pygame.time.wait(1500)
                 return
-            window.blit(renderer.draw(frame), (0, 0))
-            pygame.display.flip()
-            if speed is not None:
-                clock.tick(STEP_HZ * speed)
+            window.show(renderer.draw(frame), STEP_HZ * speed if speed is not None else None)
     finally:
-        pygame.display.quit()
+        window.close()

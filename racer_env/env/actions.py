@@ -19,14 +19,20 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG
 from racer_env.errors import ModelMetadataError
 
 __all__ = ["ActionSpec", "load_model_metadata", "DEFAULT_MODEL_METADATA"]
 
 ALGORITHMS = ("clipped_ppo", "sac")
+DEFAULT_STEERING_DEG = (-MAX_STEERING_DEG, MAX_STEERING_DEG)
+"""racer_env's default steering range [deg]: the simulator's whole range."""
+DEFAULT_SPEED_MPS = (0.5, MAX_SPEED_MPS)
+"""racer_env's default speed range [m/s]."""
 
 DEFAULT_MODEL_METADATA: dict[str, Any] = {
-    "action_space": {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 0.5, "high": 4.0}},
+    "action_space": {"steering_angle": {"low": DEFAULT_STEERING_DEG[0], "high": DEFAULT_STEERING_DEG[1]},
+                     "speed": {"low": DEFAULT_SPEED_MPS[0], "high": DEFAULT_SPEED_MPS[1]}},
     "action_space_type": "continuous",
     "training_algorithm": "clipped_ppo",
     "sensor": ["FRONT_FACING_CAMERA"],
@@ -49,8 +55,8 @@ class ActionSpec:
     """
 
     discrete: tuple[tuple[float, float], ...] | None
-    steering_range: tuple[float, float] = (-30.0, 30.0)
-    speed_range: tuple[float, float] = (0.5, 4.0)
+    steering_range: tuple[float, float] = DEFAULT_STEERING_DEG
+    speed_range: tuple[float, float] = DEFAULT_SPEED_MPS
     algorithm: str = "clipped_ppo"
     metadata: dict[str, Any] | None = None
 
@@ -86,6 +92,13 @@ class ActionSpec:
         (s_lo, s_hi), (v_lo, v_hi) = self.steering_range, self.speed_range
         a = [2 * (steering_angle - s_lo) / (s_hi - s_lo) - 1, 2 * (speed - v_lo) / (v_hi - v_lo) - 1]
         return np.clip(np.array(a, dtype=np.float32), -1.0, 1.0)
+
+    def trace_text(self, action: Any, steering_angle: float, speed: float) -> str:
+        """The ``action`` field of a SIM_TRACE row: the action index of a discrete space ("0" when there is
+        none, as on the prepare step), ``"[steer speed]"`` of a continuous one."""
+        if self.discrete is not None:
+            return "0" if action is None else str(int(action))
+        return f"[{steering_angle:.4f} {speed:.4f}]"
 
     @property
     def max_speed(self) -> float:

@@ -18,10 +18,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from racer_env.env import RacerEnv
-from racer_env.simtrace import STATUS_LABELS, TraceWriter
+from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S
+from racer_env.env.environment import RacerEnv
+from racer_env.env.simtrace import STATUS_LABELS, TraceWriter
+from racer_env.training.rundir import RunDir
 
-__all__ = ["LapResult", "EvalResult", "evaluate", "write_evaluation", "evaluate_run", "load_model", "results_table"]
+__all__ = ["LapResult", "EvalResult", "evaluate", "write_evaluation", "evaluate_run", "results_table"]
 
 Policy = Callable[[np.ndarray], Any]
 
@@ -117,8 +119,8 @@ def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float,
 
 
 def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuous: bool = False,
-             max_resets: int = 0, off_track_penalty: float = 2.0, collision_penalty: float = 5.0,
-             trace: TraceWriter | None = None) -> EvalResult:
+             max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
+             collision_penalty: float = COLLISION_PENALTY_S, trace: TraceWriter | None = None) -> EvalResult:
     """Drive ``laps`` greedy laps from the start line with ``policy`` (observation -> action).
 
     Args:
@@ -173,37 +175,9 @@ def write_evaluation(result: EvalResult, run_dir: Path, stamp: str | None = None
     return path
 
 
-def load_model(path: str | Path, algorithm: str = "clipped_ppo", env=None):
-    """Load an SB3 model saved by training (PPO, or SAC for ``algorithm="sac"``)."""
-    from stable_baselines3 import PPO, SAC
-
-    cls = SAC if algorithm == "sac" else PPO
-    return cls.load(str(path), env=env, device="cpu")
-
-
-def run_model_path(run_dir: Path, which: str = "best") -> Path:
-    """The model file of a run: ``best`` (falls back to ``final``), ``final``, or a path."""
-    from racer_env.errors import RacerEnvError
-
-    run_dir = Path(run_dir)
-    candidates = {"best": ["best_model.zip", "model.zip"], "final": ["model.zip"]}.get(which)
-    if candidates is None:
-        if Path(which).exists():
-            return Path(which)
-        raise RacerEnvError(f"{which}: no such model file (expected 'best', 'final' or a .zip path)")
-    for name in candidates:
-        if (run_dir / "model" / name).exists():
-            return run_dir / "model" / name
-    ckpts = sorted((run_dir / "model" / "checkpoints").glob("checkpoint-*.zip"),
-                   key=lambda p: int(p.stem.split("-")[1]))
-    if ckpts:
-        return ckpts[-1]
-    raise RacerEnvError(f"{run_dir}: no model found (looked in model/ for {', '.join(candidates)} and checkpoints)")
-
-
 def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, continuous: bool = False,
-                 max_resets: int = 0, off_track_penalty: float = 2.0, collision_penalty: float = 5.0,
-                 which: str = "best", reverse: bool | None = None) -> tuple[EvalResult, Path]:
+                 max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
+                 collision_penalty: float = COLLISION_PENALTY_S, which: str = "best") -> tuple[EvalResult, Path]:
     """Evaluate a trained run's model and write the evaluation files into the run directory.
 
     Returns the result and the path of the evaluation metrics JSON.
@@ -211,40 +185,23 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     Raises:
         RacerEnvError: the directory is not a run, or its files are unreadable.
     """
-    from racer_env.actions import load_model_metadata
-    from racer_env.errors import RacerEnvError
+    from racer_env.viewing.render import save_trajectory_png
 
-    run_dir = Path(run_dir)
-    info_path = run_dir / "run.json"
-    if not info_path.exists():
-        raise RacerEnvError(f"{run_dir}: not a run directory (no run.json)")
-    info = json.loads(info_path.read_text())
-    actions = load_model_metadata(run_dir / "model" / "model_metadata.json")
-    model = load_model(run_model_path(run_dir, which), info.get("algorithm", "clipped_ppo"))
-    env_kwargs = dict(track=track or info["track"], reward_function=str(run_dir / "reward_function.py"),
-                      model_metadata=actions, reverse=info.get("reverse", False) if reverse is None else reverse)
+    run = RunDir(run_dir)
+    env_kwargs = run.env_settings(track)
+    model = run.load_model(which)
     stamp = time.strftime("%Y%m%d%H%M%S")
-    folder = run_dir / f"evaluation-{stamp}"
+    folder = run.evaluation_dir(stamp)
     trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)
     result = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], env_kwargs, laps=laps,
                       continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
                       collision_penalty=collision_penalty, trace=trace)
     trace.close()
-    path = write_evaluation(result, run_dir, stamp)
-    from racer_env.render import save_trajectory_png
-
+    path = write_evaluation(result, run.path, stamp)
     best = f", best lap {result.best_lap_time:.2f} s" if result.best_lap_time else ""
-    save_trajectory_png(model_track(env_kwargs), result.trajectory, folder / "trajectory.png",
+    save_trajectory_png(env_kwargs["track"], result.trajectory, folder / "trajectory.png",
                         title=f"{result.track}: {result.completed}/{result.planned} laps{best}")
     return result, path
-
-
-def model_track(env_kwargs: dict[str, Any]):
-    from racer_env.track import Track
-
-    t = env_kwargs["track"]
-    track = t if isinstance(t, Track) else Track.load(t)
-    return track.reversed() if env_kwargs.get("reverse") and not track.is_reversed else track
 
 
 def results_table(result: EvalResult):

@@ -1,14 +1,16 @@
 """The reward function's ``params`` dict, computed as the DeepRacer simulator computes it (spec §1).
 
 ``params_at`` is the public, pure entry point; the environment calls the same
-``compute_params`` with a hint segment so a step never scans the whole track.
+``compute_params`` with the car's projection on the centre line, computed once
+per step, so a step never scans the whole track.
 
 Semantics that differ from AWS's public docs (spec §9): ``x``/``y`` are the
 point 0.14 m ahead of the body origin; ``speed`` and ``steering_angle`` are the
 *commanded* values (unclipped); ``steps`` is a float and the reward function
-first sees 2.0; ``closest_waypoints`` is [previous, next] by projection along
-the centre line; ``is_reversed`` is the track-direction flag;
-``objects_heading`` is in radians.
+first sees 2.0; ``closest_waypoints`` is [previous, next] by projection along the
+centre line; ``is_reversed`` is the track-direction flag; ``objects_heading`` is
+in radians. Progress is in percent of a lap everywhere, including where an
+episode started (``start_progress``).
 """
 
 from __future__ import annotations
@@ -23,14 +25,13 @@ from racer_env.constants import (
     BOX_OBSTACLE_WIDTH_M,
     CAMERA_HFOV_RAD,
     CAMERA_RANGE_M,
-    CAR_LENGTH_M,
-    CAR_WIDTH_M,
-    PARAMS_POINT_X_M,
+    FIRST_REWARD_STEP,
 )
-from racer_env.track import Track
-from racer_env.vehicle import WHEEL_REACH_M, normalize_heading, wheel_positions
+from racer_env.sim.track import Projection, Track
+from racer_env.sim.vehicle import body_origin, footprint_corners, normalize_heading, wheels_on_track
 
-__all__ = ["params_at", "compute_params", "progress_from", "Objects", "PARAM_KEYS", "DOCUMENTED_KEYS"]
+__all__ = ["params_at", "compute_params", "progress_from", "Objects", "NO_OBJECTS",
+           "PARAM_KEYS", "DOCUMENTED_KEYS"]
 
 DOCUMENTED_KEYS = (
     "all_wheels_on_track", "closest_objects", "closest_waypoints", "distance_from_center", "heading",
@@ -45,7 +46,7 @@ PARAM_KEYS = DOCUMENTED_KEYS + ("projection_distance", "objects_distance_from_ce
 class Objects:
     """Static obstacles (boxes) on a track, with what the params need of them, computed once.
 
-    Build with :meth:`Objects.on`. Positions in metres.
+    Build with :meth:`Objects.place`. Positions in metres.
     """
 
     location: tuple[tuple[float, float], ...] = ()
@@ -56,40 +57,41 @@ class Objects:
     order: tuple[int, ...] = ()  # indices sorted by ``distance``
 
     @classmethod
-    def on(cls, track: Track, positions: Sequence[tuple[float, float]]) -> "Objects":
+    def place(cls, track: Track, positions: Sequence[tuple[float, float]]) -> "Objects":
+        """Boxes at the given (x, y) positions [m], facing along the track."""
         if not positions:
             return cls()
         loc, dist, dfc, left, yaw = [], [], [], [], []
         for ox, oy in positions:
-            seg, t, d = track.project(float(ox), float(oy))
+            where = track.project(float(ox), float(oy))
             loc.append((float(ox), float(oy)))
-            dist.append(track.arc_length(seg, t))
-            dfc.append(d)
-            left.append(_is_left(track, float(ox), float(oy), seg, t))
-            yaw.append(math.atan2(track.center.dy[seg], track.center.dx[seg]))
+            dist.append(where.arc)
+            dfc.append(where.distance)
+            left.append(_is_left(track, float(ox), float(oy), where)[0])
+            yaw.append(track.heading_at(where.seg))
         order = tuple(sorted(range(len(dist)), key=dist.__getitem__))
         return cls(tuple(loc), tuple(dist), tuple(dfc), tuple(left), tuple(yaw), order)
 
 
-_NO_OBJECTS = Objects()
+NO_OBJECTS = Objects()
 
 
-def _is_left(track: Track, x: float, y: float, seg: int, t: float) -> tuple[bool, float]:
-    """Simulator rule: nearer the inner border than the outer, flipped on a clockwise lap."""
-    width, ip, op = track.width_at(seg, t)
+def _is_left(track: Track, x: float, y: float, where: Projection) -> tuple[bool, float]:
+    """Simulator rule: nearer the inner border than the outer, flipped on a clockwise lap; and the local width."""
+    width, ip, op = track.width_at(where.seg, where.t)
     d_in = math.hypot(x - ip[0], y - ip[1])
     d_out = math.hypot(x - op[0], y - op[1])
     return (d_in < d_out) != (not track.is_ccw), width
 
 
-def progress_from(ndist: float, start_ndist: float, prev_progress: float | None) -> float:
-    """Progress [%] of a lap at normalised distance ``ndist``, for an episode that started at
-    ``start_ndist``, with the simulator's finish-line wrap rules (spec §1.3).
+def progress_from(position: float, start_progress: float, prev_progress: float | None) -> float:
+    """Progress [%] of a lap at ``position`` [% of the lap from waypoint 0], for an episode that started at
+    ``start_progress`` [%], with the simulator's finish-line wrap rules (spec §1.3).
 
-    ``prev_progress`` is the previous step's progress; None skips the wrap rules
+    ``prev_progress`` is the previous step's progress [%]; None skips the wrap rules
     (a lone query with no history).
     """
-    p = 100.0 * (ndist - start_ndist)
+    p = position - start_progress
     if p <= 0.0:
         p += 100.0
     if prev_progress is not None:
@@ -106,11 +108,9 @@ def _in_rect(px: float, py: float, cx: float, cy: float, yaw: float, length: flo
     return abs(dx * c + dy * s) <= length / 2 and abs(-dx * s + dy * c) <= width / 2
 
 
-def _crashed(bx: float, by: float, yaw: float, objects: Objects) -> bool:
+def _crashed(x: float, y: float, yaw: float, objects: Objects) -> bool:
     """Any corner of the car's footprint inside a box's footprint (spec §1.2 is_crashed)."""
-    c, s = math.cos(yaw), math.sin(yaw)
-    corners = [(bx + c * dx - s * dy, by + s * dx + c * dy)
-               for dx in (CAR_LENGTH_M / 2, -CAR_LENGTH_M / 2) for dy in (CAR_WIDTH_M / 2, -CAR_WIDTH_M / 2)]
+    corners = footprint_corners(*body_origin(x, y, yaw), yaw)
     for (ox, oy), oyaw in zip(objects.location, objects.yaw):
         if any(_in_rect(px, py, ox, oy, oyaw, BOX_OBSTACLE_LENGTH_M, BOX_OBSTACLE_WIDTH_M) for px, py in corners):
             return True
@@ -119,75 +119,82 @@ def _crashed(bx: float, by: float, yaw: float, objects: Objects) -> bool:
 
 def compute_params(
     track: Track,
+    *,
     x: float,
     y: float,
-    heading: float,
+    yaw: float,
     steering_angle: float,
     speed: float,
     steps: float,
-    start_ndist: float,
+    start_progress: float,
     prev_progress: float | None,
-    objects: Objects = _NO_OBJECTS,
+    where: Projection | None = None,
+    objects: Objects = NO_OBJECTS,
     sim_time: float = 0.0,
-    hint: int = -1,
-) -> tuple[dict[str, Any], int]:
-    """The params dict for a car whose params point is at (x, y) [m] with ``heading`` [deg],
-    and the centre segment it projects on (a hint for the next call)."""
-    seg, t, dfc = track.project(x, y, hint)
-    arc = track.arc_length(seg, t)
-    ndist = arc / track.length
-    left, width = _is_left(track, x, y, seg, t)
-    wheels = track.points_on_track(wheel_positions(x, y, heading), seg, t, dfc, WHEEL_REACH_M)
-    on_all = all(wheels)
-    off = not any(wheels)
+) -> dict[str, Any]:
+    """The params dict for a car whose params point is at (x, y) [m] with ``yaw`` [rad].
+
+    Args:
+        track: the track, as driven.
+        x, y: the params point [m]; yaw: heading [rad].
+        steering_angle: commanded steering [deg], positive left; speed: commanded speed [m/s].
+        steps: the episode's step counter.
+        start_progress: where the episode started [% of a lap from waypoint 0].
+        prev_progress: the previous step's progress [%], or None for no wrap rules.
+        where: the projection of (x, y) on the centre line, when the caller has it.
+        objects: obstacles on the track.
+        sim_time: simulation clock [s].
+    """
+    if where is None:
+        where = track.project(x, y)
+    left, width = _is_left(track, x, y, where)
+    wheels = wheels_on_track(track, x, y, yaw, where)
+    arc = where.arc
 
     crashed = False
     closest_objects = [0, 0]
     in_camera = False
     if objects.location:
-        h = math.radians(heading)
-        bx, by = x - PARAMS_POINT_X_M * math.cos(h), y - PARAMS_POINT_X_M * math.sin(h)
-        crashed = _crashed(bx, by, h, objects)
+        crashed = _crashed(x, y, yaw, objects)
         sorted_d = [objects.distance[i] for i in objects.order]
         nxt = bisect.bisect_right(sorted_d, arc)
-        prv = nxt - 1
         n = len(sorted_d)
-        closest_objects = [objects.order[prv % n], objects.order[nxt % n]]
+        closest_objects = [objects.order[(nxt - 1) % n], objects.order[nxt % n]]
         ox, oy = objects.location[closest_objects[1]]
-        bearing = math.atan2(oy - y, ox - x) - h
+        bearing = math.atan2(oy - y, ox - x) - yaw
         bearing = math.atan2(math.sin(bearing), math.cos(bearing))
         in_camera = abs(bearing) <= CAMERA_HFOV_RAD / 2 and math.hypot(ox - x, oy - y) <= CAMERA_RANGE_M
 
-    params = {
-        "all_wheels_on_track": on_all,
+    n_obj = len(objects.location)
+    return {
+        "all_wheels_on_track": all(wheels),
         "x": x,
         "y": y,
-        "heading": normalize_heading(heading),
-        "distance_from_center": dfc,
+        "heading": normalize_heading(math.degrees(yaw)),
+        "distance_from_center": where.distance,
         "is_left_of_center": left,
-        "is_offtrack": off,
+        "is_offtrack": not any(wheels),
         "is_crashed": crashed,
         "is_reversed": track.is_reversed,
-        "progress": progress_from(ndist, start_ndist, prev_progress),
+        "progress": progress_from(track.percent_of_lap(arc), start_progress, prev_progress),
         "steps": float(steps),
         "speed": float(speed),
         "steering_angle": float(steering_angle),
         "track_length": track.length,
         "track_width": width,
         "waypoints": list(track.waypoints),
-        "closest_waypoints": track.closest_waypoints(ndist),
+        "closest_waypoints": track.closest_waypoints(arc / track.length),
         "closest_objects": closest_objects,
         "objects_location": [list(p) for p in objects.location],
         "objects_distance": list(objects.distance),
         "objects_distance_from_center": list(objects.distance_from_center),
         "objects_left_of_center": list(objects.left_of_center),
-        "objects_heading": [0.0] * len(objects.location),
-        "objects_speed": [0.0] * len(objects.location),
+        "objects_heading": [0.0] * n_obj,
+        "objects_speed": [0.0] * n_obj,
         "object_in_camera": in_camera,
         "projection_distance": arc,
         "sim_time": float(sim_time),
     }
-    return params, seg
 
 
 def params_at(
@@ -198,7 +205,7 @@ def params_at(
     *,
     steering_angle: float = 0.0,
     speed: float = 0.0,
-    steps: float = 2.0,
+    steps: float = FIRST_REWARD_STEP,
     start_progress: float = 0.0,
     prev_progress: float | None = None,
     objects: Sequence[tuple[float, float]] = (),
@@ -225,7 +232,7 @@ def params_at(
         >>> p["distance_from_center"], p["closest_waypoints"], p["all_wheels_on_track"]
         (0.0, [0, 1], True)
     """
-    objs = Objects.on(track, objects) if objects else _NO_OBJECTS
-    params, _ = compute_params(track, float(x), float(y), float(heading), steering_angle, speed, steps,
-                               start_progress / 100.0, prev_progress, objs, sim_time)
-    return params
+    objs = Objects.place(track, objects) if objects else NO_OBJECTS
+    return compute_params(track, x=float(x), y=float(y), yaw=math.radians(heading), steering_angle=steering_angle,
+                          speed=speed, steps=steps, start_progress=start_progress, prev_progress=prev_progress,
+                          objects=objs, sim_time=sim_time)

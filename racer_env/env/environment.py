@@ -1,0 +1,269 @@
+"""RacerEnv: a DeepRacer car on a 2-D track, as a Gymnasium environment.
+
+The env orchestrates; each piece lives in the module named after it: the track
+(``sim/track.py``) gives geometry, the car (``sim/vehicle.py``) moves,
+``params.py`` builds what the reward function sees, ``rewards.py`` calls it,
+``episode.py`` applies DeepRacer's episode rules, ``actions.py`` and
+``observations.py`` define the spaces, ``simtrace.py`` the log rows, and
+``viewing/render.py`` draws.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
+from racer_env.env.actions import ActionSpec, load_model_metadata
+from racer_env.env.episode import Episode, Judgement, Penalties, round_robin_start, start_from_options
+from racer_env.env.observations import observation_space, observe
+from racer_env.env.params import Objects, compute_params
+from racer_env.env.rewards import DEFAULT_REWARD, Output, RewardFunction
+from racer_env.env.simtrace import TraceRow, row_from_params
+from racer_env.sim.track import DEFAULT_TRACK, Track
+from racer_env.sim.vehicle import Car, wheels_on_track
+
+__all__ = ["RacerEnv"]
+
+
+class RacerEnv(gym.Env[np.ndarray, Any]):
+    """A 1/18-scale DeepRacer car on a 2-D track, stepping at 15 Hz, calling a DeepRacer reward function every
+    step with the ``params`` the AWS simulator would pass (``racer_env.env.params``).
+
+    **Action space.** From a ``model_metadata.json``: a discrete list is ``Discrete(n)``; a continuous space is
+    ``Box(-1, 1, (2,))`` of [steering, speed] rescaled to the file's [low, high]. Default: continuous,
+    steering ±30° (positive left), speed 0.5–4 m/s.
+
+    **Observation space.** A 26-vector: centre-line points ahead in the car's frame, the offset from the
+    centre, speed and steering state (table and bounds in ``racer_env.env.observations``).
+
+    **Rewards.** The reward function's return value through ``float()``; by default
+    ``reward_functions/progress_speed.py`` (progress gained per step, plus 0.01 per m/s). An exception, a
+    non-number, NaN, inf or a magnitude above 1e5 raises ``RewardFunctionError``, as AWS fails the job. The
+    prepare step and penalty pauses return 0.0 without calling the function.
+
+    **Step order** (spec §1.4). Params, reward and termination of step t come from the pose at which a_t was
+    chosen; the observation is the one after a_t. ``reset`` runs the *prepare* step, so ``steps`` starts at 2.0.
+
+    **Starting state.** Training: 5 % further round each episode (round robin); eval: the start line. The
+    body origin on the centre line, at rest. ``reset(options={"start_progress": pct})`` or ``{"pose": (x, y,
+    heading_deg)}`` starts anywhere.
+
+    **Episode end** (spec §2.1). Terminated on ``lap_complete``, ``crashed``, ``off_track`` (all four wheel
+    centres off), ``immobilized`` (15 steps moving ≤ 0.3 mm) or ``reversed`` (15 steps of falling progress);
+    truncated (``time_up``) after ``max_episode_steps``. With ``max_resets > 0`` an event instead puts the car
+    back on a lane, frozen for the penalty (status ``pause``); with ``laps > 1`` it drives on over the line.
+
+    **info**: ``episode_status``, ``progress`` [%], ``lap_time`` [s], ``steps``, ``params``, ``laps``,
+    ``lap_times`` [s], ``counts`` of events and resets; ``trace`` (see ``record_trace``).
+
+    Args:
+        track: a track name, a ``.npy``/``.csv`` path, or a :class:`Track`.
+        reward_function: a reward file, a name in ``reward_functions/``, or a callable.
+        model_metadata: a ``model_metadata.json`` path, an :class:`ActionSpec`, or None (default space).
+        mode: ``"train"`` or ``"eval"``.
+        reverse: drive against the waypoint order (REVERSE_DIR).
+        objects: static box obstacles at (x, y) [m].
+        max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
+        laps: laps in one episode (DeepRacer's continuous evaluation when above 1).
+        max_resets: events an episode survives (NUMBER_OF_RESETS).
+        off_track_penalty, collision_penalty: seconds frozen after an off-track or reversal, and a crash.
+        start_offset: where the first training episode starts, as a fraction of a lap (START_POSITION_OFFSET).
+        record_trace: hand each episode's SIM_TRACE rows (``TraceRow``) over in ``info["trace"]`` at its end.
+        reward_output: where the reward function's ``print`` goes (default stdout).
+        render_mode: ``"human"`` (a window), ``"rgb_array"`` (an (H, W, 3) frame) or None (no pygame).
+        render_size: (width, height) in pixels.
+
+    Example:
+        >>> env = RacerEnv(track="harbour_loop", reward_function=lambda p: p["speed"])
+        >>> obs, info = env.reset(seed=0)
+        >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        >>> info["params"]["steps"], info["episode_status"]
+        (2.0, 'in_progress')
+
+    Version History:
+        * v0: racer_env 0.1 and 0.2: time trials on 2-D tracks, the spec §3.5 car fit.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": int(STEP_HZ)}
+
+    def __init__(self, track: str | Path | Track = DEFAULT_TRACK,
+                 reward_function: str | Path | Callable[[dict], Any] | RewardFunction | None = None,
+                 model_metadata: str | Path | ActionSpec | None = None, mode: str = "train", reverse: bool = False,
+                 objects: Sequence[tuple[float, float]] = (), max_episode_steps: int | None = None, laps: int = 1,
+                 max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
+                 collision_penalty: float = COLLISION_PENALTY_S, start_offset: float = 0.0,
+                 record_trace: bool = False, reward_output: Output | None = None, render_mode: str | None = None,
+                 render_size: tuple[int, int] = (640, 480)):
+        _check_arguments(mode, render_mode, laps, max_resets, off_track_penalty, collision_penalty)
+        base = track if isinstance(track, Track) else Track.load(track)
+        self.track = base.reversed() if reverse != base.is_reversed else base
+        if isinstance(reward_function, RewardFunction):
+            self.reward_function = reward_function
+        else:
+            self.reward_function = RewardFunction(
+                DEFAULT_REWARD if reward_function is None else reward_function, stdout=reward_output)
+        self.actions = model_metadata if isinstance(model_metadata, ActionSpec) else load_model_metadata(model_metadata)
+        self.action_space = self.actions.space()
+        self.observation_space = observation_space()
+        self.mode = mode
+        self.objects = Objects.place(self.track, list(objects))
+        self.laps = int(laps)
+        self.max_resets = int(max_resets)
+        self.penalties = Penalties(off_track=off_track_penalty, crashed=collision_penalty)
+        self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))
+        self.record_trace = record_trace
+        self.start_offset_pct = (100.0 * float(start_offset)) % 100.0  # DeepRacer gives it as a fraction
+        self.render_mode = render_mode
+        self.render_size = render_size
+        self.sim_time = 0.0
+        self.car = Car()
+        self.episode = Episode(self.track, 0.0)
+        self._episodes = 0
+        self._where = self.track.project(self.car.x, self.car.y)
+        self._params: dict[str, Any] = {}
+        self._trace: list[TraceRow] = []
+        self._view: Any = None  # racer_env.viewing.render.EnvView, made on the first render
+        self._last_reward = 0.0
+
+    # ----------------------------------------------------------------- reset
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None:  # a seed restarts the sequence of episodes, so it repeats exactly
+            self._episodes = 0
+            self.sim_time = 0.0
+        default = round_robin_start(self._episodes, self.start_offset_pct) if self.mode == "train" else 0.0
+        start, x, y, yaw = start_from_options(self.track, options or {}, default)
+        self._episodes += 1
+        self.car = Car.at(x, y, math.degrees(yaw))
+        self.episode = Episode(self.track, start, self.laps, self.max_resets, self.penalties, self.max_episode_steps)
+        # DeepRacer's prepare step: speed 0 is sent and the reward function is not called (spec §1.5)
+        self._where = self.track.project(x, y)
+        params = self._compute_params(0.0, 0.0)
+        self.episode.prepared(params)
+        self._move((0.0, 0.0), clip=False)
+        self._params = params
+        self._last_reward = 0.0
+        if self.record_trace:
+            self._trace = [row_from_params(params, "prepare", 0.0, 0.0, self.actions.trace_text(None, 0.0, 0.0),
+                                           0.0, False, 0.0, self.sim_time, self._episodes - 1)]
+        if self.render_mode is not None:
+            self._render_view().restart(self.car)
+            if self.render_mode == "human":
+                self.render()
+        return observe(self.track, self.car, self._where), self._info()
+
+    # ------------------------------------------------------------------ step
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        steering, speed = self.actions.to_controls(action)  # act
+        self.episode.next_step()
+        params = self._compute_params(steering, speed)  # params: the pose at which the action was chosen
+        if self.episode.paused:  # frozen for a penalty: no reward call (spec §2.2)
+            reward, judged = 0.0, self.episode.pause_step()
+            self._move(None)
+        else:
+            reward = self.reward_function(_copy_for_reward(params))  # reward
+            judged = self.episode.judge(params, self.car.moved)  # judge
+            self._move((steering, speed), put_back=judged.put_back)  # move
+        self._params = params
+        info = self._after_step(judged, params, action, steering, speed, reward)
+        return observe(self.track, self.car, self._where), reward, judged.terminated, judged.truncated, info  # observe
+
+    def _move(self, command: tuple[float, float] | None, put_back: bool = False, clip: bool = True) -> None:
+        """Advance the clock one step and the car by ``command`` (None: frozen), or put it back on the track;
+        project the new pose once, for the observation and the next step's params."""
+        if put_back:
+            x, y, yaw = self.episode.put_back_pose(self.car.x, self.car.y)
+            self.car = Car.at(x, y, math.degrees(yaw))
+        elif command is not None:
+            self.car.step(*command, clip=clip)
+        self.sim_time += DT_S
+        self._where = self.track.project(self.car.x, self.car.y, self._where.seg)
+
+    def _compute_params(self, steering: float, speed: float) -> dict[str, Any]:
+        car, episode = self.car, self.episode
+        return compute_params(self.track, x=car.x, y=car.y, yaw=car.yaw, steering_angle=steering, speed=speed,
+                              steps=episode.steps, start_progress=episode.start_progress,
+                              prev_progress=episode.prev_progress, where=self._where, objects=self.objects,
+                              sim_time=self.sim_time)
+
+    def _after_step(self, judged: Judgement, params: dict[str, Any], action: Any, steering: float, speed: float,
+                    reward: float) -> dict[str, Any]:
+        """The info dict; records the trace row and draws, when asked for."""
+        info = self._info()
+        done = judged.terminated or judged.truncated
+        if self.record_trace:
+            self._trace.append(row_from_params(
+                params, judged.status, steering, speed, self.actions.trace_text(action, steering, speed), reward,
+                done, self.episode.pause_left_s if judged.status == "pause" else 0.0, self.sim_time, self._episodes - 1))
+            if done:
+                info["trace"] = self._trace
+        if self.render_mode is not None:
+            self._last_reward = reward
+            self._render_view().follow(self.car)
+            if self.render_mode == "human":
+                self.render()
+        return info
+
+    def _info(self) -> dict[str, Any]:
+        ep = self.episode
+        return {"episode_status": ep.status, "progress": self._params["progress"], "lap_time": ep.lap_time,
+                "steps": ep.steps, "params": self._params, "laps": ep.laps_done, "lap_times": list(ep.lap_times),
+                "counts": dict(ep.counts)}
+
+    # ------------------------------------------------------------- rendering
+    def _render_view(self) -> Any:
+        if self._view is None:
+            from racer_env.viewing.render import EnvView
+
+            self._view = EnvView(self.track, self.render_size, self.render_mode == "human", self.metadata["render_fps"])
+        return self._view
+
+    def frame(self):
+        """A :class:`racer_env.viewing.render.Frame` snapshot of the car now (imports pygame)."""
+        from racer_env.viewing.render import Frame, race_hud
+
+        car, episode, p = self.car, self.episode, self._params
+        wheels = tuple(wheels_on_track(self.track, car.x, car.y, car.yaw, self._where))
+        hud = race_hud(lap=min(episode.laps_done + 1, self.laps), laps=self.laps, lap_time=episode.lap_time,
+                       progress=p["progress"], speed=car.speed, steering_command=p["steering_angle"],
+                       reward=self._last_reward, status=episode.status)
+        trail = self._render_view().trail
+        return Frame(car.x, car.y, car.yaw, car.wheel_angle, car.speed, wheels, trail, hud, episode.status)
+
+    def render(self):
+        """Draw the current state: an (H, W, 3) uint8 array for ``rgb_array``, a window update for ``human``."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
+            return None
+        return self._render_view().show(self.frame())
+
+    def close(self) -> None:
+        if self._view is not None:
+            self._view.close()
+            self._view = None
+
+
+def _check_arguments(mode: str, render_mode: str | None, laps: int, max_resets: int, *penalties: float) -> None:
+    """ValueError, naming the argument, for a value RacerEnv cannot use."""
+    if mode not in ("train", "eval"):
+        raise ValueError(f"mode: expected 'train' or 'eval', got {mode!r}")
+    if render_mode not in (None, *RacerEnv.metadata["render_modes"]):
+        raise ValueError(f"render_mode: expected one of {RacerEnv.metadata['render_modes']}, got {render_mode!r}")
+    if laps < 1 or max_resets < 0 or min(penalties) < 0:
+        raise ValueError("laps must be >= 1; max_resets and the penalties must be >= 0")
+
+
+def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:
+    """A copy the reward function may mutate freely (its lists are fresh; tuples and numbers are immutable)."""
+    d = dict(params)
+    for key in ("waypoints", "closest_waypoints", "closest_objects", "objects_distance",
+                "objects_distance_from_center", "objects_left_of_center", "objects_heading", "objects_speed"):
+        d[key] = list(d[key])
+    d["objects_location"] = [list(p) for p in d["objects_location"]]
+    return d

@@ -1,0 +1,1 @@
+"""The tools around training: ``racer check`` for reward functions (``check/``) and ``racer drive`` (``drive``)."""

@@ -1,0 +1,219 @@
+"""The state battery of ``racer check``: the reward function on thousands of states built by the env's params code.
+
+States go round the track and across it (centre, near the borders, some and all
+wheels off), with headings along, across and against the track, every action
+of the action space, early and late steps, progress near 0 and 100, the
+reversed direction and objects. Each failure DeepRacer would reject is kept
+with its exact params, to be written as a pytest function.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from racer_env.constants import FIRST_REWARD_STEP, STEP_HZ
+from racer_env.env.actions import ActionSpec
+from racer_env.env.params import NO_OBJECTS, PARAM_KEYS, Objects, compute_params
+from racer_env.env.rewards import RewardFunction
+from racer_env.errors import RewardFunctionError
+from racer_env.sim.track import Track
+
+__all__ = ["Failure", "Stats", "BatteryReport", "battery", "failure_snippet", "action_grid", "pose", "Sink"]
+
+
+@dataclass
+class Failure:
+    situation: str
+    where: str  # file:line
+    what: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Stats:
+    situation: str
+    n: int
+    minimum: float
+    median: float
+    maximum: float
+
+
+@dataclass
+class BatteryReport:
+    calls: int = 0
+    seconds_per_call: float = 0.0
+    stats: list[Stats] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)  # one per distinct (where, what kind)
+    failure_count: int = 0
+    keys_read: set[str] = field(default_factory=set)
+    unknown_keys: dict[str, str | None] = field(default_factory=dict)  # key -> "did you mean"
+
+
+class _Recorder(dict):
+    """A params dict that notes which keys the reward function reads."""
+
+    seen: set[str]
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.seen.add(key)
+        return super().__contains__(key)
+
+
+def action_grid(actions: ActionSpec) -> list[tuple[float, float]]:
+    """Every action of a discrete space; a 5 x 3 grid of a continuous one. (steering [deg], speed [m/s])."""
+    if actions.discrete is not None:
+        return list(actions.discrete)
+    (s_lo, s_hi), (v_lo, v_hi) = actions.steering_range, actions.speed_range
+    return [(s, v) for s in np.linspace(s_lo, s_hi, 5) for v in (v_lo, (v_lo + v_hi) / 2, v_hi)]
+
+
+def pose(track: Track, arc: float, lateral_m: float, heading_offset_deg: float = 0.0) -> tuple[float, float, float]:
+    """A params-point pose at ``arc`` [m] along the centre line, ``lateral_m`` to its left, and its yaw [rad],
+    ``heading_offset_deg`` from the track's direction."""
+    x, y, yaw = track.pose_at(arc, lateral_m)
+    return x, y, yaw + math.radians(heading_offset_deg)
+
+
+def _states(track: Track, actions: ActionSpec, positions: int = 24):
+    """(situation, kwargs for compute_params) for the whole battery, deterministic."""
+    L = track.length
+    grid = action_grid(actions)
+    lap_steps = L / max(float(np.mean([v for _, v in grid])), 0.5) * STEP_HZ
+    laterals = [("centre line", 0.0), ("off centre", 0.5), ("off centre", -0.5), ("near a border", 0.9),
+                ("near a border", -0.9), ("some wheels off", 1.0), ("some wheels off", -1.0),
+                ("all wheels off", 1.0 + 0.45), ("all wheels off", -1.0 - 0.45)]
+    headings = [("", 0.0), ("", 20.0), ("", -20.0), ("heading across the track", 90.0),
+                ("heading across the track", -90.0), ("heading against the track", 180.0)]
+    for k in range(positions):
+        arc = (k + 0.5) / positions * L
+        half = track.vertex_widths[track.point_at(arc)[2]] / 2
+        steps = FIRST_REWARD_STEP + round(arc / L * lap_steps)
+        for lat_name, frac in laterals:
+            lateral = frac * half if abs(frac) <= 1.0 else math.copysign(half + 0.45, frac)
+            for head_name, dh in headings:
+                x, y, h = pose(track, arc, lateral, dh)
+                for steer, speed in grid:
+                    yield head_name or lat_name, dict(x=x, y=y, yaw=h, steering_angle=steer, speed=speed,
+                                                      steps=steps)
+    steer0, speed0 = grid[len(grid) // 2]
+    for k in range(positions):
+        arc = (k + 0.5) / positions * L
+        x, y, h = pose(track, arc, 0.0, 0.0)
+        for steps in (FIRST_REWARD_STEP, FIRST_REWARD_STEP + 1.0):
+            yield "early steps", dict(x=x, y=y, yaw=h, steering_angle=steer0, speed=speed0, steps=steps)
+        for steps in (1000.0, 5000.0):
+            yield "late steps", dict(x=x, y=y, yaw=h, steering_angle=steer0, speed=speed0, steps=steps)
+    for lateral in (-0.2, 0.0, 0.2):
+        for arc in (0.0, 0.02, 0.1):
+            x, y, h = pose(track, arc, lateral, 0.0)
+            yield "progress near 0", dict(x=x, y=y, yaw=h, steering_angle=steer0, speed=speed0, steps=FIRST_REWARD_STEP,
+                                          prev_progress=0.0)
+        for arc in (-0.1, -0.02, 0.01):
+            x, y, h = pose(track, L + arc, lateral, 0.0)
+            yield "progress near 100", dict(x=x, y=y, yaw=h, steering_angle=steer0, speed=speed0,
+                                            steps=lap_steps, prev_progress=99.5)
+
+
+def _call(rf: RewardFunction, params: dict[str, Any], seen: set[str]) -> float:
+    rec = _Recorder(params)
+    rec.seen = seen
+    return rf(rec)
+
+
+def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: int = 24) -> BatteryReport:
+    """Run the reward function over the state battery. Each situation gets a fresh copy of the module."""
+    report = BatteryReport()
+    by_situation: dict[str, list[float]] = {}
+    loaded: dict[str, RewardFunction] = {}
+    seen: set[str] = set()
+    distinct: dict[tuple[str, str], Failure] = {}
+    elapsed = 0.0
+    reversed_track = track.reversed()
+    box_arcs = (0.3, 0.7)
+
+    def run(situation: str, t: Track, objects: Objects, kw: dict[str, Any]) -> None:
+        nonlocal elapsed
+        rf = loaded.get(situation)
+        if rf is None:
+            rf = loaded[situation] = RewardFunction(reward, stdout=Sink())
+        params = compute_params(t, start_progress=0.0, prev_progress=kw.pop("prev_progress", None), objects=objects,
+                                sim_time=kw["steps"] / STEP_HZ, **kw)
+        t0 = time.perf_counter()
+        try:
+            r = _call(rf, params, seen)
+        except RewardFunctionError as err:
+            elapsed += time.perf_counter() - t0
+            report.failure_count += 1
+            key = (err.where, err.what.split(":")[0][:60])
+            if key not in distinct:
+                distinct[key] = Failure(situation, err.where, err.what, params)
+            return
+        elapsed += time.perf_counter() - t0
+        by_situation.setdefault(situation, []).append(r)
+
+    for situation, kw in _states(track, actions, positions):
+        run(situation, track, NO_OBJECTS, kw)
+    # the reversed direction, and objects on the track: a lighter sweep each
+    for situation, kw in _states(reversed_track, actions, max(6, positions // 4)):
+        if situation in ("centre line", "off centre", "near a border"):
+            run("reversed direction", reversed_track, NO_OBJECTS, kw)
+    boxes = Objects.place(track, [track.point_at(a * track.length)[:2] for a in box_arcs])
+    for situation, kw in _states(track, actions, max(6, positions // 4)):
+        if situation in ("centre line", "off centre"):
+            run("with objects", track, boxes, kw)
+
+    order = ["centre line", "off centre", "near a border", "some wheels off", "all wheels off",
+             "heading across the track", "heading against the track", "early steps", "late steps",
+             "progress near 0", "progress near 100", "reversed direction", "with objects"]
+    for name in order:
+        vals = by_situation.get(name)
+        if vals:
+            report.stats.append(Stats(name, len(vals), min(vals), statistics.median(vals), max(vals)))
+    report.calls = sum(len(v) for v in by_situation.values()) + report.failure_count
+    report.seconds_per_call = elapsed / max(report.calls, 1)
+    report.failures = list(distinct.values())
+    report.keys_read = seen & set(PARAM_KEYS)
+    for key in sorted(seen - set(PARAM_KEYS)):
+        if isinstance(key, str):
+            hint = difflib.get_close_matches(key, PARAM_KEYS, n=1)
+            report.unknown_keys[key] = hint[0] if hint else None
+    return report
+
+
+class Sink:
+    """Swallows what the reward function prints during the battery."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def failure_snippet(failure: Failure, reward_path: str, name: str = "test_reward_function_failure") -> str:
+    """A pytest function that reproduces a failure with the exact params."""
+    return (
+        f"# {failure.where}: {failure.what} ({failure.situation})\n"
+        f"import math\nimport runpy\n\n\n"
+        f"def {name}():\n"
+        f"    reward_function = runpy.run_path({str(reward_path)!r})[\"reward_function\"]\n"
+        f"    params = {failure.params!r}\n"
+        f"    reward = float(reward_function(params))\n"
+        f"    assert math.isfinite(reward) and abs(reward) <= 1e5\n"
+    )

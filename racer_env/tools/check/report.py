@@ -1,0 +1,129 @@
+"""``racer check``: everything it does, as one library call (``run_check``), and its report (``show_report``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from racer_env.env.actions import ActionSpec
+from racer_env.env.rewards import RewardFunction, reward_file
+from racer_env.sim.track import Track
+from racer_env.tools.check.battery import BatteryReport, Sink, battery, failure_snippet
+from racer_env.tools.check.pictures import draw_pictures
+from racer_env.tools.check.probes import Probe, hacking_warnings, probe_speeds, probes
+from racer_env.tools.check.rescore import LogRescore, rescore_log, write_rescore
+from racer_env.training.rundir import track_for_log
+
+__all__ = ["CheckReport", "run_check", "show_report"]
+
+
+@dataclass
+class CheckReport:
+    reward: str
+    track: str
+    battery: BatteryReport
+    probes: list[Probe]
+    warnings: list[str]
+    pictures: list[Path]
+    snippets: list[Path]
+    log: LogRescore | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.battery.failures) or bool(self.log and self.log.failures)
+
+
+def run_check(reward: str | Path, track: str | Path, actions: ActionSpec, out: Path, compare: str | None = None,
+              log: str | None = None, heat_speed: float | None = None, log_track: str | None = None) -> CheckReport:
+    """Everything ``racer check`` does; writes pictures and failure snippets into ``out``.
+
+    Raises:
+        RewardFunctionError: the function (or the --compare one) does not load: syntax error, missing
+            reward_function, or an import that fails; the message names the file and line.
+    """
+    t0 = time.time()
+    path = reward_file(reward)
+    RewardFunction(path, stdout=Sink())  # load errors stop here
+    if compare:
+        RewardFunction(compare, stdout=Sink())
+    trk = Track.load(track)
+    bat = battery(path, trk, actions)
+    out.mkdir(parents=True, exist_ok=True)
+    snippets = []
+    for i, failure in enumerate(bat.failures, start=1):
+        p = out / f"test_failure_{i}.py"
+        p.write_text(failure_snippet(failure, str(path), f"test_reward_function_failure_{i}"))
+        snippets.append(p)
+    warnings = [f"params['{k}'] is never passed by DeepRacer" + (f"; did you mean '{hint}'?" if hint else "")
+                for k, hint in bat.unknown_keys.items()]
+    results: list[Probe] = []
+    if not bat.failures:
+        results = probes(path, trk, actions)
+        warnings += hacking_warnings(results)
+    speeds = probe_speeds(actions)
+    pictures = []
+    if not bat.failures:
+        pictures = draw_pictures([path] + ([reward_file(compare)] if compare else []), trk, speeds,
+                                 heat_speed or speeds[len(speeds) // 2], out)
+    rescored = None
+    if log:
+        rescored = rescore_log(path, log, track_for_log(log, log_track))
+        write_rescore(rescored, out)
+    return CheckReport(str(reward), trk.name, bat, results, warnings, pictures, snippets, rescored,
+                       time.time() - t0)
+
+
+def show_report(report: CheckReport, console, out: Path) -> None:
+    """Print a check report with rich."""
+    from rich.table import Table
+
+    b = report.battery
+    console.print(f"[bold]racer check[/] {report.reward} on {report.track}: {b.calls:,} calls, "
+                  f"{b.seconds_per_call * 1e6:.1f} µs a call")
+    table = Table(title="reward by situation")
+    for col in ("situation", "states", "min", "median", "max"):
+        table.add_column(col, justify="right" if col != "situation" else "left")
+    for s in b.stats:
+        table.add_row(s.situation, f"{s.n:,}", f"{s.minimum:.4g}", f"{s.median:.4g}", f"{s.maximum:.4g}")
+    console.print(table)
+    console.print("params read: " + (", ".join(sorted(b.keys_read)) or "none"))
+    if b.failures:
+        console.print(f"[bold red]{b.failure_count:,} failing calls[/], {len(b.failures)} distinct:")
+        for f, snippet in zip(b.failures, report.snippets):
+            console.print(f"  [red]{f.where}[/]: {f.what} ({f.situation}); reproduce with {snippet}")
+        first = b.failures[0]
+        shown = {k: (f"<{len(v)} waypoints, see {report.snippets[0].name}>" if k == "waypoints" else v)
+                 for k, v in first.params.items()}
+        console.print(f"  params of the first: {shown}", soft_wrap=True)
+    if report.probes:
+        t = Table(title="scripted drivers (reward-hacking probes)")
+        for col in ("driver", "ends", "seconds", "return", "per second", "progress %"):
+            t.add_column(col, justify="left" if col in ("driver", "ends") else "right")
+        for p in report.probes:
+            t.add_row(p.name, p.status, f"{p.seconds:.1f}", f"{p.reward:.4g}", f"{p.per_second:.4g}",
+                      f"{p.progress:.1f}")
+        console.print(t)
+    if report.log is not None:
+        r = report.log
+        t = Table(title="what-if on the log: reward per episode")
+        for col in ("episode", "steps", "logged", "new"):
+            t.add_column(col, justify="right")
+        for ep, n, logged, new in r.episodes[:30]:
+            t.add_row(str(ep), str(n), f"{logged:.4g}", f"{new:.4g}")
+        console.print(t)
+        if len(r.episodes) > 30:
+            console.print(f"... {len(r.episodes) - 30} more episodes")
+        for problem in r.problems[:5]:
+            console.print(f"[yellow]skipped log line[/] {problem}")
+        for f in r.failures[:5]:
+            console.print(f"[red]{f.where}[/]: {f.what} at {f.situation}")
+        console.print(f"per step and per waypoint: {out / 'rescore_steps.csv'}, {out / 'rescore_waypoints.csv'}")
+    for w in report.warnings:
+        console.print(f"[bold yellow]warning:[/] {w}")
+    for picture in report.pictures:
+        console.print(f"picture: {picture}")
+    verdict = "[bold red]FAILED[/]" if report.failed else (
+        "[bold yellow]passed with warnings[/]" if report.warnings else "[bold green]passed[/]")
+    console.print(f"{verdict} in {report.seconds:.1f} s")

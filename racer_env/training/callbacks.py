@@ -1,0 +1,266 @@
+"""The stable-baselines3 callbacks that watch a training run, each with one job.
+
+They run in a ``CallbackList`` in this order and share a :class:`RunState`:
+
+* :class:`RecordEpisodes`: writes each finished episode's SIM_TRACE and its TrainingMetrics entry;
+  turns a reward-function error from an env into an exception.
+* :class:`EvaluateAndKeepBest`: after every policy update, drives a greedy evaluation and keeps the best model.
+* :class:`ShowProgress`: a progress bar, and a line per policy update.
+* :class:`WriteMetrics`: writes ``metrics/TrainingMetrics.json`` after every update.
+* :class:`Checkpoints`: saves a checkpoint every so often, keeping the newest few.
+* :class:`StopWhen`: stops at the time budget, the episode cap, the first clean laps, or on request.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, TraceWriter
+from racer_env.errors import RewardFunctionError
+from racer_env.training.evaluation import EvalResult, evaluate
+from racer_env.training.rundir import RunDir, atomic_write_json
+
+__all__ = ["RunState", "RecordEpisodes", "EvaluateAndKeepBest", "ShowProgress", "WriteMetrics", "Checkpoints",
+           "StopWhen", "CHECKPOINT_EVERY_S", "EVAL_LAPS"]
+
+CHECKPOINT_EVERY_S = 60.0
+"""Seconds between periodic checkpoints."""
+EVAL_LAPS = 3
+"""Laps of the greedy evaluation after each policy update."""
+
+
+@dataclass
+class RunState:
+    """What the callbacks of one run share."""
+
+    episodes_per_iteration: int
+    episodes: int = 0
+    """Episodes written so far (a resumed run starts from its count)."""
+    pending: list[EpisodeSummary] = field(default_factory=list)
+    """Episodes finished since the last policy update."""
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    """The TrainingMetrics.json entries (spec §7.3)."""
+    best_score: tuple[float, ...] | None = None
+    best_lap: float | None = None
+    first_clean_s: float | None = None
+    """Training wall time [s] until a greedy evaluation first drove all its laps cleanly."""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """One row per policy update: steps, episodes, rewards, evaluation."""
+    stop_reason: str | None = None
+    started: float = field(default_factory=time.time)
+
+    def request_stop(self, reason: str) -> None:
+        self.stop_reason = self.stop_reason or reason
+
+    def add_episode(self, s: EpisodeSummary) -> None:
+        """Count a written training episode and add its metrics entry."""
+        self.pending.append(s)
+        self.episodes = s.episode + 1
+        self.metrics.append({
+            "reward_score": int(round(s.reward)),
+            "metric_time": int(time.time() * 1000),
+            "start_time": int(s.start_time * 1000),
+            "elapsed_time_in_milliseconds": int(round((s.end_time - s.start_time) * 1000)),
+            "episode": s.episode + 1,
+            "trial": s.episode % self.episodes_per_iteration + 1,
+            "phase": "training",
+            "completion_percentage": int(max(0.0, s.progress)),
+            "episode_status": STATUS_LABELS.get(s.status, s.status),
+        })
+
+    def add_evaluation(self, res: EvalResult) -> None:
+        for lap in res.laps:
+            self.metrics.append({
+                "reward_score": 0, "metric_time": int(time.time() * 1000), "start_time": int(lap.start_time * 1000),
+                "elapsed_time_in_milliseconds": int(round(lap.lap_time * 1000)), "episode": self.episodes,
+                "trial": lap.trial, "phase": "evaluation", "completion_percentage": int(lap.completion),
+                "episode_status": STATUS_LABELS.get(lap.status, lap.status),
+            })
+
+
+class RecordEpisodes(BaseCallback):
+    """Writes each episode that an env hands over in ``info["trace"]``; raises an env's reward-function error."""
+
+    def __init__(self, state: RunState, writer: TraceWriter):
+        super().__init__()
+        self.state, self.writer = state, writer
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "trace" in info:
+                self.writer.write_episode(info["trace"])
+            if "error" in info:
+                raise RewardFunctionError(info["error"])
+        return True
+
+    def _on_training_end(self) -> None:
+        self.writer.flush()
+
+
+class EvaluateAndKeepBest(BaseCallback):
+    """After each policy update: a greedy evaluation of ``laps`` back-to-back laps; a better score saves
+    ``best_model.zip``. The score is DeepRacer's best-model metric, progress, then the first lap's time."""
+
+    def __init__(self, state: RunState, run: RunDir, env_kwargs: dict[str, Any], laps: int = EVAL_LAPS,
+                 on_clean: Callable[[], None] | None = None):
+        super().__init__()
+        self.state, self.run, self.laps, self.on_clean = state, run, laps, on_clean
+        self.env_kwargs = {**env_kwargs, "reward_function": lambda params: 0.0}
+        self.updates = 0
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        state = self.state
+        self.updates += 1
+        eps, state.pending = state.pending, []
+        model = self.model
+        res = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], self.env_kwargs, laps=self.laps,
+                       continuous=True)
+        state.add_evaluation(res)
+        if res.clean and state.first_clean_s is None:
+            state.first_clean_s = time.time() - state.started
+            if self.on_clean is not None:
+                self.on_clean()
+        score = res.score()
+        if state.best_score is None or score > state.best_score:
+            state.best_score = score
+            first = res.laps[0] if res.laps else None
+            state.best_lap = first.lap_time if first is not None and first.status == "lap_complete" else None
+            self.run.save_model(model, self.run.best_model)
+        state.history.append({
+            "update": self.updates,
+            "timesteps": int(model.num_timesteps),
+            "seconds": round(time.time() - state.started, 2),
+            "episodes": len(eps),
+            "mean_reward": float(np.mean([e.reward for e in eps])) if eps else float("nan"),
+            "mean_progress": float(np.mean([max(0.0, e.progress) for e in eps])) if eps else float("nan"),
+            "laps": sum(e.status == "lap_complete" for e in eps),
+            "eval_completed": res.completed,
+            "eval_progress": res.mean_progress,
+            "eval_lap_time": res.best_lap_time,
+            "best_lap_time": state.best_lap,
+        })
+        self.logger.record("racer/mean_progress", state.history[-1]["mean_progress"])
+        self.logger.record("racer/eval_progress", res.mean_progress)
+        if res.best_lap_time is not None:
+            self.logger.record("racer/eval_lap_time", res.best_lap_time)
+
+
+class ShowProgress(BaseCallback):
+    """A rich progress bar with elapsed and remaining time, and one line per policy update."""
+
+    def __init__(self, state: RunState, console: Any, total_steps: int | None, minutes: float | None):
+        super().__init__()
+        self.state, self.console = state, console
+        self.total_steps, self.minutes = total_steps, minutes
+        self._progress: Any = None
+        self._task: Any = None
+        self._start_steps = 0
+
+    def _on_training_start(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._start_steps = self.model.num_timesteps
+        self.console = self.console or Console()
+        self._progress = Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                                  TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("remaining"),
+                                  TimeRemainingColumn(), console=self.console, transient=False)
+        total = self.total_steps if self.total_steps is not None else (self.minutes or 1) * 60.0
+        self._task = self._progress.add_task("train", total=total)
+        self._progress.start()
+
+    def _advance(self) -> None:
+        done: float
+        if self.total_steps is not None:
+            done = self.model.num_timesteps - self._start_steps
+        else:
+            done = time.time() - self.state.started
+        self._progress.update(self._task, completed=done)
+
+    def _on_step(self) -> bool:
+        if self.n_calls % 64 == 0:
+            self._advance()
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self._advance()
+        if not self.state.history:
+            return
+        row = self.state.history[-1]
+        best = f"{row['best_lap_time']:.2f} s" if row["best_lap_time"] else "-"
+        self._progress.console.print(
+            f"update {row['update']:4d} | {row['timesteps']:>9,} steps | {row['episodes']:3d} episodes | "
+            f"reward {row['mean_reward']:7.1f} | progress {row['mean_progress']:5.1f} % | laps {row['laps']:3d} | "
+            f"eval {row['eval_completed']}/{EVAL_LAPS} | best lap {best}", overflow="ignore", crop=False)
+
+    def _on_training_end(self) -> None:
+        if self._progress is not None:
+            self._advance()
+            self._progress.stop()
+            self._progress = None
+
+
+class WriteMetrics(BaseCallback):
+    """Writes ``metrics/TrainingMetrics.json`` (spec §7.3) after every policy update and at the end."""
+
+    def __init__(self, state: RunState, run: RunDir):
+        super().__init__()
+        self.state, self.run = state, run
+
+    def write(self) -> None:
+        atomic_write_json(self.run.training_metrics,
+                          {"metrics": self.state.metrics, "version": 2.0, "best_model_metric": "progress"})
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.write()
+
+    def _on_training_end(self) -> None:
+        self.write()
+
+
+class Checkpoints(BaseCallback):
+    """Saves ``model/checkpoints/checkpoint-<steps>.zip`` every ``every_s`` seconds, after a policy update."""
+
+    def __init__(self, run: RunDir, every_s: float = CHECKPOINT_EVERY_S):
+        super().__init__()
+        self.run, self.every_s = run, every_s
+        self._last = time.time()
+
+    def save(self) -> None:
+        self.run.save_model(self.model, self.run.checkpoint_path(self.model.num_timesteps))
+        self.run.prune_checkpoints()
+        self._last = time.time()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        if time.time() - self._last >= self.every_s:
+            self.save()
+
+
+class StopWhen(BaseCallback):
+    """Stops training when the time budget is spent, the episode cap is reached, or a stop was requested."""
+
+    def __init__(self, state: RunState, minutes: float | None, max_episodes: int):
+        super().__init__()
+        self.state, self.minutes, self.max_episodes = state, minutes, max_episodes
+
+    def _on_step(self) -> bool:
+        state = self.state
+        if self.minutes is not None and time.time() - state.started >= self.minutes * 60:
+            state.request_stop("minutes")
+        if state.episodes >= self.max_episodes:
+            state.request_stop("max_episodes")
+        return state.stop_reason is None

@@ -1,0 +1,284 @@
+"""Training with stable-baselines3 on DeepRacer's files: ``train(TrainConfig(...))``.
+
+``train`` checks every input before it writes anything, fills a run directory
+(:mod:`racer_env.training.rundir`), builds the vectorised envs and the SB3 model,
+and runs it with the callbacks of :mod:`racer_env.training.callbacks`. Ctrl-C or
+SIGTERM stops at the next step and saves a checkpoint and the logs; a
+reward-function error does the same, then re-raises.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+
+from racer_env.env.actions import DEFAULT_MODEL_METADATA, ActionSpec, load_model_metadata
+from racer_env.env.observations import OBS_SIZE
+from racer_env.env.rewards import DEFAULT_REWARD, RewardFunction
+from racer_env.env.simtrace import TraceWriter
+from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
+from racer_env.sim.track import DEFAULT_TRACK, Track
+from racer_env.training.evaluation import EvalResult, evaluate_run
+from racer_env.training.hyperparameters import PPO_LOG_STD_INIT, load_hyperparameters, rollout_steps
+from racer_env.training.rundir import RunDir, atomic_write_json
+
+__all__ = ["TrainConfig", "train", "TrainResult", "DEFAULT_TIMESTEPS"]
+
+DEFAULT_TIMESTEPS = 300_000
+"""Steps of a run that sets neither ``timesteps`` nor ``minutes``: about 1.5 minutes here."""
+NET_ARCH = [64, 64]
+"""Hidden layers of the policy and value networks: small, for the 26-value observation."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Paths may be relative to the working directory.
+
+    Attributes:
+        track: track name or route file.
+        reward: reward function file, or a name in reward_functions/.
+        model_metadata: model_metadata.json, or None for racer_env's default action space.
+        hyperparameters: hyperparameters.json, or None for racer_env's defaults.
+        timesteps: environment steps to train (None: until ``minutes`` or the episode cap).
+        minutes: wall-clock budget (None: no limit).
+        n_envs: environments stepped together in one process.
+        seed: random seed.
+        out: the run directory.
+        resume: a run directory to continue from (a different reward is DeepRacer's "clone model").
+        eval_laps: laps of the evaluation at the end.
+        quiet: no progress display.
+        reverse: drive the track the other way.
+        until_laps: stop as soon as a greedy evaluation drives 3 clean laps in a row.
+        vec: ``"dummy"``: all envs in this process (DummyVecEnv: faster and steadier on 2 cores, see
+            benchmarks/vec_envs.py); ``"subproc"``: each env in its own process (a script that calls train()
+            this way needs an ``if __name__ == "__main__":`` guard).
+    """
+
+    track: str = DEFAULT_TRACK
+    reward: str = DEFAULT_REWARD
+    model_metadata: str | None = None
+    hyperparameters: str | None = None
+    timesteps: int | None = None
+    minutes: float | None = None
+    n_envs: int = 8
+    seed: int = 0
+    out: str | None = None
+    resume: str | None = None
+    eval_laps: int = 3
+    quiet: bool = False
+    reverse: bool = False
+    until_laps: bool = False
+    vec: str = "dummy"
+
+    def run_dir(self) -> RunDir:
+        if self.out:
+            return RunDir(self.out)
+        if self.resume:
+            return RunDir(self.resume)
+        return RunDir(Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    timesteps: int
+    episodes: int
+    seconds: float
+    stopped: str  # "done", "interrupted ...", "max_episodes", "minutes", "laps"
+    evaluation: EvalResult | None = None
+    first_clean_laps_s: float | None = None  # training wall time until a greedy evaluation drove all laps cleanly
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped.startswith("interrupted")
+
+
+def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
+    """Train a model as ``cfg`` says, evaluate it, and write the run directory."""
+    import torch
+    from stable_baselines3.common.callbacks import CallbackList
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    import racer_env.training.callbacks as cb
+
+    torch.set_num_threads(1)  # small networks: one thread is fastest on 2 cores
+    run = cfg.run_dir()
+    previous: dict[str, Any] = {}
+    source: RunDir | None = None
+    if cfg.resume:
+        source = RunDir(cfg.resume)
+        previous = source.info()
+        if source.latest_model() is None:
+            raise RunDirError(f"{source}: no checkpoint or model to resume from")
+        # settings not given again come from the run being resumed
+        cfg = replace(cfg, model_metadata=cfg.model_metadata or _existing(source.model_metadata),
+                      hyperparameters=cfg.hyperparameters or _existing(source.hyperparameters))
+    in_place = source is not None and source.path.resolve() == run.path.resolve()
+    if run.exists() and not in_place:
+        raise RunDirError(f"{run}: a run is already there: continue it with --resume {run}, or choose another --out")
+
+    # check every input before anything is written
+    track = Track.load(cfg.track, reverse=cfg.reverse)
+    actions = load_model_metadata(cfg.model_metadata)
+    hp, set_keys = load_hyperparameters(cfg.hyperparameters)
+    if actions.algorithm == "sac" and actions.is_discrete:
+        raise ModelMetadataError(f"{cfg.model_metadata}: field 'training_algorithm': sac needs a continuous space")
+    reward_src = RewardFunction(cfg.reward).path
+    assert reward_src is not None  # a file, not a callable
+
+    run.logs.mkdir(parents=True, exist_ok=True)
+    if reward_src.resolve() != run.reward_function.resolve():
+        shutil.copyfile(reward_src, run.reward_function)
+    atomic_write_json(run.model_metadata, actions.metadata or DEFAULT_MODEL_METADATA)
+    atomic_write_json(run.hyperparameters, {k: v for k, v in asdict(hp).items() if v is not None})
+
+    n_envs = max(1, cfg.n_envs)
+    n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
+    state = cb.RunState(hp.num_episodes_between_training)
+    if in_place:  # continuing in the same directory: keep its numbering, metrics and best score
+        state.episodes = int(previous.get("episodes", 0))
+        state.metrics = _read_metrics(run)
+        if previous.get("best_score") is not None:
+            state.best_score = tuple(previous["best_score"])
+    writer = TraceWriter(run.simtrace_dir, run.training_log, hp.num_episodes_between_training,
+                         on_episode=state.add_episode, first_episode=state.episodes)
+
+    subproc = cfg.vec == "subproc" and n_envs > 1
+    factories: list[Callable[[], gym.Env]] = [_EnvFactory(track, str(reward_src), actions, run.reward_log, i / n_envs, ignore_sigint=subproc)
+                 for i in range(n_envs)]
+    venv = SubprocVecEnv(factories, start_method="forkserver") if subproc else DummyVecEnv(factories)
+    venv.seed(cfg.seed)
+    model = _make_model(cfg, actions, hp, n_steps, venv, run, source)
+
+    timesteps = cfg.timesteps or (None if cfg.minutes else DEFAULT_TIMESTEPS)
+    checkpoints = cb.Checkpoints(run)
+    callbacks: list[Any] = [
+        cb.RecordEpisodes(state, writer),
+        cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse),
+                               on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None),
+    ]
+    if not cfg.quiet:
+        callbacks.append(cb.ShowProgress(state, console, timesteps, cfg.minutes))
+    callbacks += [cb.WriteMetrics(state, run), checkpoints,
+                  cb.StopWhen(state, cfg.minutes, hp.term_cond_max_episodes)]
+
+    run_info = {
+        "racer_env": __import__("racer_env").__version__,
+        "track": str(Path(cfg.track).resolve()) if Path(cfg.track).exists() else cfg.track,
+        "reverse": cfg.reverse, "reward": str(reward_src),
+        "algorithm": actions.algorithm, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
+        "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    run.write_info({**previous, **run_info, "status": "training"})
+
+    def on_signal(signum, frame):
+        if state.stop_reason is not None and state.stop_reason.startswith("interrupted"):
+            raise KeyboardInterrupt
+        state.request_stop(f"interrupted by {signal.Signals(signum).name}")
+
+    old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    state.started = time.time()
+    error: BaseException | None = None
+    try:
+        model.learn(total_timesteps=timesteps if timesteps is not None else 10**12, callback=CallbackList(callbacks),
+                    reset_num_timesteps=not cfg.resume, tb_log_name="run", progress_bar=False)
+    except RacerEnvError as err:
+        error = err
+    except KeyboardInterrupt:
+        state.request_stop("interrupted")
+    finally:
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+        writer.close()
+        venv.close()
+        checkpoints.model = model
+        checkpoints.save()
+        status = "failed" if error else ("interrupted" if (state.stop_reason or "").startswith("interrupt")
+                                          else "trained")
+        run.write_info({**previous, **run_info, "status": status, "timesteps": int(model.num_timesteps),
+                        "episodes": state.episodes, "train_seconds": round(time.time() - state.started, 1),
+                        "best_score": state.best_score})
+    if error is not None:
+        raise error
+
+    run.save_model(model, run.final_model)
+    result = TrainResult(run.path, int(model.num_timesteps), state.episodes, time.time() - state.started,
+                         state.stop_reason or "done", first_clean_laps_s=state.first_clean_s, history=state.history)
+    if not result.interrupted and cfg.eval_laps > 0:
+        result.evaluation, _ = evaluate_run(run.path, laps=cfg.eval_laps)
+    return result
+
+
+def _make_model(cfg: TrainConfig, actions: ActionSpec, hp: Any, n_steps: int, venv: Any, run: RunDir,
+                source: RunDir | None) -> Any:
+    """A new SB3 model, or the newest model of the run being resumed."""
+    from stable_baselines3 import PPO, SAC
+
+    from racer_env.training.rundir import load_model
+
+    if source is not None:
+        model = load_model(source.latest_model(), actions.algorithm, env=venv)  # type: ignore[arg-type]
+        model.tensorboard_log = str(run.tensorboard)
+        return model
+    if actions.algorithm == "sac":
+        return SAC("MlpPolicy", venv, learning_rate=hp.lr, batch_size=hp.batch_size, gamma=hp.discount_factor,
+                   ent_coef=hp.sac_alpha, policy_kwargs=dict(net_arch=NET_ARCH), seed=cfg.seed,
+                   tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
+    return PPO("MlpPolicy", venv, learning_rate=hp.lr, n_steps=n_steps, batch_size=hp.batch_size,
+               n_epochs=hp.num_epochs, gamma=hp.discount_factor, gae_lambda=0.95, clip_range=0.2,
+               ent_coef=hp.beta_entropy, policy_kwargs=dict(net_arch=NET_ARCH, log_std_init=PPO_LOG_STD_INIT),
+               seed=cfg.seed, tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
+
+
+def _read_metrics(run: RunDir) -> list[dict[str, Any]]:
+    import json
+
+    if not run.training_metrics.exists():
+        return []
+    return list(json.loads(run.training_metrics.read_text()).get("metrics", []))
+
+
+class _EnvFactory:
+    """Builds one training env, in a worker process when the envs run in subprocesses (a closure would not pickle).
+
+    The env records its SIM_TRACE rows and hands each finished episode to the main process in
+    ``info["trace"]``; a reward-function error comes back as ``info["error"]``.
+    """
+
+    def __init__(self, track: Track, reward: str, actions: ActionSpec, reward_log: Path, start_offset: float,
+                 ignore_sigint: bool):
+        self.track, self.reward, self.actions = track, reward, actions
+        self.reward_log, self.start_offset, self.ignore_sigint = reward_log, start_offset, ignore_sigint
+
+    def __call__(self) -> gym.Env:
+        from racer_env.env.environment import RacerEnv
+
+        if self.ignore_sigint:  # Ctrl-C reaches every process; the main one stops the run and saves
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        out = open(self.reward_log, "a", buffering=1)
+        env = RacerEnv(track=self.track, reward_function=RewardFunction(self.reward, stdout=out),
+                       model_metadata=self.actions, mode="train", start_offset=self.start_offset, record_trace=True)
+        return _ErrorsToInfo(env)
+
+
+class _ErrorsToInfo(gym.Wrapper):
+    """Ends the episode with ``info["error"]`` when a step raises RacerEnvError (a worker cannot raise to us)."""
+
+    def step(self, action):
+        try:
+            return self.env.step(action)
+        except RacerEnvError as err:
+            obs = np.zeros(OBS_SIZE, dtype=np.float32)
+            return obs, 0.0, True, False, {"error": str(err), "error_type": type(err).__name__}
+
+
+def _existing(p: Path) -> str | None:
+    return str(p) if p.exists() else None
