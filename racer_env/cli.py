@@ -113,17 +113,17 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from racer_env.env.simtrace import read_sim_trace
-    from racer_env.training.rundir import track_for_log
+    from racer_env.training.logs import open_log
     from racer_env.viewing.viewer import LogSource
 
-    trace = read_sim_trace(args.log)
+    log = open_log(args.log, args.track)
+    trace = log.trace
     for problem in trace.problems[:5]:
         print(f"skipped: {problem}", file=sys.stderr)
     if len(trace.problems) > 5:
         print(f"skipped {len(trace.problems) - 5} more lines that do not fit the format", file=sys.stderr)
-    track = track_for_log(args.log, args.track)
-    _play(LogSource(trace.episodes(), track, args.episode, trace.path), args)
+    _play(LogSource(trace.episodes(), log.track, args.episode, trace.path, car=f"{log.car.name} ({log.car_source})"),
+          args)
     return 0
 
 

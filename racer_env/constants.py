@@ -25,11 +25,26 @@ MAX_STEERING_DEG = 30.0  # MIN_ANGLE/MAX_ANGLE: [SIM] rollout_agent_ctrl.py send
 MIN_SPEED_MPS = 0.1  # MIN_SPEED: [SIM] rollout_agent_ctrl.py
 MAX_SPEED_MPS = 4.0  # MAX_SPEED: [SIM] rollout_agent_ctrl.py
 
-# --- simapp 6 kinematic physics, the fit of spec §3.5 -------------------
-# Speed between pose k and k+1 = sum(w_j * command_{k-j}), newest first.
-SPEED_LAG_WEIGHTS = (0.30, 0.49, 0.18, 0.03)  # spec §3.5 least squares on 2026 logs
-STEERING_DELAY_STEPS = 2  # steering in effect = the command of two steps earlier: spec §3.5
-EFFECTIVE_WHEELBASE_M = 0.27  # the car turns less tightly than WHEELBASE_M: spec §3.5
+# --- the car's dynamics (spec §3.4-3.6) -----------------------------------
+GRAVITY_MPS2 = 9.81
+TYRE_FRICTION = 0.5  # mu1 = mu2 = 0.5 on every wheel, combined with min(): [SIM] racecar.gazebo, spec §3.6
+GRIP_MPS2 = TYRE_FRICTION * GRAVITY_MPS2  # lateral acceleration limit, 4.9 m/s²: spec §3.6
+CONTROL_HZ = 60.0  # update_rate of the joint controllers: [SIM] config/racecar_control_kinematics.yaml
+TICKS_PER_STEP = 4  # controller ticks per env step (60 Hz / 15 Hz)
+# Version >= 5 ("deepracer_kinematics", simapp 5-6): velocity-servo wheels, position-controlled steering.
+KINEMATIC_SPEED_WEIGHTS = (0.30, 0.49, 0.18, 0.03)  # speed = sum(w_j * command_{k-j}), newest first: spec §3.5
+KINEMATIC_STEER_GAIN = 0.1  # position_proportional_gain: 10 % of the error closed per tick, tau 0.158 s: spec §3.6
+KINEMATIC_STEER_DEAD_TICKS = 2  # dead time before a command acts, half a step: spec §3.6 fit (0.46 steps)
+KINEMATIC_WHEELBASE_M = 0.266  # curvature = tan(steering) / 0.266, wider than WHEELBASE_M: spec §3.6 fit
+# Versions 3-4 ("deepracer", simapp 4): effort-driven joints. Fit on the shared 2022 log (simapp 4.0) by
+# scripts/fit_vehicle.py. On that log the speed settles at 1.02 x the command (spec §3.4 quotes 0.88 from
+# another log); it lags with a time constant of 0.18 s.
+EFFORT_SPEED_FEEDBACK = 0.693  # weight of the previous step's speed
+EFFORT_SPEED_WEIGHTS = (0.148, 0.166)  # weights of this step's and the previous step's command
+EFFORT_STEER_GAIN = 0.05  # of the steering error closed per 60 Hz tick: tau 0.33 s, twice the kinematic car's
+EFFORT_STEER_DEAD_TICKS = 0
+EFFORT_WHEELBASE_M = 0.27  # the fit's median is flat over 0.25-0.28 m; 0.27 has the lowest p90 there
+EFFECTIVE_WHEELBASE_M = KINEMATIC_WHEELBASE_M  # what scripted drivers steer by (pure pursuit)
 
 # --- episode rules (spec §2) --------------------------------------------
 REVERSED_STEPS = 15  # NUMBER_OF_REVERSE_COUNTS: [SIM] reverse_reset_rule.py

@@ -12,6 +12,7 @@ from racer_env.env.rewards import REWARD_FUNCTIONS_DIR as REWARD_DIR
 from racer_env.env.actions import ActionSpec
 from racer_env.tools.check import run_check
 from racer_env.tools.check.rescore import rescore_log
+from racer_env.training.logs import open_log
 from racer_env.sim.track import Track
 
 BUNDLED = sorted((REWARD_DIR).glob("*.py"))
@@ -141,9 +142,9 @@ def test_discrete_action_space_is_tried(tmp_path):
 def test_rescoring_the_aws_log_reproduces_its_rewards(tmp_path):
     """The 2022 AWS log was driven with the centre-line example: our params re-create its rewards exactly."""
     log = shared_path("logs", "console-eval-reinvent_base-2022-robomaker.log")
-    track = Track.load(shared_path("tracks", "reinvent_base.npy"))
-    r = rescore_log(REWARD_DIR / "follow_center.py", log, track)
+    r = rescore_log(REWARD_DIR / "follow_center.py", open_log(log, shared_path("tracks", "reinvent_base.npy")))
     assert len(r.rows) == 737 and r.problems == [] and r.failures == []
+    assert "car: effort (simapp_version 4 in the log)" in r.about[1]
     assert all(abs(logged - new) < 1e-3 for *_, logged, new in r.rows)
     assert [round(e[3], 1) for e in r.episodes] == [200.5, 209.8, 204.5]
     assert r.waypoints[0][0] == 0 and len(r.waypoints) > 100
@@ -155,6 +156,8 @@ def test_rescoring_the_2026_log_with_19_fields(tmp_path):
                  str(shared_path("tracks", "Spain_track.npy")), "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "what-if on the log" in proc.stdout
+    assert "car: kinematic (simapp_version 6 in the log)" in proc.stdout
+    assert "duplicate rows kept as waypoints" in proc.stdout  # the numbering this March-2026 log uses
     rows = (tmp_path / "o" / "rescore_steps.csv").read_text().splitlines()
     assert len(rows) == 1303
 

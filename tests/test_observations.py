@@ -42,8 +42,9 @@ def test_speed_and_steering_state():
     car.step(-30.0, 4.0)
     obs = _observe(car)
     assert obs[21] == pytest.approx(car.speed / 4.0)
-    assert obs[22] == pytest.approx(15.0 / 30.0)  # the wheels still at the old angle
-    assert obs[23:25] == pytest.approx([15.0 / 30.0, -1.0])  # pending, oldest first
+    assert obs[22] == pytest.approx(car.wheel_angle / 30.0)
+    assert -1.0 < obs[22] < 0.5  # the wheels are on their way from 15° to -30°
+    assert obs[23:25] == pytest.approx([15.0 / 30.0, -1.0])  # the last two commands, older first
     assert obs[25] == pytest.approx(1.0)  # the newest speed command, 4 m/s
 
 

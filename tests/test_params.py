@@ -189,3 +189,50 @@ def test_params_agree_with_the_aws_evaluation_log(reinvent):
     assert n == 737
     assert progress_ok / n >= 0.995
     assert waypoint_ok / n >= 0.99
+
+
+def test_waypoint_numbering_follows_the_logs_generation():
+    """Spec §1.2: before March 2026 every file row was a waypoint, duplicates included; now duplicates merge.
+    The March-2026 Spain log numbers closest_waypoint the old way (its row 17 repeats row 16)."""
+    from racer_env.training.logs import track_for_log, waypoint_agreement
+
+    log = shared_path("logs", "droa-eval-Spain_track-2026-simulation.log")
+    spain = shared_path("tracks", "Spain_track.npy")
+    rows = read_sim_trace(log).rows
+    kept = Track.load(spain, merge_duplicates=False)
+    merged = Track.load(spain)
+    assert kept.duplicate_rows == 1 and len(kept.waypoints) == len(merged.waypoints) + 1 == 259
+    assert waypoint_agreement(kept, rows) >= 0.99
+    assert waypoint_agreement(merged, rows) < 0.5
+    assert track_for_log(log, spain, rows).merge_duplicates is False
+    # a log of today's numbering (our own, driven on the merged track) picks the merged one
+    from racer_env.env.simtrace import TraceRow, closest_waypoint
+
+    env_rows = []
+    for k in range(0, 400):
+        x, y, _ = merged.pose_at(k * 0.15, 0.1)
+        p = params_at(merged, x, y, 0.0)
+        prv, nxt = p["closest_waypoints"]
+        cw = closest_waypoint(p["waypoints"], prv, nxt, x, y)
+        env_rows.append(TraceRow(0, k + 2.0, x, y, 0.0, 0.0, 1.0, "0", 1.0, False, True, 0.0, cw, 60.0, 0.0))
+    assert track_for_log(log, spain, env_rows).merge_duplicates is True
+    # progress does not care: the same within 0.1 pp either way
+    p1 = params_at(kept, rows[600].x, rows[600].y, rows[600].yaw)["progress"]
+    p2 = params_at(merged, rows[600].x, rows[600].y, rows[600].yaw)["progress"]
+    assert abs(p1 - p2) < 0.1
+
+
+def test_a_track_with_kept_duplicates_drives_a_lap():
+    """The projection walks past the zero-length segment of a duplicate row."""
+    from racer_env import RacerEnv
+    from racer_env.sim.drivers import PurePursuit
+
+    spain = Track.load(shared_path("tracks", "Spain_track.npy"), merge_duplicates=False)
+    env = RacerEnv(track=spain, reward_function=lambda p: 1.0, mode="eval")
+    env.reset(seed=0)
+    driver = PurePursuit(env.track, 1.5)
+    while True:
+        _, _, te, tr, info = env.step(env.actions.to_action(*driver.controls(env.car)))
+        if te or tr:
+            break
+    assert info["episode_status"] == "lap_complete"

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from racer_env import RunDirError
-from racer_env.training.rundir import RunDir, atomic_write_json, track_for_log
+from racer_env.training.logs import track_for_log
+from racer_env.training.rundir import RunDir, atomic_write_json
 
 
 def test_layout_is_deepracer_for_clouds(tmp_path):

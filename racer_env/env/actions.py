@@ -61,6 +61,12 @@ class ActionSpec:
     metadata: dict[str, Any] | None = None
 
     @property
+    def version(self) -> float | None:
+        """The file's ``version`` as a number (it picks the simulator's car model, spec §3.2), or None."""
+        raw = (self.metadata or {}).get("version")
+        return None if raw is None else float(raw)
+
+    @property
     def is_discrete(self) -> bool:
         return self.discrete is not None
 
@@ -122,6 +128,14 @@ class ActionSpec:
         if algo not in ALGORITHMS:
             raise ModelMetadataError(
                 f"{source}: field 'training_algorithm': expected one of {ALGORITHMS}, got {algo!r}")
+        version = meta.get("version")
+        if version is not None:
+            try:
+                if isinstance(version, bool) or not np.isfinite(float(version)):
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise ModelMetadataError(
+                    f"{source}: field 'version': expected a number such as \"5\", got {version!r}") from None
         space = meta["action_space"]
         if kind == "discrete":
             if not isinstance(space, list) or not space:

@@ -25,7 +25,7 @@ from racer_env.env.params import Objects, compute_params
 from racer_env.env.rewards import DEFAULT_REWARD, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow, row_from_params
 from racer_env.sim.track import DEFAULT_TRACK, Track
-from racer_env.sim.vehicle import Car, wheels_on_track
+from racer_env.sim.vehicle import Car, car_model_for, wheels_on_track
 
 __all__ = ["RacerEnv"]
 
@@ -36,7 +36,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
 
     **Action space.** From a ``model_metadata.json``: a discrete list is ``Discrete(n)``; a continuous space is
     ``Box(-1, 1, (2,))`` of [steering, speed] rescaled to the file's [low, high]. Default: continuous,
-    steering ±30° (positive left), speed 0.5–4 m/s.
+    steering ±30° (positive left), speed 0.5–4 m/s. Its ``version`` picks the car (``car_model``): 5 and
+    above (the default) the kinematic car, below 5 the effort-driven one (``racer_env.sim.vehicle``).
 
     **Observation space.** A 26-vector: centre-line points ahead in the car's frame, the offset from the
     centre, speed and steering state (table and bounds in ``racer_env.env.observations``).
@@ -86,7 +87,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         (2.0, 'in_progress')
 
     Version History:
-        * v0: racer_env 0.1 and 0.2: time trials on 2-D tracks, the spec §3.5 car fit.
+        * v0: racer_env 0.1: time trials on 2-D tracks, the spec §3.5 car fit. racer_env 0.2: the steering lag
+          and grip limit of spec §3.6, and the effort-driven car for model_metadata versions 3-4.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": int(STEP_HZ)}
@@ -109,6 +111,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
                 DEFAULT_REWARD if reward_function is None else reward_function, stdout=reward_output)
         self.actions = model_metadata if isinstance(model_metadata, ActionSpec) else load_model_metadata(model_metadata)
         self.action_space = self.actions.space()
+        self.car_model = car_model_for(self.actions.version)
         self.observation_space = observation_space()
         self.mode = mode
         self.objects = Objects.place(self.track, list(objects))
@@ -121,7 +124,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         self.render_mode = render_mode
         self.render_size = render_size
         self.sim_time = 0.0
-        self.car = Car()
+        self.car = Car(self.car_model)
         self.episode = Episode(self.track, 0.0)
         self._episodes = 0
         self._where = self.track.project(self.car.x, self.car.y)
@@ -140,7 +143,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         default = round_robin_start(self._episodes, self.start_offset_pct) if self.mode == "train" else 0.0
         start, x, y, yaw = start_from_options(self.track, options or {}, default)
         self._episodes += 1
-        self.car = Car.at(x, y, math.degrees(yaw))
+        self.car = Car.at(x, y, math.degrees(yaw), model=self.car_model)
         self.episode = Episode(self.track, start, self.laps, self.max_resets, self.penalties, self.max_episode_steps)
         # DeepRacer's prepare step: speed 0 is sent and the reward function is not called (spec §1.5)
         self._where = self.track.project(x, y)
@@ -179,7 +182,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         project the new pose once, for the observation and the next step's params."""
         if put_back:
             x, y, yaw = self.episode.put_back_pose(self.car.x, self.car.y)
-            self.car = Car.at(x, y, math.degrees(yaw))
+            self.car = Car.at(x, y, math.degrees(yaw), model=self.car_model)
         elif command is not None:
             self.car.step(*command, clip=clip)
         self.sim_time += DT_S

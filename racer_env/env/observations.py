@@ -12,8 +12,9 @@ index  value                                                         bounds
 20     signed distance from the centre line / half the track width   [-3, 3]
        (positive: left of the centre line)
 21     actual speed / 4 m/s                                          [0, 1.5]
-22     steering angle in effect / 30° (positive left)                [-1.5, 1.5]
-23-24  the two steering commands not yet in effect / 30°             [-1.5, 1.5]
+22     the wheels' steering angle now / 30° (positive left)          [-1.5, 1.5]
+23-24  the last two steering commands, older first / 30°: where     [-1.5, 1.5]
+       the wheels are turning to (they lag the command)
 25     the newest speed command / 4 m/s                              [0, 1.5]
 =====  ============================================================  ===========
 
@@ -73,14 +74,14 @@ def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
         values.append(_clip(ry * c - rx * s, -2.0, 2.0))
     cd = track.center
     side = cd.dx[seg] * (y - cd.ay[seg]) - cd.dy[seg] * (x - cd.ax[seg])
-    pend = car.pending_steering
+    older, newer = car.recent_steering
     half_width = 0.5 * track.vertex_widths[seg]
     values += (
         _clip((dist if side >= 0 else -dist) / half_width, -3.0, 3.0),
         _clip(car.speed / MAX_SPEED_MPS, 0.0, 1.5),
         _clip(car.wheel_angle / MAX_STEERING_DEG, -1.5, 1.5),
-        _clip(pend[0] / MAX_STEERING_DEG, -1.5, 1.5),
-        _clip(pend[1] / MAX_STEERING_DEG, -1.5, 1.5),
+        _clip(older / MAX_STEERING_DEG, -1.5, 1.5),
+        _clip(newer / MAX_STEERING_DEG, -1.5, 1.5),
         _clip(car.last_speed_command / MAX_SPEED_MPS, 0.0, 1.5),
     )
     return np.array(values, dtype=np.float32)

@@ -10,19 +10,21 @@ fields; writing always produces 19.
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, TextIO
+from typing import Any, Callable, Iterable, NamedTuple, Sequence, TextIO
 
 from racer_env.errors import LogFormatError
 
-__all__ = ["TraceRow", "row_from_params", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter", "EpisodeSummary", "STATUS_LABELS"]
+__all__ = ["TraceRow", "row_from_params", "closest_waypoint", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter", "EpisodeSummary", "STATUS_LABELS"]
 
 FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
           "pause_duration", "obstacle_crash_counter", "wall_clock")
 MARKER = "SIM_TRACE_LOG:"
+_SIMAPP_VERSION = re.compile(r"simapp_version[\s:=]+([0-9]+(?:\.[0-9]+)?)")
 
 
 class TraceRow(NamedTuple):
@@ -61,6 +63,8 @@ class SimTrace:
     path: str
     rows: list[TraceRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    simapp_version: float | None = None
+    """The ``simapp_version`` the log states (the model_metadata version that picked the car), if any."""
 
     def episodes(self) -> list[list[TraceRow]]:
         """Rows grouped into episodes: a new one starts when ``steps`` falls back or ``episode`` changes."""
@@ -125,6 +129,9 @@ def read_sim_trace(path: str | Path) -> SimTrace:
     for lineno, line in enumerate(lines, start=1):
         at = line.find(MARKER)
         if at < 0:
+            if trace.simapp_version is None and "simapp_version" in line:
+                m = _SIMAPP_VERSION.search(line)
+                trace.simapp_version = float(m.group(1)) if m else None
             continue
         try:
             trace.rows.append(parse_line(line[at + len(MARKER):], lineno))
@@ -154,17 +161,21 @@ def csv_row(r: TraceRow, episode: int, wall_clock: float) -> str:
     return ",".join(str(v) for v in values)
 
 
+def closest_waypoint(waypoints: Sequence[tuple[float, float]], prv: int, nxt: int, x: float, y: float) -> int:
+    """The log's ``closest_waypoint``: whichever of the previous and next waypoints is nearer to (x, y) [m]."""
+    (ax, ay), (bx, by) = waypoints[prv], waypoints[nxt]
+    return prv if (x - ax) ** 2 + (y - ay) ** 2 <= (x - bx) ** 2 + (y - by) ** 2 else nxt
+
+
 def row_from_params(params: dict[str, Any], status: str, steering: float, speed: float, action: str,
                     reward: float, done: bool, pause_s: float, tstamp: float, episode: int = 0) -> TraceRow:
     """The SIM_TRACE row of a step (spec §7.1) from its params, commanded steering [deg] and speed [m/s], the
     action as logged, the reward, the penalty seconds left and the sim clock when the step ended [s].
     ``closest_waypoint`` is whichever of the previous and next waypoints is nearer to the car, as the
     simulator logs it."""
-    prv, nxt = params["closest_waypoints"]
     x, y = params["x"], params["y"]
-    wp = params["waypoints"]
-    (ax, ay), (bx, by) = wp[prv], wp[nxt]
-    closest = prv if (x - ax) ** 2 + (y - ay) ** 2 <= (x - bx) ** 2 + (y - by) ** 2 else nxt
+    prv, nxt = params["closest_waypoints"]
+    closest = closest_waypoint(params["waypoints"], prv, nxt, x, y)
     return TraceRow(episode, params["steps"], x, y, params["heading"], steering, speed, action, reward, done,
                     params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
                     tstamp, status, pause_s)

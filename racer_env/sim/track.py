@@ -82,6 +82,7 @@ class _Polyline:
         self.ax, self.ay = a[:, 0].tolist(), a[:, 1].tolist()
         self.dx, self.dy = d[:, 0].tolist(), d[:, 1].tolist()
         self._l2 = self.l2.tolist()
+        self._degenerate = ((d**2).sum(axis=1) < _DUPLICATE_M**2).tolist()  # zero-length segments (duplicate rows)
         self.n = len(a)
 
     def project_on_segment(self, i: int, px: float, py: float) -> tuple[float, float]:
@@ -94,11 +95,14 @@ class _Polyline:
 
     def walk_to_nearest(self, px: float, py: float, i: int) -> tuple[int, float, float]:
         """Walk from segment i to the locally nearest segment: (index, t, squared distance)."""
-        n, closed = self.n, self.closed
+        n, closed, degenerate = self.n, self.closed, self._degenerate
         t, d2 = self.project_on_segment(i, px, py)
         while True:
             moved = False
-            for j in (i + 1, i - 1):
+            for step in (1, -1):
+                j = i + step
+                while (j % n if closed else j) in range(n) and degenerate[j % n]:
+                    j += step  # a zero-length segment is no closer than its neighbours: look past it
                 if closed:
                     j %= n
                 elif not 0 <= j < n:
@@ -180,6 +184,7 @@ class Track:
         is_reversed: True when the lap is driven against the file's waypoint order.
         merge_duplicates: True when consecutive duplicate rows were merged (today's simapp), False when
             every file row is a waypoint (the simapp before March 2026, spec §1.2).
+        duplicate_rows: how many of the file's rows repeat the row before (0 on most tracks).
         length: centre-line length [m], DeepRacer's ``track_length`` (closing segment included).
         arc_at_waypoint: distance [m] along the centre line from waypoint 0 to each waypoint.
 
@@ -191,7 +196,7 @@ class Track:
 
     def __init__(self, rows: np.ndarray, name: str = "track", source: str = "<array>", is_reversed: bool = False,
                  merge_duplicates: bool = True):
-        rows = self._validate(np.asarray(rows, dtype=float), source, merge_duplicates)
+        rows, self.duplicate_rows = self._validate(np.asarray(rows, dtype=float), source, merge_duplicates)
         self.rows = rows
         self.name = name
         self.source = source
@@ -262,7 +267,8 @@ class Track:
             f"(set {TRACKS_ENV} to add folders; bundled: {', '.join(bundled_tracks())})")
 
     @staticmethod
-    def _validate(rows: np.ndarray, source: str, merge_duplicates: bool) -> np.ndarray:
+    def _validate(rows: np.ndarray, source: str, merge_duplicates: bool) -> tuple[np.ndarray, int]:
+        """The rows to use, and how many of the file's rows repeat the one before."""
         if rows.ndim != 2 or rows.shape[1] != 6:
             raise TrackFileError(f"{source}: expected an N×6 array ({_COLUMNS}), got shape {rows.shape}")
         bad = ~np.isfinite(rows)
@@ -273,7 +279,7 @@ class Track:
         distinct[1:] = np.hypot(*(rows[1:, :2] - rows[:-1, :2]).T) >= _DUPLICATE_M
         if distinct.sum() < 3:
             raise TrackFileError(f"{source}: expected at least 3 distinct rows, got {int(distinct.sum())}")
-        return rows[distinct] if merge_duplicates else rows
+        return (rows[distinct] if merge_duplicates else rows), int((~distinct).sum())
 
     def _check_borders(self, source: str) -> None:
         c = self.center.pts

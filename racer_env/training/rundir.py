@@ -27,14 +27,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
-from racer_env.errors import RacerEnvError, RunDirError
+from racer_env.errors import RunDirError
 from racer_env.sim.track import Track
 
-__all__ = ["RunDir", "atomic_write_bytes", "atomic_write_json", "track_for_log", "KEEP_CHECKPOINTS"]
+__all__ = ["RunDir", "atomic_write_bytes", "atomic_write_json", "load_model", "KEEP_CHECKPOINTS"]
 
 KEEP_CHECKPOINTS = 3
 """How many periodic checkpoints a run keeps."""
@@ -186,33 +185,3 @@ def load_model(path: str | Path, algorithm: str = "clipped_ppo", env: Any = None
 
     cls = SAC if algorithm == "sac" else PPO
     return cls.load(str(path), env=env, device="cpu")
-
-
-def track_for_log(log: str | Path, track: str | Path | None = None) -> Track:
-    """The track a log was driven on: ``track`` if given (looked up beside the log too); else the run directory's
-    (run.json in a parent folder); else the log's WORLD_NAME, looked up on the track search path and beside the log.
-
-    Raises:
-        RacerEnvError: the track cannot be found; the message says where it looked and to pass --track.
-    """
-    log = Path(log)
-    if track:
-        return Track.load(track, search=[log.parent])
-    for parent in log.resolve().parents:
-        run = RunDir(parent)
-        if run.exists():
-            info = run.info()
-            return Track.load(info["track"], reverse=info.get("reverse", False))
-    try:
-        text = log.read_text(errors="replace")
-    except OSError as err:
-        raise RacerEnvError(f"{log}: cannot read ({err.strerror})") from err
-    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", text)
-    if m:
-        name = m.group(1)
-        try:
-            return Track.load(name, search=[log.parent])
-        except RacerEnvError as err:
-            raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here ({err}); "
-                                f"pass --track {name}.npy with its folder") from None
-    raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")

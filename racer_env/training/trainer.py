@@ -25,6 +25,7 @@ from racer_env.env.rewards import DEFAULT_REWARD, RewardFunction
 from racer_env.env.simtrace import TraceWriter
 from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
 from racer_env.sim.track import DEFAULT_TRACK, Track
+from racer_env.sim.vehicle import car_model_for
 from racer_env.training.evaluation import EvalResult, evaluate_run
 from racer_env.training.hyperparameters import PPO_LOG_STD_INIT, load_hyperparameters, rollout_steps
 from racer_env.training.rundir import RunDir, atomic_write_json
@@ -174,7 +175,8 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
         "racer_env": __import__("racer_env").__version__,
         "track": str(Path(cfg.track).resolve()) if Path(cfg.track).exists() else cfg.track,
         "reverse": cfg.reverse, "reward": str(reward_src),
-        "algorithm": actions.algorithm, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
+        "algorithm": actions.algorithm, "car_model": car_model_for(actions.version).name,
+        "model_metadata_version": actions.version, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
         "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     run.write_info({**previous, **run_info, "status": "training"})

@@ -74,11 +74,13 @@ class LogSource:
         track: the track the log was driven on.
         episode: play only this episode (0-based); None plays them all.
         name: the log's name, for messages.
+        car: the car model the log was driven with, for the HUD.
     """
 
     def __init__(self, episodes: Sequence[Sequence[Any]], track: Track, episode: int | None = None,
-                 name: str = "the log"):
+                 name: str = "the log", car: str = ""):
         self.track = track
+        self.car = car
         if episode is not None:
             if not 0 <= episode < len(episodes):
                 raise RacerEnvError(f"{name}: --episode {episode}: the log has episodes 0-{len(episodes) - 1}")
@@ -95,6 +97,8 @@ class LogSource:
         hud = {"episode": str(r.episode), "step": f"{r.steps:.0f}", "progress": f"{r.progress:5.1f} %",
                "speed (command)": f"{r.throttle:4.2f} m/s", "steering (command)": f"{r.steer:+5.1f} deg",
                "reward": f"{r.reward:.3f}", "status": r.episode_status}
+        if self.car:
+            hud["car"] = self.car
         # the log has the commanded steering only: the wheels are drawn at it
         return Frame(r.x, r.y, yaw, r.steer, speed, wheels, trail, hud, r.episode_status)
 

@@ -13,7 +13,7 @@ from racer_env.tools.check.battery import BatteryReport, Sink, battery, failure_
 from racer_env.tools.check.pictures import draw_pictures
 from racer_env.tools.check.probes import Probe, hacking_warnings, probe_speeds, probes
 from racer_env.tools.check.rescore import LogRescore, rescore_log, write_rescore
-from racer_env.training.rundir import track_for_log
+from racer_env.training.logs import open_log
 
 __all__ = ["CheckReport", "run_check", "show_report"]
 
@@ -69,7 +69,7 @@ def run_check(reward: str | Path, track: str | Path, actions: ActionSpec, out: P
                                  heat_speed or speeds[len(speeds) // 2], out)
     rescored = None
     if log:
-        rescored = rescore_log(path, log, track_for_log(log, log_track))
+        rescored = rescore_log(path, open_log(log, log_track))
         write_rescore(rescored, out)
     return CheckReport(str(reward), trk.name, bat, results, warnings, pictures, snippets, rescored,
                        time.time() - t0)
@@ -107,6 +107,8 @@ def show_report(report: CheckReport, console, out: Path) -> None:
         console.print(t)
     if report.log is not None:
         r = report.log
+        for line in r.about:
+            console.print(f"log {line}")
         t = Table(title="what-if on the log: reward per episode")
         for col in ("episode", "steps", "logged", "new"):
             t.add_column(col, justify="right")

@@ -12,12 +12,12 @@ import numpy as np
 from racer_env.env.episode import start_progress_of
 from racer_env.env.params import compute_params
 from racer_env.env.rewards import RewardFunction
-from racer_env.env.simtrace import read_sim_trace
 from racer_env.errors import RewardFunctionError
-from racer_env.sim.track import Track
+from racer_env.sim.fidelity import open_loop_errors
+from racer_env.training.logs import DrivenLog
 from racer_env.tools.check.battery import Failure, Sink
 
-__all__ = ["LogRescore", "rescore_log", "write_rescore"]
+__all__ = ["LogRescore", "rescore_log", "write_rescore", "describe_log"]
 
 
 @dataclass
@@ -27,9 +27,11 @@ class LogRescore:
     waypoints: list[tuple[int, int, float, float]]  # (waypoint, n, logged mean, new mean)
     problems: list[str]
     failures: list[Failure]
+    about: list[str]
+    """What the log was driven with, and how well racer_env's car follows it."""
 
 
-def rescore_log(reward: str | Path, log: str | Path, track: Track) -> LogRescore:
+def rescore_log(reward: str | Path, log: DrivenLog) -> LogRescore:
     """Re-score a SIM_TRACE log with a reward function.
 
     Each step's params are rebuilt with the environment's params code from the logged
@@ -37,7 +39,7 @@ def rescore_log(reward: str | Path, log: str | Path, track: Track) -> LogRescore
     episode's start (where its first row's body origin projects); progress follows the
     wrap rules from the previous step. Prepare and pause rows get 0 without a call, as on AWS.
     """
-    trace = read_sim_trace(log)
+    trace, track = log.trace, log.track
     rf = RewardFunction(reward, stdout=Sink())
     rows, episodes, failures = [], [], []
     by_wp: dict[int, list[tuple[float, float]]] = {}
@@ -68,7 +70,22 @@ def rescore_log(reward: str | Path, log: str | Path, track: Track) -> LogRescore
         episodes.append((ep[0].episode, len(ep), logged_sum, new_sum))
     waypoints = [(wp, len(v), float(np.mean([a for a, _ in v])), float(np.nanmean([b for _, b in v])))
                  for wp, v in sorted(by_wp.items())]
-    return LogRescore(rows, episodes, waypoints, trace.problems, failures)
+    return LogRescore(rows, episodes, waypoints, trace.problems, failures, describe_log(log))
+
+
+def describe_log(log: DrivenLog) -> list[str]:
+    """Lines about a log: its track and waypoint numbering, its car, and our car's open-loop error on it."""
+    track = log.track
+    numbering = ""
+    if track.duplicate_rows:
+        numbering = (" (duplicate rows kept as waypoints, as before March 2026: that is how this log numbers them)"
+                     if not track.merge_duplicates else " (duplicate rows merged, as the current simulator does)")
+    errors = open_loop_errors(log.trace.rows, log.car)
+    fit = (f"racer_env's {log.car.name} car follows it within {np.median(errors):.2f} m (median; p90 "
+           f"{np.percentile(errors, 90):.2f} m) one second open loop" if len(errors) else
+           "too few in-progress steps to compare racer_env's car with it")
+    return [f"track: {track.name}, {len(track.waypoints)} waypoints{numbering}",
+            f"car: {log.car.name} ({log.car_source}); {fit}"]
 
 
 def write_rescore(r: LogRescore, out: Path) -> None:

@@ -1,0 +1,108 @@
+"""A DeepRacer log and what it was driven with: its track, numbered as the log numbers it, and its car.
+
+Used by ``racer replay`` and ``racer check --log``, for AWS's logs and racer_env's own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from racer_env.env.simtrace import SimTrace, TraceRow, closest_waypoint, read_sim_trace
+from racer_env.errors import RacerEnvError
+from racer_env.sim.track import Track
+from racer_env.sim.vehicle import CarModel, car_model_for
+from racer_env.training.rundir import RunDir
+
+__all__ = ["DrivenLog", "open_log", "track_for_log", "waypoint_agreement", "log_car_model"]
+
+
+@dataclass
+class DrivenLog:
+    """A log's rows, the track it was driven on, and the car model it was driven with (and how we know)."""
+
+    trace: SimTrace
+    track: Track
+    car: CarModel
+    car_source: str
+
+
+def open_log(log: str | Path, track: str | Path | None = None) -> DrivenLog:
+    """Read a SIM_TRACE log, and find its track (``track`` if given) and car model.
+
+    Raises:
+        RacerEnvError: the log is unreadable, or its track cannot be found.
+    """
+    trace = read_sim_trace(log)
+    car, how = log_car_model(log, trace.simapp_version)
+    return DrivenLog(trace, track_for_log(log, track, trace.rows), car, how)
+
+
+def track_for_log(log: str | Path, track: str | Path | None = None, rows: Sequence[TraceRow] = ()) -> Track:
+    """The track a log was driven on: ``track`` if given (looked up beside the log too); else the run directory's
+    (run.json in a parent folder); else the log's WORLD_NAME, looked up on the track search path and beside the log.
+
+    When the track file has duplicate rows, the waypoint numbering (duplicates merged or kept, spec §1.2) is the
+    one that matches the log's ``closest_waypoint`` column in ``rows``.
+
+    Raises:
+        RacerEnvError: the track cannot be found; the message says where it looked and to pass --track.
+    """
+    found = _find_log_track(Path(log), track)
+    if not found.duplicate_rows or not rows:
+        return found
+    other = Track.load(found.source, reverse=found.is_reversed, merge_duplicates=not found.merge_duplicates)
+    return max((found, other), key=lambda t: waypoint_agreement(t, rows))
+
+
+def waypoint_agreement(track: Track, rows: Sequence[TraceRow], most: int = 3000) -> float:
+    """The share of log rows (the first ``most``) whose ``closest_waypoint`` our numbering of ``track`` gives."""
+    agree = n = 0
+    hint = -1
+    for r in rows[:most]:
+        where = track.project(r.x, r.y, hint)
+        hint = where.seg
+        prv, nxt = track.closest_waypoints(where.arc / track.length)
+        agree += closest_waypoint(track.waypoints, prv, nxt, r.x, r.y) == r.closest_waypoint
+        n += 1
+    return agree / n if n else 0.0
+
+
+def log_car_model(log: str | Path, simapp_version: float | None) -> tuple[CarModel, str]:
+    """The car a log was driven with, and how that is known: the log's ``simapp_version`` line, else the
+    model_metadata.json of the run it belongs to, else the default car."""
+    if simapp_version is not None:
+        return car_model_for(simapp_version), f"simapp_version {simapp_version:g} in the log"
+    for parent in Path(log).resolve().parents:
+        run = RunDir(parent)
+        if run.exists() and run.model_metadata.exists():
+            from racer_env.env.actions import load_model_metadata
+
+            version = load_model_metadata(run.model_metadata).version
+            return car_model_for(version), f"model_metadata version {version} of {run.path}"
+    return car_model_for(None), "the log does not say; the default"
+
+
+def _find_log_track(log: Path, track: str | Path | None) -> Track:
+    if track:
+        return Track.load(track, search=[log.parent])
+    for parent in log.resolve().parents:
+        run = RunDir(parent)
+        if run.exists():
+            info = run.info()
+            return Track.load(info["track"], reverse=info.get("reverse", False))
+    try:
+        text = log.read_text(errors="replace")
+    except OSError as err:
+        raise RacerEnvError(f"{log}: cannot read ({err.strerror})") from err
+    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", text)
+    if m:
+        name = m.group(1)
+        try:
+            return Track.load(name, search=[log.parent])
+        except RacerEnvError as err:
+            raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here ({err}); "
+                                f"pass --track {name}.npy with its folder") from None
+    raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")
