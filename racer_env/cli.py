@@ -6,6 +6,7 @@
     racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif]
     racer replay   LOG [--track T] [--episode N] [--record ...]
     racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG]
+    racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
     racer drive    [--track T] [--reward R] [--speed V]
 
 ``python train.py ...`` is ``racer train ...``.
@@ -142,6 +143,36 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _raceline(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from racer_env.env.actions import load_model_metadata
+    from racer_env.sim.track import Track
+    from racer_env.sim.vehicle import car_model_for
+    from racer_env.tools.raceline import make_raceline, write_raceline
+
+    console = Console()
+    track = Track.load(args.track, reverse=args.reverse)
+    actions = load_model_metadata(args.model_metadata)
+    out = Path(args.out or f"runs/raceline-{track.name}")
+    line, check = make_raceline(track, actions, args.margin)
+    files = write_raceline(line, check, car_model_for(actions.version), track, out)
+    stages = ", ".join(f"{k} {v:.2f} s" for k, v in line.stages.items())
+    console.print(f"[bold]{track.name}[/]: lap-time limit [bold]{line.lap_time:.3f} s[/] for the {line.car_model} car "
+                  f"at {line.speed_range[0]:g}-{line.speed_range[1]:g} m/s, {line.length:.2f} m of line "
+                  f"({stages}; computed in {line.seconds:.1f} s)")
+    laps = ", ".join(f"{t:.2f} s" for t in check.lap_times)
+    flying = f"; best flying lap {check.flying_ratio:.3f} x the limit" if check.flying_ratio else ""
+    console.print(f"check: a tracking controller drove it: {check.status}, laps {laps}{flying}, "
+                  f"{check.off_track} off-track, {check.wheels_off_steps} steps with a wheel off")
+    console.print(f"with the derived discrete action space: laps {', '.join(f'{t:.2f} s' for t in check.discrete_lap_times)}")
+    for f in files:
+        console.print(f"wrote {f}")
+    return 0
+
+
 def _drive(args: argparse.Namespace) -> int:
     from racer_env.tools.drive import drive
 
@@ -226,6 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--log-track", help="the log's track, when the log does not name one that is here")
     c.add_argument("--speed", type=_nonnegative_float, help="speed [m/s] of the heatmap (default: a middle speed)")
     c.set_defaults(func=_check)
+
+    rl = sub.add_parser("raceline", help="compute the fastest line of a track and its lap-time limit")
+    rl.add_argument("track", help="track name or .npy/.csv path")
+    rl.add_argument("--model-metadata", help="model_metadata.json: its version picks the car, its speeds bound the line")
+    rl.add_argument("--margin", type=_nonnegative_float, default=0.1,
+                    help="room [m] kept between the car and the borders (default %(default)s)")
+    rl.add_argument("--out", help="output folder (default runs/raceline-<track>)")
+    rl.add_argument("--reverse", action="store_true", help="drive the track the other way")
+    rl.set_defaults(func=_raceline)
 
     d = sub.add_parser("drive", help="drive one lap with a scripted pure-pursuit driver and show the rewards")
     d.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv path")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("RACER_CACHE", tempfile.mkdtemp(prefix="racer-cache-"))  # racing lines: not in the home
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "deepracer"

@@ -1,8 +1,12 @@
-"""Scripted drivers: a classical baseline and probes, steering by geometry rather than learning.
+"""Scripted drivers: classical baselines and probes, steering by geometry rather than learning.
 
-``PurePursuit`` follows the centre line (or a line beside it): it aims at the
-point a fixed distance ahead and steers the bicycle-model angle that would
-reach it. Steering in degrees, positive left; speed in m/s.
+``PurePursuit`` follows the centre line, a line beside it, or a racing line at
+its speed profile: it aims at the point a fixed distance ahead and steers the
+bicycle-model angle that would reach it. ``LineFollower`` drives a racing line
+by model-predictive control: it tries each steering command on a copy of the
+car for a few steps and keeps the one that stays closest to the line, so the
+steering lag and the grip limit are in its predictions. Steering in degrees,
+positive left; speed in m/s.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from racer_env.constants import EFFECTIVE_WHEELBASE_M, MAX_STEERING_DEG
-from racer_env.sim.track import Track
+import numpy as np
 
-__all__ = ["PurePursuit", "pursuit_steering", "Pose"]
+from racer_env.constants import EFFECTIVE_WHEELBASE_M, MAX_SPEED_MPS, MAX_STEERING_DEG, MIN_SPEED_MPS
+from racer_env.sim.raceline import RacingLine
+from racer_env.sim.track import Track
+from racer_env.sim.vehicle import Car, CarModel
+
+__all__ = ["PurePursuit", "LineFollower", "pursuit_steering", "Pose"]
 
 
 class Pose(Protocol):
@@ -52,15 +60,27 @@ class PurePursuit:
         (14, 1.0)
     """
 
-    def __init__(self, track: Track, speed: float, lookahead_m: float | None = None, lateral_fraction: float = 0.0):
+    def __init__(self, track: Track, speed: float, lookahead_m: float | None = None, lateral_fraction: float = 0.0,
+                 line: RacingLine | None = None):
         self.track = track
         self.speed = speed
         self.lookahead_m = lookahead_m if lookahead_m is not None else 0.35 + 0.25 * speed
         self.lateral_fraction = lateral_fraction
+        self.line = _Stations(line) if line is not None else None
         self._seg = -1
+
+    @classmethod
+    def along(cls, track: Track, line: RacingLine) -> "PurePursuit":
+        """Follow a racing line at its planned speeds (the lookahead grows with the planned speed)."""
+        return cls(track, float(np.max(line.speed)), line=line)
 
     def controls(self, car: Pose) -> tuple[float, float]:
         """(steering [deg], speed [m/s]) for a car at its params point ``x``, ``y`` [m] with ``yaw`` [rad]."""
+        if self.line is not None:
+            i = self.line.nearest(car.x, car.y, params_point=True)
+            v = float(self.line.speed[i])
+            tx, ty = self.line.params_points[self.line.ahead(i, 0.35 + 0.25 * v)]
+            return pursuit_steering(car.x, car.y, car.yaw, tx, ty), v
         where = self.track.project(car.x, car.y, self._seg)
         self._seg = where.seg
         arc = where.arc + self.lookahead_m
@@ -69,3 +89,67 @@ class PurePursuit:
             lateral = self.lateral_fraction * self.track.vertex_widths[self.track.locate(arc)[0]] / 2
         tx, ty, _ = self.track.pose_at(arc, lateral)
         return pursuit_steering(car.x, car.y, car.yaw, tx, ty), self.speed
+
+
+class _Stations:
+    """A racing line's stations, with a nearest-station search that walks from the last answer."""
+
+    def __init__(self, line: RacingLine):
+        self.points, self.params_points, self.speed = line.points, line.params_points, line.speed
+        self.heading = line.heading
+        self.n = len(line.points)
+        self.spacing = line.length / self.n
+        self._last = -1
+
+    def nearest(self, x: float, y: float, params_point: bool = False, start: int | None = None) -> int:
+        pts = self.params_points if params_point else self.points
+        i0 = self._last if start is None else start
+        idx = np.arange(self.n) if i0 < 0 else np.arange(i0 - 10, i0 + 40) % self.n
+        d2 = (pts[idx, 0] - x) ** 2 + (pts[idx, 1] - y) ** 2
+        i = int(idx[int(np.argmin(d2))])
+        if start is None:
+            self._last = i
+        return i
+
+    def ahead(self, i: int, metres: float) -> int:
+        return (i + int(round(metres / self.spacing))) % self.n
+
+
+class LineFollower:
+    """Drive a racing line at its speed profile by model-predictive control.
+
+    Each step it commands the planned speed of the point the car reaches about a step and a half later (the
+    speed filter's delay), and tries ``candidates`` steering commands from -30° to 30°, each held for
+    ``horizon_steps`` steps on a copy of the car (its own model, lags and grip); it keeps the one whose
+    predicted body origin stays nearest the line, heading error counted lightly.
+
+    Args:
+        line: the racing line (:func:`racer_env.sim.raceline.racing_line`).
+        model: the car model the predictions use (the car's own).
+    """
+
+    def __init__(self, line: RacingLine, model: CarModel, horizon_steps: int = 4, candidates: int = 25):
+        self.stations = _Stations(line)
+        self.model = model
+        self.horizon = horizon_steps
+        self.candidates = np.linspace(-MAX_STEERING_DEG, MAX_STEERING_DEG, candidates).tolist()
+
+    def controls(self, car: Car) -> tuple[float, float]:
+        """(steering [deg], speed [m/s]) for ``car``."""
+        st = self.stations
+        i = st.nearest(car.bx, car.by)
+        planned = float(st.speed[st.ahead(i, 1.5 * max(car.speed, 0.5) / 15.0)])
+        speed = min(max(planned / self.model.steady_speed(1.0), MIN_SPEED_MPS), MAX_SPEED_MPS)
+        best, best_cost = 0.0, math.inf
+        for steering in self.candidates:
+            twin, j, cost = car.copy(), i, 0.0
+            for _ in range(self.horizon):
+                twin.step(steering, speed)
+                j = st.nearest(twin.bx, twin.by, start=j)
+                h = st.heading[j]
+                lateral = -math.sin(h) * (twin.bx - st.points[j, 0]) + math.cos(h) * (twin.by - st.points[j, 1])
+                off_heading = math.atan2(math.sin(twin.yaw - h), math.cos(twin.yaw - h))
+                cost += lateral * lateral + 0.05 * off_heading * off_heading
+            if cost < best_cost:
+                best, best_cost = steering, cost
+        return best, speed

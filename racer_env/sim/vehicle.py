@@ -256,6 +256,14 @@ class Car:
         """The newest speed command [m/s]."""
         return self._speed_cmds[0]
 
+    def copy(self) -> "Car":
+        """An independent copy, actuator state included (to try commands on)."""
+        twin = Car.__new__(Car)
+        for name in Car.__slots__:
+            setattr(twin, name, getattr(self, name))
+        twin._speed_cmds, twin._steer_cmds = list(self._speed_cmds), list(self._steer_cmds)
+        return twin
+
     def wheels(self) -> list[tuple[float, float]]:
         """The four wheel centres [m]: left rear, right rear, left front, right front."""
         return wheel_positions(self.x, self.y, self.yaw)

@@ -53,6 +53,12 @@ class EvalResult:
     continuous: bool
     planned: int = 0
     trajectory: list[tuple[float, float, float, int]] = field(default_factory=list)
+    lap_time_limit: float | None = None
+    """The track's lap-time limit for this car [s] (racer raceline), when known."""
+
+    def limit_ratio(self, lap_time: float) -> float | None:
+        """A lap time over the track's limit (1.0 is the limit), when the limit is known."""
+        return lap_time / self.lap_time_limit if self.lap_time_limit else None
 
     @property
     def completed(self) -> int:
@@ -107,7 +113,13 @@ class EvalResult:
                 "reset_count": lap.resets,
                 "trial": lap.trial,
             })
-        return {"metrics": rows}
+            ratio = self.limit_ratio(lap.lap_time) if lap.status == "lap_complete" else None
+            if ratio is not None:
+                rows[-1]["lap_time_over_limit"] = round(ratio, 4)  # racer_env's: lap time / the track's limit
+        out: dict[str, Any] = {"metrics": rows}
+        if self.lap_time_limit is not None:
+            out["lap_time_limit_ms"] = int(round(self.lap_time_limit * 1000))  # racer_env's (racer raceline)
+        return out
 
 
 def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float, lap_time: float,
@@ -187,6 +199,8 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     """
     from racer_env.viewing.render import save_trajectory_png
 
+    from racer_env.training.laplimit import lap_time_limit
+
     run = RunDir(run_dir)
     env_kwargs = run.env_settings(track)
     model = run.load_model(which)
@@ -197,6 +211,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
                       continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
                       collision_penalty=collision_penalty, trace=trace)
     trace.close()
+    result.lap_time_limit = lap_time_limit(env_kwargs["track"], env_kwargs["model_metadata"])
     path = write_evaluation(result, run.path, stamp)
     best = f", best lap {result.best_lap_time:.2f} s" if result.best_lap_time else ""
     save_trajectory_png(env_kwargs["track"], result.trajectory, folder / "trajectory.png",
@@ -209,12 +224,14 @@ def results_table(result: EvalResult):
     from rich.table import Table
 
     kind = "continuous laps" if result.continuous else "trials"
-    table = Table(title=f"Evaluation on {result.track} ({result.planned} {kind})")
-    for col in ("Trial", "Time", "Completed", "Status", "Off-track", "Crashes", "Resets"):
+    limit = f"; the track's limit for this car: {result.lap_time_limit:.2f} s" if result.lap_time_limit else ""
+    table = Table(title=f"Evaluation on {result.track} ({result.planned} {kind}{limit})")
+    for col in ("Trial", "Time", "x limit", "Completed", "Status", "Off-track", "Crashes", "Resets"):
         table.add_column(col)
     for lap in result.laps:
         minutes, seconds = divmod(lap.lap_time, 60.0)
-        table.add_row(str(lap.trial), f"{int(minutes):02d}:{seconds:06.3f}", f"{lap.completion:.0f}%",
-                      STATUS_LABELS.get(lap.status, lap.status), str(lap.off_track), str(lap.crashed),
-                      str(lap.resets))
+        ratio = result.limit_ratio(lap.lap_time) if lap.status == "lap_complete" else None
+        table.add_row(str(lap.trial), f"{int(minutes):02d}:{seconds:06.3f}", f"{ratio:.3f}" if ratio else "-",
+                      f"{lap.completion:.0f}%", STATUS_LABELS.get(lap.status, lap.status), str(lap.off_track),
+                      str(lap.crashed), str(lap.resets))
     return table

@@ -11,10 +11,11 @@ from racer_env.constants import FIRST_REWARD_STEP, STEP_HZ
 from racer_env.env.params import compute_params
 from racer_env.env.rewards import RewardFunction
 from racer_env.errors import RewardFunctionError
+from racer_env.sim.raceline import RacingLine
 from racer_env.sim.track import Track
 from racer_env.tools.check.battery import Sink, pose
 
-__all__ = ["reward_grid", "centre_line_rewards", "draw_pictures"]
+__all__ = ["reward_grid", "centre_line_rewards", "racing_line_rewards", "draw_pictures"]
 
 
 def reward_grid(reward: str | Path, track: Track, speed: float, steering: float = 0.0,
@@ -70,9 +71,35 @@ def centre_line_rewards(reward: str | Path, track: Track, speeds: list[float], s
     return dist, curves
 
 
+def racing_line_rewards(reward: str | Path, track: Track, line: RacingLine) -> tuple[np.ndarray, np.ndarray]:
+    """Reward along a racing line, pointed along it at its planned speeds: (distances [m] along the track from
+    the start line, rewards), in the order the line is driven."""
+    rf = RewardFunction(reward, stdout=Sink())
+    pts, headings = line.params_points, line.heading
+    lap_steps = line.lap_time * STEP_HZ
+    dist, vals, prev, hint = [], [], 0.0, -1
+    start = int(np.argmin(np.hypot(*(pts - np.array(track.waypoints[0])).T)))  # from the start line
+    order = np.roll(np.arange(len(pts)), -start)
+    for i in order:
+        x, y = float(pts[i, 0]), float(pts[i, 1])
+        where = track.project(x, y, hint)
+        hint = where.seg
+        steps = FIRST_REWARD_STEP + round((line.time[i] - line.time[start]) % line.lap_time / line.lap_time * lap_steps)
+        params = compute_params(track, x=x, y=y, yaw=float(headings[i]), steering_angle=0.0, speed=float(line.speed[i]),
+                                steps=steps, start_progress=0.0, prev_progress=prev, where=where)
+        prev = params["progress"]
+        dist.append(where.arc)
+        try:
+            vals.append(rf(params))
+        except RewardFunctionError:
+            vals.append(np.nan)
+    return np.array(dist), np.array(vals)
+
+
 def draw_pictures(rewards: Sequence[str | Path], track: Track, speeds: list[float], heat_speed: float,
-                  out: Path) -> list[Path]:
-    """``heatmap.png`` and ``centre_line.png`` in ``out``, one column per reward function (for --compare)."""
+                  out: Path, line: RacingLine | None = None) -> list[Path]:
+    """``heatmap.png`` and ``centre_line.png`` in ``out``, one column per reward function (for --compare); with a
+    racing line, the reward along it at its planned speeds joins the centre-line curves."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,13 +130,16 @@ def draw_pictures(rewards: Sequence[str | Path], track: Track, speeds: list[floa
         dist, curves = centre_line_rewards(reward, track, speeds)
         for v, vals in curves.items():
             ax.plot(dist, vals, label=f"{v:g} m/s")
-        ax.set_title(f"{name}: reward along the centre line")
+        if line is not None:
+            ldist, lvals = racing_line_rewards(reward, track, line)
+            ax.plot(ldist, lvals, "k--", lw=1.2, label=f"racing line, planned speeds ({line.lap_time:.2f} s lap)")
+        ax.set_title(f"{name}: reward along the centre line" + (" and the racing line" if line is not None else ""))
         ax.set_xlabel("distance from the start line [m]")
         ax.set_ylabel("reward")
         ax.legend(loc="best", fontsize=8)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    line = out / "centre_line.png"
-    fig.savefig(line, dpi=110)
+    curve = out / "centre_line.png"
+    fig.savefig(curve, dpi=110)
     plt.close(fig)
-    return [heat, line]
+    return [heat, curve]

@@ -16,7 +16,8 @@ from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG, MIN_SPEED_MPS, 
 from racer_env.env.actions import ActionSpec
 from racer_env.env.environment import RacerEnv
 from racer_env.env.rewards import RewardFunction
-from racer_env.sim.drivers import PurePursuit
+from racer_env.sim.drivers import LineFollower, PurePursuit
+from racer_env.sim.raceline import RacingLine
 from racer_env.sim.track import Track
 from racer_env.tools.check.battery import Sink, action_grid, pose
 
@@ -57,8 +58,10 @@ def _drive(env: RacerEnv, controls: Callable[[int], tuple[float, float]],
             return info["episode_status"], total, info["progress"]
 
 
-def probes(reward: str | Path, track: Track, actions: ActionSpec, max_seconds: float = 60.0) -> list[Probe]:
-    """Scripted drivers with the reward function: centre-line followers at each speed, then degenerate ones."""
+def probes(reward: str | Path, track: Track, actions: ActionSpec, max_seconds: float = 60.0,
+           line: RacingLine | None = None) -> list[Probe]:
+    """Scripted drivers with the reward function: centre-line followers at each speed and, given a racing line,
+    a driver that follows it at its planned speeds; then degenerate ones."""
     speeds = probe_speeds(actions)
     slow, mid = speeds[0], speeds[len(speeds) // 2]
     max_steer = max(abs(s) for s, _ in action_grid(actions)) or MAX_STEERING_DEG
@@ -77,6 +80,11 @@ def probes(reward: str | Path, track: Track, actions: ActionSpec, max_seconds: f
         e = env()
         pp = PurePursuit(e.track, v)
         add(f"centre line at {v:g} m/s", False, e, lambda k, pp=pp, e=e: pp.controls(e.car))
+    if line is not None:
+        e = env()
+        follower = LineFollower(line, e.car_model)
+        add(f"racing line at its planned speeds ({line.lap_time:.2f} s a lap)", False, e,
+            lambda k: follower.controls(e.car))
     e = env()
     pp = PurePursuit(e.track, mid)
     add(f"zig-zag at {mid:g} m/s", True, e,

@@ -13,6 +13,7 @@ from racer_env.tools.check.battery import BatteryReport, Sink, battery, failure_
 from racer_env.tools.check.pictures import draw_pictures
 from racer_env.tools.check.probes import Probe, hacking_warnings, probe_speeds, probes
 from racer_env.tools.check.rescore import LogRescore, rescore_log, write_rescore
+from racer_env.training.laplimit import cached_racing_line
 from racer_env.training.logs import open_log
 
 __all__ = ["CheckReport", "run_check", "show_report"]
@@ -59,14 +60,15 @@ def run_check(reward: str | Path, track: str | Path, actions: ActionSpec, out: P
     warnings = [f"params['{k}'] is never passed by DeepRacer" + (f"; did you mean '{hint}'?" if hint else "")
                 for k, hint in bat.unknown_keys.items()]
     results: list[Probe] = []
+    line = cached_racing_line(trk, actions)
     if not bat.failures:
-        results = probes(path, trk, actions)
+        results = probes(path, trk, actions, line=line)
         warnings += hacking_warnings(results)
     speeds = probe_speeds(actions)
     pictures = []
     if not bat.failures:
         pictures = draw_pictures([path] + ([reward_file(compare)] if compare else []), trk, speeds,
-                                 heat_speed or speeds[len(speeds) // 2], out)
+                                 heat_speed or speeds[len(speeds) // 2], out, line)
     rescored = None
     if log:
         rescored = rescore_log(path, open_log(log, log_track))

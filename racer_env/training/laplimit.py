@@ -1,0 +1,77 @@
+"""Racing lines and lap-time limits, computed once per track and car and cached on disk.
+
+The limit is the racing line's flying lap (:func:`racer_env.sim.raceline.racing_line`). Lines are cached in
+``$RACER_CACHE`` (default ``~/.cache/racer_env``), keyed by the track's rows, the car model, the speed range
+and the margin, so ``racer evaluate`` and ``racer check`` pay for a line once per track and car.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import astuple
+from pathlib import Path
+
+import numpy as np
+
+from racer_env.env.actions import ActionSpec
+from racer_env.errors import RacerEnvError
+from racer_env.sim.raceline import MARGIN_M, RacingLine, racing_line
+from racer_env.sim.track import Track
+from racer_env.sim.vehicle import car_model_for
+from racer_env.training.rundir import atomic_write_bytes
+
+__all__ = ["cached_racing_line", "lap_time_limit", "cache_dir", "CACHE_ENV", "speed_range_of"]
+
+CACHE_ENV = "RACER_CACHE"
+_VERSION = 1  # bump when racing_line's results change
+
+
+def cache_dir() -> Path:
+    """Where computed lines are kept: ``$RACER_CACHE``, else ``~/.cache/racer_env``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "racer_env")
+
+
+def speed_range_of(actions: ActionSpec) -> tuple[float, float]:
+    """The lowest and highest speed [m/s] an action space commands."""
+    if actions.discrete is not None:
+        speeds = [v for _, v in actions.discrete]
+        return min(speeds), max(speeds)
+    return actions.speed_range
+
+
+def cached_racing_line(track: Track, actions: ActionSpec, margin: float = MARGIN_M) -> RacingLine | None:
+    """The racing line of ``track`` for the car and speeds of ``actions``, from the cache when it is there;
+    None for an open track or one too narrow for the car."""
+    if not track.closed:
+        return None
+    model = car_model_for(actions.version)
+    speed_range = speed_range_of(actions)
+    key = hashlib.sha256(repr((_VERSION, track.rows.tobytes(), astuple(model), speed_range, margin)).encode())
+    path = cache_dir() / "racing_lines" / f"{track.name}-{model.name}-{key.hexdigest()[:16]}.npz"
+    try:
+        with np.load(path) as data:
+            return RacingLine(track.name, model.name, data["points"], data["speed"], data["time"],
+                              data["curvature"], float(data["lap_time"]), float(data["length"]), margin, speed_range)
+    except (OSError, KeyError, ValueError):
+        pass
+    try:
+        line = racing_line(track, model, speed_range, margin)
+    except RacerEnvError:
+        return None
+    try:
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, points=line.points, speed=line.speed, time=line.time, curvature=line.curvature,
+                 lap_time=line.lap_time, length=line.length)
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError:
+        pass  # a read-only home: compute again next time
+    return line
+
+
+def lap_time_limit(track: Track, actions: ActionSpec, margin: float = MARGIN_M) -> float | None:
+    """The lap-time limit [s] of ``track`` for the car and speeds of ``actions``; None when it has no line."""
+    line = cached_racing_line(track, actions, margin)
+    return line.lap_time if line is not None else None
