@@ -10,12 +10,13 @@ $(STAMP): pyproject.toml scripts/setup.sh
 
 setup: $(STAMP)
 
-# Train on the default track with the default reward function, evaluate, and record a lap.
+# Train on the default track with the default reward function, evaluate, and record two laps, into a new
+# run directory each time (an earlier run is never touched).
+RUN := runs/main-$(shell date +%Y%m%d-%H%M%S)
 run: $(STAMP)
-	rm -rf runs/main
-	$(PY) train.py --out runs/main
-	.venv/bin/racer watch runs/main --laps 2 --record runs/main/lap.mp4
-	@echo "watch it live: .venv/bin/racer watch runs/main"
+	$(PY) train.py --out $(RUN)
+	.venv/bin/racer watch $(RUN) --laps 2 --record $(RUN)/lap.mp4
+	@echo "watch it live: .venv/bin/racer watch $(RUN)   (after '. .venv/bin/activate': racer watch $(RUN))"
 
 # The tests (tests/ and the doctests in racer_env/, see pyproject.toml), after the type checker.
 test: $(STAMP)

@@ -4,10 +4,12 @@
                    [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
     racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S]
     racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif]
-    racer replay   LOG [--track T] [--episode N] [--record ...]
+    racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...]
     racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG]
     racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
     racer drive    [--track T] [--reward R] [--speed V]
+    racer tracks
+    racer unpack   RUN [--log]
 
 ``python train.py ...`` is ``racer train ...``.
 """
@@ -27,6 +29,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -37,12 +49,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _nonnegative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
+    return value
+
+
+def _episode_range(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected A-B, two episode numbers, got {text!r}") from None
+    if a < 0 or b < a:
+        raise argparse.ArgumentTypeError(f"expected 0 <= A <= B, got {text!r}")
+    return a, b
+
+
 def _nonnegative_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
+    if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
 
@@ -58,7 +87,8 @@ def _train(args: argparse.Namespace) -> int:
                       hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
                       eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse,
-                      until_laps=args.until_laps, vec=args.vec)
+                      until_laps=args.until_laps, vec=args.vec, reward_time_limit=args.reward_time_limit or None,
+                      sim_trace_log=args.sim_trace_log)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -86,15 +116,33 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_play_arguments(args: argparse.Namespace) -> None:
+    """--speed and --record, checked before anything is loaded."""
+    from pathlib import Path
+
+    from racer_env.viewing.viewer import parse_speed
+
+    parse_speed(args.speed)
+    if args.record and Path(args.record).suffix.lower() not in (".mp4", ".gif"):
+        raise RacerEnvError(f"--record {args.record}: expected a .mp4 or .gif file name")
+
+
 def _play(source, args: argparse.Namespace) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from racer_env.viewing.viewer import parse_speed, record, show
 
     speed = parse_speed(args.speed)
-    if args.record:
-        n = record(source, args.record, speed)
-        print(f"wrote {args.record}: {n} frames at {15 * (speed or 1):g} fps")
-    else:
+    if not args.record:
         show(source, speed)
+        return
+    total = source.frame_count()
+    print(f"recording {f'{total:,} frames' if total is not None else 'the laps'} to {args.record}", flush=True)
+    with Progress(TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("record", total=total)
+        n = record(source, args.record, speed, progress=lambda done, _: bar.update(task, completed=done))
+    print(f"wrote {args.record}: {n} frames at {15 * (speed or 1):g} fps")
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -102,6 +150,7 @@ def _watch(args: argparse.Namespace) -> int:
     from racer_env.training.rundir import RunDir
     from racer_env.viewing.viewer import ModelSource
 
+    _check_play_arguments(args)
     run = RunDir(args.run)
     env = RacerEnv(**run.env_settings(args.track), mode="eval", laps=args.laps, render_mode="rgb_array")
     source = ModelSource(env, run.load_model(args.model))
@@ -117,14 +166,19 @@ def _replay(args: argparse.Namespace) -> int:
     from racer_env.training.logs import open_log
     from racer_env.viewing.viewer import LogSource
 
+    _check_play_arguments(args)
     log = open_log(args.log, args.track)
     trace = log.trace
     for problem in trace.problems[:5]:
         print(f"skipped: {problem}", file=sys.stderr)
     if len(trace.problems) > 5:
         print(f"skipped {len(trace.problems) - 5} more lines that do not fit the format", file=sys.stderr)
-    _play(LogSource(trace.episodes(), log.track, args.episode, trace.path, car=f"{log.car.name} ({log.car_source})"),
-          args)
+    first, last = args.episode, None
+    if args.episodes:
+        first, last = args.episodes
+    source = LogSource(trace.episodes(), log.track, first, trace.path, car=f"{log.car.name} ({log.car_source})",
+                       last_episode=last, max_seconds=args.max_seconds)
+    _play(source, args)
     return 0
 
 
@@ -136,10 +190,17 @@ def _check(args: argparse.Namespace) -> int:
     from racer_env.env.actions import load_model_metadata
     from racer_env.tools.check import run_check, show_report
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     out = Path(args.out or f"runs/check-{Path(args.reward).stem}")
-    report = run_check(args.reward, args.track, load_model_metadata(args.model_metadata), out, args.compare,
-                       args.log, args.speed, args.log_track)
-    show_report(report, Console(), out)
+    console = Console()
+    with Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("battery", total=None)
+        report = run_check(args.reward, args.track or args.log_track, load_model_metadata(args.model_metadata), out,
+                           args.compare, args.log, args.speed, time_limit_s=args.reward_time_limit or None,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    show_report(report, console, out)
     return 1 if report.failed else 0
 
 
@@ -173,6 +234,36 @@ def _raceline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unpack(args: argparse.Namespace) -> int:
+    from racer_env.env.simtrace import unpack_simtrace
+    from racer_env.training.rundir import RunDir
+
+    run = RunDir(args.run)
+    run.info()  # a run directory, or one clear error
+    files = unpack_simtrace(run.simtrace_dir, run.training_log if args.log else None)
+    print(f"{run.simtrace_dir}: {len(files)} plain iteration CSVs" + (f"; wrote {run.training_log}" if args.log else ""))
+    return 0
+
+
+def _tracks(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from racer_env.sim.track import listed_tracks
+
+    table = Table(title="tracks found (bundled, then $RACER_TRACKS)")
+    for col in ("name", "length m", "width m", "direction", "file"):
+        table.add_column(col, justify="right" if col.endswith(" m") else "left")
+    for name, path, track in listed_tracks():
+        if track is None:
+            table.add_row(name, "-", "-", "unreadable", str(path))
+        else:
+            table.add_row(name, f"{track.length:.2f}", f"{track.width:.2f}",
+                          track.direction + ("" if track.closed else ", open"), str(path))
+    Console().print(table)
+    return 0
+
+
 def _drive(args: argparse.Namespace) -> int:
     from racer_env.tools.drive import drive
 
@@ -183,9 +274,12 @@ def _drive(args: argparse.Namespace) -> int:
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     from racer_env.training.trainer import DEFAULT_TIMESTEPS, TrainConfig
 
+    from racer_env.env.rewards import DEFAULT_REWARD, DEFAULT_TIME_LIMIT_S
+    from racer_env.sim.track import DEFAULT_TRACK
+
     defaults = TrainConfig()
-    p.add_argument("--reward", default=defaults.reward, help="reward function file (default: %(default)s)")
-    p.add_argument("--track", default=defaults.track, help="track name or .npy/.csv (default: %(default)s)")
+    p.add_argument("--reward", help=f"reward function file (default: the resumed run's, else {DEFAULT_REWARD})")
+    p.add_argument("--track", help=f"track name or .npy/.csv (default: the resumed run's, else {DEFAULT_TRACK})")
     p.add_argument("--model-metadata", help="DeepRacer model_metadata.json (default: continuous ±30°, 0.5-4 m/s)")
     p.add_argument("--hyperparameters", help="DeepRacer hyperparameters.json (default: racer_env's, see README)")
     budget = p.add_mutually_exclusive_group()
@@ -199,18 +293,24 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--out", help="run directory (default runs/<date-time>)")
     p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")
-    p.add_argument("--eval-laps", type=int, default=defaults.eval_laps,
+    p.add_argument("--eval-laps", type=_nonnegative_int, default=defaults.eval_laps,
                    help="laps of the evaluation at the end (0: none; default %(default)s)")
     p.add_argument("--reverse", action="store_true", help="drive the track the other way")
     p.add_argument("--until-laps", action="store_true",
                    help="stop as soon as a greedy evaluation drives 3 clean laps in a row")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--reward-time-limit", type=_nonnegative_float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
+                   help="stop with an error when one reward call runs longer (0: no limit; AWS has none; "
+                        "default %(default)s)")
+    p.add_argument("--sim-trace-log", action="store_true",
+                   help="also write logs/training.log, SIM_TRACE_LOG lines as in a robomaker log (the simtrace CSVs "
+                        "hold the same rows)")
     p.set_defaults(func=_train)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S
-    from racer_env.env.rewards import DEFAULT_REWARD
+    from racer_env.env.rewards import DEFAULT_REWARD, DEFAULT_TIME_LIMIT_S
     from racer_env.sim.track import DEFAULT_TRACK
 
     ap = _Parser(prog="racer", description="A local AWS DeepRacer-style simulator.")
@@ -222,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--laps", type=_positive_int, default=3, help="trials, or laps when --continuous (default 3)")
     e.add_argument("--track", help="evaluate on another track")
     e.add_argument("--continuous", action="store_true", help="drive the laps back to back (DRfC's default)")
-    e.add_argument("--resets", type=int, default=0, help="off-tracks survived per trial, each with a penalty")
+    e.add_argument("--resets", type=_nonnegative_int, default=0,
+                   help="off-tracks survived per trial, each with a penalty")
     e.add_argument("--off-track-penalty", type=_nonnegative_float, default=OFF_TRACK_PENALTY_S,
                    help="seconds (default %(default)s)")
     e.add_argument("--collision-penalty", type=_nonnegative_float, default=COLLISION_PENALTY_S,
@@ -240,22 +341,28 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=_watch)
 
     r = sub.add_parser("replay", help="play a DeepRacer SIM_TRACE log (ours or AWS's) on its track")
-    r.add_argument("log", help="a robomaker/simulation log or a training.log with SIM_TRACE_LOG lines")
+    r.add_argument("log", help="a robomaker/simulation log, a simtrace CSV (.csv or .csv.gz), or a run directory")
     r.add_argument("--track", help="the track (found from a run directory or the log's WORLD_NAME otherwise)")
-    r.add_argument("--episode", type=int, help="play only this episode (0-based)")
+    pick = r.add_mutually_exclusive_group()
+    pick.add_argument("--episode", type=_nonnegative_int, help="play only this episode (0-based)")
+    pick.add_argument("--episodes", type=_episode_range, metavar="A-B", help="play episodes A to B (0-based)")
+    r.add_argument("--max-seconds", type=_positive_float, help="stop after this many seconds of the log")
     r.add_argument("--speed", default="1x", help="1x (real time, 15 Hz), 2x, ... or max")
     r.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
     r.set_defaults(func=_replay)
 
     c = sub.add_parser("check", help="test a reward function: failures, statistics, reward hacking, pictures")
     c.add_argument("reward", help="the reward function file")
-    c.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv (default: %(default)s)")
+    c.add_argument("--track", help=f"track name or .npy/.csv, the log's track with --log (default: the one the log "
+                                    f"names, else {DEFAULT_TRACK})")
     c.add_argument("--model-metadata", help="DeepRacer model_metadata.json: its actions are tried")
     c.add_argument("--out", help="folder for pictures and failure snippets (default runs/check-<name>)")
     c.add_argument("--compare", help="a second reward function to draw beside the first")
     c.add_argument("--log", help="re-score this SIM_TRACE log with the function (what-if)")
-    c.add_argument("--log-track", help="the log's track, when the log does not name one that is here")
+    c.add_argument("--log-track", help=argparse.SUPPRESS)  # the old name of --track for the log
     c.add_argument("--speed", type=_nonnegative_float, help="speed [m/s] of the heatmap (default: a middle speed)")
+    c.add_argument("--reward-time-limit", type=_nonnegative_float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
+                   help="stop the check when one call runs longer (0: no limit; default %(default)s)")
     c.set_defaults(func=_check)
 
     rl = sub.add_parser("raceline", help="compute the fastest line of a track and its lap-time limit")
@@ -266,6 +373,14 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--out", help="output folder (default runs/raceline-<track>)")
     rl.add_argument("--reverse", action="store_true", help="drive the track the other way")
     rl.set_defaults(func=_raceline)
+
+    u = sub.add_parser("unpack", help="restore a run's gzipped simtrace iterations as plain CSVs (for deepracer-utils)")
+    u.add_argument("run", help="a run directory")
+    u.add_argument("--log", action="store_true", help="also write logs/training.log (SIM_TRACE_LOG lines)")
+    u.set_defaults(func=_unpack)
+
+    t = sub.add_parser("tracks", help="list the tracks found: bundled and in $RACER_TRACKS")
+    t.set_defaults(func=_tracks)
 
     d = sub.add_parser("drive", help="drive one lap with a scripted pure-pursuit driver and show the rewards")
     d.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv path")

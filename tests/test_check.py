@@ -152,7 +152,7 @@ def test_rescoring_the_aws_log_reproduces_its_rewards(tmp_path):
 
 def test_rescoring_the_2026_log_with_19_fields(tmp_path):
     log = shared_path("logs", "droa-eval-Spain_track-2026-simulation.log")
-    proc = racer("check", "reward_functions/racing_line.py", "--log", str(log), "--log-track",
+    proc = racer("check", "reward_functions/racing_line.py", "--log", str(log), "--track",
                  str(shared_path("tracks", "Spain_track.npy")), "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "what-if on the log" in proc.stdout

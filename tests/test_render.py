@@ -19,6 +19,9 @@ class ScriptedSource:
         self.track = self.env.track
         self.steps, self.speed, self.yielded = steps, speed, 0
 
+    def frame_count(self):
+        return self.steps
+
     def frames(self):
         self.env.reset(seed=0)
         driver = PurePursuit(self.track, self.speed)
@@ -182,3 +185,71 @@ def test_window_keys_pause_step_and_quit(monkeypatch):
     viewer.show(source, speed=None)
     # frame 1 drawn, then paused (nothing drawn), one step with n, then quit
     assert source.yielded == 2
+
+
+def test_a_gif_streams_to_disk_as_frames_come(tmp_path):
+    """Frames go to ffmpeg one at a time (memory stays flat): the GIF's lossless video grows during recording."""
+    from racer_env.viewing.viewer import record
+
+    out = tmp_path / "long.gif"
+    sizes = []
+
+    class Watching(ScriptedSource):
+        def frames(self):
+            for k, frame in enumerate(super().frames()):
+                if k in (100, 200):
+                    video = out.with_name(out.name + ".lossless.mp4")
+                    sizes.append(video.stat().st_size if video.exists() else 0)
+                yield frame
+
+    n = record(Watching(240), out, speed=None)
+    assert n == 240 and 0 < sizes[0] < sizes[1]  # written while frames were still coming
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.png"))  # temporary files removed
+    import imageio.v2 as imageio
+
+    assert sum(1 for _ in imageio.get_reader(out)) == 240
+
+
+def test_replay_picks_episodes_and_seconds_and_says_how_many_frames(tmp_path):
+    log = REPO / "tests" / "data" / "short.log"  # three episodes, racer_env's own
+    from racer_env.env.simtrace import read_sim_trace
+    from racer_env.sim.track import Track
+    from racer_env.viewing.viewer import LogSource
+
+    episodes = read_sim_trace(log).episodes()
+    track = Track.load("harbour_loop")
+    assert LogSource(episodes, track, 1, last_episode=2).frame_count() == len(episodes[1]) + len(episodes[2])
+    assert LogSource(episodes, track, max_seconds=2.0).frame_count() == 30
+    out = tmp_path / "r.mp4"
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "replay", str(log), "--track", "harbour_loop",
+                           "--episodes", "0-1", "--max-seconds", "3", "--record", str(out), "--speed", "max"],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "recording 45 frames" in proc.stdout and "wrote" in proc.stdout
+    import imageio.v2 as imageio
+
+    assert sum(1 for _ in imageio.get_reader(out)) == 45
+
+
+def test_replay_of_a_run_directory_reads_its_gzipped_simtrace(tmp_path):
+    from racer_env.training import TrainConfig, train
+
+    run = tmp_path / "run"
+    train(TrainConfig(timesteps=1024, n_envs=2, out=str(run), quiet=True, eval_laps=0))
+    out = tmp_path / "run.mp4"
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "replay", str(run), "--episode", "1", "--record",
+                           str(out), "--speed", "max"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 1000
+
+
+def test_the_hud_shows_the_lap_time_at_lap_completion():
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array", laps=2)
+    env.reset(seed=0)
+    driver = PurePursuit(env.track, 2.0)
+    while True:
+        _, _, te, tr, info = env.step(env.actions.to_action(*driver.controls(env.car)))
+        if info["episode_status"] == "lap_complete":
+            break
+    hud = env.frame().hud
+    assert hud["lap time"].strip() == f"{info['lap_times'][0]:5.2f} s".strip() and info["lap_times"][0] > 5.0

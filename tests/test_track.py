@@ -154,3 +154,40 @@ def test_projection_with_hint_matches_full_scan(reinvent):
         b = reinvent.project(x, y)
         assert a[2] == pytest.approx(b[2], abs=1e-9)
         hint = a[0]
+
+
+def test_tracks_are_found_on_the_search_path(tmp_path, monkeypatch):
+    """Bundled tracks, then $RACER_TRACKS folders, then the folders a caller adds (a log's own folder)."""
+    import gymnasium as gym
+
+    from racer_env.sim.track import TRACKS_ENV
+
+    folder = tmp_path / "my_tracks"
+    folder.mkdir()
+    np.save(folder / "oval_test.npy", _square())
+    with pytest.raises(TrackFileError) as e:
+        Track.load("oval_test.npy")
+    assert "looked for the file, then in" in str(e.value) and "RACER_TRACKS" in str(e.value)
+    monkeypatch.setenv(TRACKS_ENV, str(folder))
+    assert Track.load("oval_test.npy").name == "oval_test" and Track.load("oval_test").name == "oval_test"
+    env = gym.make("RacerEnv-v0", track="oval_test.npy", reward_function=lambda p: 1.0)
+    env.reset(seed=0)
+    monkeypatch.delenv(TRACKS_ENV)
+    assert Track.load("oval_test", search=[folder]).name == "oval_test"
+
+
+def test_racer_tracks_lists_what_is_found(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    np.save(tmp_path / "listed_oval.npy", _square())
+    (tmp_path / "broken.npy").write_text("not a track")
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "tracks"], capture_output=True, text=True, cwd=REPO,
+                          timeout=60, env={**os.environ, "RACER_TRACKS": str(tmp_path), "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    for name in ("harbour_loop", "kidney_speedway", "canyon_gp", "listed_oval"):
+        assert name in proc.stdout
+    assert "counter-clockwise" in proc.stdout and "unreadable" in proc.stdout

@@ -1,6 +1,8 @@
 """Real (short) training runs, as a user runs them: train.py and the racer command."""
 
+import gzip
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import warnings
 import pytest
 
 from conftest import REPO, shared_path
+from racer_env.env.simtrace import iteration_files, read_sim_trace
 from racer_env.training import TrainConfig, load_hyperparameters, train
 
 pytestmark = pytest.mark.slow
@@ -24,17 +27,20 @@ def run_cli(*args, timeout=300, cwd=REPO):
 def trained(tmp_path_factory):
     """One short real training run through train.py, shared by the tests that read its files."""
     out = tmp_path_factory.mktemp("runs") / "short"
-    proc = run_cli("--timesteps", "4000", "--n-envs", "4", "--out", str(out), "--quiet")
+    proc = run_cli("--timesteps", "4000", "--n-envs", "4", "--out", str(out), "--quiet", "--sim-trace-log")
     assert proc.returncode == 0, proc.stderr
     return out, proc.stdout
 
 
 def test_a_short_run_writes_every_file(trained):
     run, stdout = trained
-    for rel in ("model/model.zip", "model/best_model.zip", "model/model_metadata.json", "ip/hyperparameters.json",
-                "reward_function.py", "run.json", "logs/training.log", "metrics/TrainingMetrics.json",
-                "training-simtrace/0-iteration.csv"):
+    for rel in ("model/model.zip", "model/best_model.zip", "model/best_model.json", "model/model_metadata.json",
+                "ip/hyperparameters.json", "reward_function.py", "run.json", "logs/training.log",
+                "metrics/TrainingMetrics.json", "training-simtrace/0-iteration.csv.gz"):
         assert (run / rel).exists(), rel
+    # finished iterations are gzipped; the last one stays plain
+    files = iteration_files(run / "training-simtrace")
+    assert all(f.suffix == ".gz" for f in files[:-1]) and files[-1].suffix == ".csv"
     assert list((run / "model" / "checkpoints").glob("checkpoint-*.zip"))
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
     assert list((run / "metrics" / "evaluation").glob("evaluation-*.json"))
@@ -48,7 +54,7 @@ def test_sim_trace_lines_have_19_fields(trained):
     run, _ = trained
     lines = [ln for ln in (run / "logs" / "training.log").read_text().splitlines() if "SIM_TRACE_LOG:" in ln]
     assert lines and all(len(ln.split(":", 1)[1].split(",")) == 19 for ln in lines)
-    header = (run / "training-simtrace" / "0-iteration.csv").read_text().splitlines()[0]
+    header = gzip.open(run / "training-simtrace" / "0-iteration.csv.gz", "rt").read().splitlines()[0]
     assert header.split(",") == ["episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward",
                                  "done", "all_wheels_on_track", "progress", "closest_waypoint", "track_len",
                                  "tstamp", "episode_status", "pause_duration", "obstacle_crash_counter",
@@ -62,10 +68,16 @@ def test_deepracer_utils_reads_the_run_unchanged(trained):
     from deepracer.logs.metrics import TrainingMetrics
 
     run, _ = trained
-    log = DeepRacerLog(str(run))
+    copy = run.parent / "unpacked"
+    shutil.copytree(run, copy)
+    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "unpack", str(copy)], capture_output=True,
+                          text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    log = DeepRacerLog(str(copy))
     log.load_training_trace()
     df = log.dataframe()
-    assert len(df) > 1000 and df["unique_episode"].nunique() == df["episode"].nunique()
+    rows = read_sim_trace(run).rows  # what racer_env reads from the gzipped run
+    assert len(df) == len(rows) > 1000 and df["unique_episode"].nunique() == df["episode"].nunique()
     assert set(df["episode_status"]) >= {"prepare", "in_progress"}
     assert log.action_space()["speed"]["high"] == 4.0
     assert log.hyperparameters()["num_episodes_between_training"] == 20
@@ -74,7 +86,7 @@ def test_deepracer_utils_reads_the_run_unchanged(trained):
     ev.load_evaluation_trace()
     assert len(ev.dataframe()) > 10
 
-    rows = SimulationLogsIO.convert_to_pandas(SimulationLogsIO.load_data(str(run / "logs" / "training.log")), 20)
+    rows = SimulationLogsIO.convert_to_pandas(SimulationLogsIO.load_data(str(copy / "logs" / "training.log")), 20)
     assert len(rows) == len(df)
 
     metrics = TrainingMetrics(None, fname=str(run / "metrics" / "TrainingMetrics.json"))
@@ -130,7 +142,7 @@ def test_reward_error_stops_with_its_message_and_keeps_the_checkpoint(tmp_path):
     assert proc.returncode == 2
     assert f"{bad}" in proc.stderr and "NaN" in proc.stderr and "Traceback" not in proc.stderr
     assert list((out / "model" / "checkpoints").glob("checkpoint-*.zip"))
-    assert (out / "logs" / "training.log").exists()
+    assert iteration_files(out / "training-simtrace")
     assert json.loads((out / "run.json").read_text())["status"] == "failed"
 
 
@@ -197,7 +209,7 @@ def test_sigterm_saves_a_checkpoint_and_logs(tmp_path):
     assert "--resume" in stdout
     assert list((out / "model" / "checkpoints").glob("checkpoint-*.zip"))
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
-    assert (out / "training-simtrace" / "0-iteration.csv").stat().st_size > 0
+    assert read_sim_trace(out).rows
 
 
 def test_an_existing_run_is_not_overwritten(trained):
@@ -209,7 +221,7 @@ def test_an_existing_run_is_not_overwritten(trained):
 def test_subprocess_envs_train_and_pass_reward_errors_back(tmp_path):
     ok = train(TrainConfig(timesteps=1024, n_envs=2, vec="subproc", out=str(tmp_path / "ok"), quiet=True,
                            eval_laps=0))
-    assert ok.episodes > 0 and (tmp_path / "ok" / "training-simtrace" / "0-iteration.csv").exists()
+    assert ok.episodes > 0 and len({r.episode for r in read_sim_trace(tmp_path / "ok").rows}) == ok.episodes
     bad = tmp_path / "bad.py"
     bad.write_text("def reward_function(params):\n    return None if params['steps'] > 30 else 1.0\n")
     from racer_env import RewardFunctionError

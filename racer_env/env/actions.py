@@ -5,8 +5,9 @@ A discrete ``action_space`` (a list of ``{steering_angle, speed}``) becomes
 one (``{steering_angle: {low, high}, speed: {low, high}}``) becomes a
 ``Box(-1, 1, (2,))`` of ``[steering, speed]``, rescaled linearly to [low, high]
 as DeepRacer's ScalableBoxActionSpace does (spec §3.3). Steering is in degrees,
-positive left; speed in m/s. Values outside ±30° or 0.1–4 m/s are accepted and
-clipped only when driving; the reward params report them unclipped.
+positive left; speed in m/s. Values outside ±30° or 0.1–4 m/s are rejected, as the
+DeepRacer console never allowed them (the simulator itself would clip them when
+driving while the reward params reported them unclipped).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG
+from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG, MIN_SPEED_MPS
 from racer_env.errors import ModelMetadataError
 
 __all__ = ["ActionSpec", "load_model_metadata", "DEFAULT_MODEL_METADATA"]
@@ -147,8 +148,9 @@ class ActionSpec:
                     f"{source}: field 'training_algorithm': 'sac' needs action_space_type 'continuous'")
             acts = []
             for i, entry in enumerate(space):
-                acts.append((_number(entry, "steering_angle", f"{source}: field 'action_space[{i}]"),
-                             _number(entry, "speed", f"{source}: field 'action_space[{i}]")))
+                where = f"{source}: field 'action_space[{i}]"
+                acts.append((_in_range(_number(entry, "steering_angle", where), "steering_angle", where),
+                             _in_range(_number(entry, "speed", where), "speed", where)))
             return cls(tuple(acts), algorithm=algo, metadata=meta)
         if not isinstance(space, dict):
             raise ModelMetadataError(
@@ -161,11 +163,11 @@ class ActionSpec:
             if not isinstance(rng, dict):
                 raise ModelMetadataError(f"{where}': expected {{low, high}}, got {rng!r}")
             lo, hi = _number(rng, "low", where), _number(rng, "high", where)
+            _in_range(lo, key, where, ".low")
+            _in_range(hi, key, where, ".high")
             if not lo < hi:
                 raise ModelMetadataError(f"{where}': expected low < high, got low={lo}, high={hi}")
             ranges.append((lo, hi))
-        if ranges[1][1] <= 0:
-            raise ModelMetadataError(f"{source}: field 'action_space.speed.high': expected > 0, got {ranges[1][1]}")
         return cls(None, ranges[0], ranges[1], algo, meta)
 
     @classmethod
@@ -182,6 +184,21 @@ def _number(entry: Any, key: str, where: str) -> float:
     if not np.isfinite(value):
         raise ModelMetadataError(f"{where}.{key}': expected a finite number, got {value!r}")
     return float(value)
+
+
+_LIMITS = {"steering_angle": (-MAX_STEERING_DEG, MAX_STEERING_DEG, "degrees"),
+           "speed": (MIN_SPEED_MPS, MAX_SPEED_MPS, "m/s")}
+
+
+def _in_range(value: float, key: str, where: str, suffix: str = "") -> float:
+    """``value`` if the simulator drives it as given; else the error says what the simulator would do."""
+    lo, hi, unit = _LIMITS[key]
+    if not lo <= value <= hi:
+        clipped = min(max(value, lo), hi)
+        raise ModelMetadataError(
+            f"{where}.{key}{suffix}': {value:g} is outside the simulator's {lo:g} to {hi:g} {unit} (the console "
+            f"rejects it; the simulator would drive {clipped:g} while the reward params reported {value:g})")
+    return value
 
 
 def load_model_metadata(path: str | Path | None) -> ActionSpec:

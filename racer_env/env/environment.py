@@ -206,6 +206,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
                 done, self.episode.pause_left_s if judged.status == "pause" else 0.0, self.sim_time, self._episodes - 1))
             if done:
                 info["trace"] = self._trace
+        if done:
+            info["reward_time"] = (self.reward_function.calls, self.reward_function.seconds)
         if self.render_mode is not None:
             self._last_reward = reward
             self._render_view().follow(self.car)

@@ -70,8 +70,9 @@ def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
         k = k % n if closed else min(k, n - 1)
         px, py = pts[k]
         rx, ry = px - x, py - y
-        values.append(_clip(rx * c + ry * s, -2.0, 2.0))
-        values.append(_clip(ry * c - rx * s, -2.0, 2.0))
+        u, v = rx * c + ry * s, ry * c - rx * s
+        values.append(u if -2.0 <= u <= 2.0 else (-2.0 if u < 0.0 else 2.0))  # clipped to [-2, 2], inline: hot
+        values.append(v if -2.0 <= v <= 2.0 else (-2.0 if v < 0.0 else 2.0))
     cd = track.center
     side = cd.dx[seg] * (y - cd.ay[seg]) - cd.dy[seg] * (x - cd.ax[seg])
     older, newer = car.recent_steering

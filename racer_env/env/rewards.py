@@ -6,6 +6,12 @@ in a Python file, which may have module globals, classes and imports. Each
 one environment never leaks into another. Calls follow the simulator (spec
 §1.6): the result goes through ``float()``; an exception, a non-number, NaN,
 inf or a magnitude above 1e5 is fatal and raises :class:`RewardFunctionError`.
+
+Two protections AWS does not have: a call that runs longer than ``time_limit_s``
+(10 s by default) is stopped and reported with the line it was running, and
+``SystemExit`` or ``KeyboardInterrupt`` raised by the function's own code is a
+reward-function error too, not an exit. Each function keeps its call count and
+time, so a slow one can be named.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import signal
 import sys
+import threading
+import time
 import traceback
 import types
 from pathlib import Path
@@ -22,12 +31,68 @@ from typing import Any, Callable, Protocol
 from racer_env.constants import MAX_REWARD_ABS
 from racer_env.errors import RewardFunctionError
 
-__all__ = ["RewardFunction", "load_reward_function", "reward_file", "Output", "REWARD_FUNCTIONS_DIR", "DEFAULT_REWARD"]
+__all__ = ["RewardFunction", "load_reward_function", "reward_file", "Output", "REWARD_FUNCTIONS_DIR", "DEFAULT_REWARD",
+           "RewardInterrupted", "interrupt_reward_call", "DEFAULT_TIME_LIMIT_S"]
 
 REWARD_FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "reward_functions"
 """The example reward functions shipped with racer_env (package data)."""
 DEFAULT_REWARD = "progress_speed"
+DEFAULT_TIME_LIMIT_S = 10.0
+"""racer_env's limit on one reward call [s] (AWS has none): past it the call is stopped and reported."""
 _module_ids = itertools.count()
+
+
+class RewardInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) arrived while a reward function was running: stop promptly, it is not the function's fault."""
+
+
+class _RewardTimeout(BaseException):
+    """Raised inside a reward call that ran past its time limit (a BaseException: ``except Exception`` in the
+    reward function does not swallow it)."""
+
+
+class _Watchdog:
+    """One thread per process that stops a reward call running past its deadline, by sending SIGALRM to the main
+    thread (whose handler raises inside the call). A call only stores its deadline: no system call per step."""
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+        self.calling = 0  # reward calls in progress (nested calls are possible in tools)
+        self.usable = hasattr(signal, "SIGALRM") and hasattr(signal, "pthread_kill")
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        """Make sure the watchdog runs; False where it cannot (no SIGALRM, or not in the main thread)."""
+        if not self.usable or threading.current_thread() is not threading.main_thread():
+            return False
+        if self._thread is None:
+            signal.signal(signal.SIGALRM, _on_alarm)
+            self._main = threading.main_thread().ident
+            self._thread = threading.Thread(target=self._watch, name="racer-reward-watchdog", daemon=True)
+            self._thread.start()
+        return True
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.05)
+            deadline = self.deadline
+            if deadline is not None and time.perf_counter() > deadline:
+                self.deadline = None
+                signal.pthread_kill(self._main, signal.SIGALRM)  # type: ignore[arg-type]
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    if _WATCHDOG.calling:
+        raise _RewardTimeout
+
+
+_WATCHDOG = _Watchdog()
+
+
+def interrupt_reward_call() -> None:
+    """From a signal handler: if a reward function is running, stop it now with :class:`RewardInterrupted`."""
+    if _WATCHDOG.calling:
+        raise RewardInterrupted
 
 
 class Output(Protocol):
@@ -72,8 +137,13 @@ class RewardFunction:
         3.0
     """
 
-    def __init__(self, source: str | Path | Callable[[dict], Any], stdout: Output | None = None):
+    def __init__(self, source: str | Path | Callable[[dict], Any], stdout: Output | None = None,
+                 time_limit_s: float | None = DEFAULT_TIME_LIMIT_S):
         self.stdout = stdout
+        self.time_limit_s = time_limit_s
+        self.calls = 0
+        self.seconds = 0.0
+        """Calls made and the time they took [s]."""
         if callable(source):
             self.fn = source
             self.path: Path | None = None
@@ -124,12 +194,39 @@ class RewardFunction:
                 where = f"{frame.filename}:{frame.lineno}"
         return where
 
+    @property
+    def mean_call_s(self) -> float:
+        """Mean time of a call so far [s]."""
+        return self.seconds / self.calls if self.calls else 0.0
+
     def __call__(self, params: dict[str, Any]) -> float:
         """The reward [float] for ``params``; raises RewardFunctionError as DeepRacer would fail the job."""
+        watchdog = _WATCHDOG
+        limited = self.time_limit_s is not None and watchdog.start()
+        t0 = time.perf_counter()
+        watchdog.calling += 1
+        if limited:
+            watchdog.deadline = t0 + self.time_limit_s  # type: ignore[operator]
         try:
             raw = self.fn(params)
+        except _RewardTimeout as err:
+            raise self._error(f"was stopped after running {self.time_limit_s:g} s in one call (racer_env's limit, "
+                              f"see --reward-time-limit; AWS has none)", params, err) from None
+        except RewardInterrupted:
+            raise
+        except (SystemExit, KeyboardInterrupt) as err:
+            if isinstance(err, KeyboardInterrupt) and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                raise  # Python's own Ctrl-C handler: we cannot tell the user's Ctrl-C from the function's
+            raise self._error(f"raised {type(err).__name__}({', '.join(map(repr, err.args))}); a reward function "
+                              f"must return a number", params, err) from None
         except Exception as err:
             raise self._error(f"raised {type(err).__name__}: {err}", params, err) from err
+        finally:
+            watchdog.calling -= 1
+            if limited:
+                watchdog.deadline = None
+            self.calls += 1
+            self.seconds += time.perf_counter() - t0
         try:
             reward = float(raw)
         except (TypeError, ValueError) as err:
@@ -148,6 +245,7 @@ class RewardFunction:
         return error
 
 
-def load_reward_function(source: str | Path | Callable[[dict], Any], stdout: Output | None = None) -> RewardFunction:
+def load_reward_function(source: str | Path | Callable[[dict], Any], stdout: Output | None = None,
+                         time_limit_s: float | None = DEFAULT_TIME_LIMIT_S) -> RewardFunction:
     """Load a reward function from a file path, a name in ``reward_functions/``, or a callable."""
-    return RewardFunction(source, stdout=stdout)
+    return RewardFunction(source, stdout=stdout, time_limit_s=time_limit_s)

@@ -5,11 +5,22 @@ a ROS prefix. Four layouts exist: 15 fields (2019: no status, yaw in
 radians), 16–17 fields (status, then pause_duration), 18 (obstacle crash
 counter) and 19 (wall clock), the current one. Reading accepts 15 to 19
 fields; writing always produces 19.
+
+A simtrace CSV holds the same fields under a header row, one file per
+iteration of episodes (``N-iteration.csv``). racer_env gzips each iteration when
+the next one begins (``N-iteration.csv.gz``): a million steps then take about
+30 MB instead of 200. :func:`read_sim_trace` reads logs, CSVs (gzipped or not)
+and whole run directories; :func:`unpack_simtrace` restores plain CSVs for tools
+that read only those, such as deepracer-utils.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -18,12 +29,14 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence, TextIO
 
 from racer_env.errors import LogFormatError
 
-__all__ = ["TraceRow", "row_from_params", "closest_waypoint", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter", "EpisodeSummary", "STATUS_LABELS"]
+__all__ = ["TraceRow", "row_from_params", "closest_waypoint", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter",
+           "EpisodeSummary", "STATUS_LABELS", "iteration_files", "gzip_file", "unpack_simtrace"]
 
 FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
           "pause_duration", "obstacle_crash_counter", "wall_clock")
 MARKER = "SIM_TRACE_LOG:"
+_ITERATION = re.compile(r"(\d+)-iteration\.csv(\.gz)?")
 _SIMAPP_VERSION = re.compile(r"simapp_version[\s:=]+([0-9]+(?:\.[0-9]+)?)")
 
 
@@ -111,21 +124,71 @@ def parse_line(payload: str, lineno: int = 0) -> TraceRow:
     )
 
 
-def read_sim_trace(path: str | Path) -> SimTrace:
-    """Read every SIM_TRACE_LOG line of a log file (a robomaker/simulation log or a bare trace).
+def iteration_files(folder: str | Path) -> list[Path]:
+    """A simtrace folder's iteration CSVs, plain or gzipped, in iteration order (a gzipped one wins over a plain
+    one of the same iteration, which a kill can leave behind)."""
+    found: dict[int, Path] = {}
+    for p in Path(folder).glob("*-iteration.csv*"):
+        m = _ITERATION.fullmatch(p.name)
+        if m and (int(m.group(1)) not in found or p.suffix == ".gz"):
+            found[int(m.group(1))] = p
+    return [found[k] for k in sorted(found)]
 
-    Lines without the marker are ignored; lines with it that do not parse are
-    listed in ``problems`` with their line number, never dropped silently.
+
+def _text(path: Path) -> str:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", errors="replace") as f:
+                return f.read()
+        return path.read_text(errors="replace")
+    except (OSError, EOFError) as err:
+        raise LogFormatError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})") from err
+
+
+def read_sim_trace(path: str | Path) -> SimTrace:
+    """Read a DeepRacer trace: a robomaker/simulation log (its SIM_TRACE_LOG lines), a simtrace CSV (plain or
+    gzipped), a simtrace folder, or a run directory (its ``training-simtrace`` iterations, in order).
+
+    Lines that do not parse are listed in ``problems`` with their line number, never dropped silently.
 
     Raises:
-        LogFormatError: the file cannot be read, or holds no SIM_TRACE_LOG line at all.
+        LogFormatError: nothing readable, or no SIM_TRACE rows at all.
     """
     p = Path(path)
-    try:
-        lines: Iterable[str] = p.read_text(errors="replace").splitlines()
-    except OSError as err:
-        raise LogFormatError(f"{p}: cannot read ({err.strerror})") from err
+    if p.is_dir():
+        folder = p / "training-simtrace" if (p / "training-simtrace").is_dir() else p
+        files = iteration_files(folder)
+        if not files:
+            raise LogFormatError(f"{p}: no SIM_TRACE log or simtrace CSVs (*-iteration.csv) found")
+        trace = SimTrace(str(p))
+        for f in files:
+            part = read_sim_trace(f)
+            trace.rows += part.rows
+            trace.problems += part.problems
+        return trace
+    text = _text(p)
     trace = SimTrace(str(p))
+    if text.startswith("episode,steps,"):
+        _read_csv(text, p, trace)
+    else:
+        _read_log(text, p, trace)
+    if not trace.rows:
+        raise LogFormatError(f"{p}: no {MARKER} lines or simtrace CSV rows found")
+    return trace
+
+
+def _read_csv(text: str, p: Path, trace: SimTrace) -> None:
+    for lineno, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if lineno == 1 or not fields:
+            continue
+        try:
+            trace.rows.append(parse_line(",".join(fields), lineno))
+        except ValueError as err:
+            trace.problems.append(f"{p}:{lineno}: {err}")
+
+
+def _read_log(text: str, p: Path, trace: SimTrace) -> None:
+    lines: Iterable[str] = text.splitlines()
     for lineno, line in enumerate(lines, start=1):
         at = line.find(MARKER)
         if at < 0:
@@ -137,9 +200,6 @@ def read_sim_trace(path: str | Path) -> SimTrace:
             trace.rows.append(parse_line(line[at + len(MARKER):], lineno))
         except ValueError as err:
             trace.problems.append(f"{p}:{lineno}: {err}")
-    if not trace.rows:
-        raise LogFormatError(f"{p}: no {MARKER} lines found")
-    return trace
 
 
 # ------------------------------------------------------------------ writing
@@ -153,12 +213,15 @@ def format_line(r: TraceRow, episode: int, wall_clock: float) -> str:
                     r.pause_duration, r.obstacle_crash_counter, wall_clock)
 
 
+_CSV = "%d,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%.6g,%s,%s,%.4f,%d,%.4f,%.3f,%s,%.2f,%d,%.3f"
+
+
 def csv_row(r: TraceRow, episode: int, wall_clock: float) -> str:
-    """One simtrace CSV row, numbered ``episode``, values at full precision as the simulator writes them."""
-    values = (episode, float(r.steps), r.x, r.y, r.yaw, r.steer, r.throttle, r.action, r.reward, r.done,
-              r.all_wheels_on_track, r.progress, r.closest_waypoint, r.track_len, r.tstamp, r.episode_status,
-              r.pause_duration, r.obstacle_crash_counter, wall_clock)
-    return ",".join(str(v) for v in values)
+    """One simtrace CSV row, numbered ``episode``: positions to 0.1 mm, angles to 1e-4 degree, rewards to six
+    significant digits (the simulator writes full float precision; this keeps files small)."""
+    return _CSV % (episode, r.steps, r.x, r.y, r.yaw, r.steer, r.throttle, r.action, r.reward, r.done,
+                   r.all_wheels_on_track, r.progress, r.closest_waypoint, r.track_len, r.tstamp, r.episode_status,
+                   r.pause_duration, r.obstacle_crash_counter, wall_clock)
 
 
 def closest_waypoint(waypoints: Sequence[tuple[float, float]], prv: int, nxt: int, x: float, y: float) -> int:
@@ -182,31 +245,37 @@ def row_from_params(params: dict[str, Any], status: str, steering: float, speed:
 
 
 class TraceWriter:
-    """Writes the SIM_TRACE of many envs: log lines, and CSVs grouped into iterations of N episodes.
+    """Writes the SIM_TRACE of many envs: simtrace CSVs grouped into iterations of N episodes, and optionally
+    a robomaker-style log of SIM_TRACE_LOG lines.
 
-    Environments hand over whole episodes (``RacerEnv(record_trace=True)`` puts them in
-    ``info["trace"]``), written under consecutive episode numbers, so episodes never interleave. Files:
-    ``<csv_dir>/<iteration>-iteration.csv`` (DRfC's ``training-simtrace`` layout)
-    and ``log_path`` (``SIM_TRACE_LOG:`` lines, as in a robomaker log).
+    Environments hand over whole episodes (``RacerEnv(record_trace=True)`` puts them in ``info["trace"]``),
+    written under consecutive episode numbers, so episodes never interleave. Files:
+    ``<csv_dir>/<iteration>-iteration.csv`` (DRfC's ``training-simtrace`` layout), gzipped when the next
+    iteration begins, and ``log_path`` when given.
 
     Args:
         csv_dir: folder for the iteration CSVs.
-        log_path: file the SIM_TRACE_LOG lines are appended to.
+        log_path: file the SIM_TRACE_LOG lines are appended to, or None for none.
         episodes_per_iteration: DeepRacer's num_episodes_between_training.
         on_episode: called with an :class:`EpisodeSummary` after each episode is written.
         first_episode: the number of the first episode (a resumed run continues its numbering).
+        compress: gzip each iteration's CSV when the next begins.
     """
 
-    def __init__(self, csv_dir: Path, log_path: Path, episodes_per_iteration: int = 20,
-                 on_episode: Callable[[EpisodeSummary], None] | None = None, first_episode: int = 0):
+    def __init__(self, csv_dir: Path, log_path: Path | None = None, episodes_per_iteration: int = 20,
+                 on_episode: Callable[[EpisodeSummary], None] | None = None, first_episode: int = 0,
+                 compress: bool = True):
         self.csv_dir = Path(csv_dir)
         self.csv_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = Path(log_path)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "a")
+        self.log_path = Path(log_path) if log_path is not None else None
+        self._log: TextIO | None = None
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "a")
         self.episodes_per_iteration = max(1, int(episodes_per_iteration))
         self.on_episode = on_episode
         self.episodes = first_episode
+        self.compress = compress
         self._csv_iteration = -1
         self._csv: TextIO | None = None
 
@@ -216,8 +285,7 @@ class TraceWriter:
         self.episodes += 1
         iteration = episode // self.episodes_per_iteration
         if iteration != self._csv_iteration:
-            if self._csv is not None:
-                self._csv.close()
+            self._finish_iteration()
             path = self.csv_dir / f"{iteration}-iteration.csv"
             new = not path.exists()
             self._csv = open(path, "a")
@@ -227,9 +295,18 @@ class TraceWriter:
         now = time.time()
         assert self._csv is not None
         self._csv.write("".join(csv_row(r, episode, now) + "\n" for r in rows))
-        self._log.write("".join(format_line(r, episode, now) + "\n" for r in rows))
+        if self._log is not None:
+            self._log.write("".join(format_line(r, episode, now) + "\n" for r in rows))
         if self.on_episode is not None:
             self.on_episode(EpisodeSummary.from_rows(episode, rows))
+
+    def _finish_iteration(self) -> None:
+        if self._csv is None:
+            return
+        self._csv.close()
+        self._csv = None
+        if self.compress:
+            gzip_file(self.csv_dir / f"{self._csv_iteration}-iteration.csv")
 
     def flush(self) -> None:
         for f in (self._csv, self._log):
@@ -237,10 +314,43 @@ class TraceWriter:
                 f.flush()
 
     def close(self) -> None:
+        """Close the files; the last iteration stays plain (a resumed run appends to it)."""
         for f in (self._csv, self._log):
             if f is not None:
                 f.close()
-        self._csv = None
+        self._csv = self._log = None
+
+
+def gzip_file(path: Path) -> Path:
+    """Replace ``path`` by ``path.gz`` atomically (a temporary file, a rename, then the original is removed)."""
+    target = path.with_name(path.name + ".gz")
+    tmp = target.with_name(target.name + ".tmp")
+    with open(path, "rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+        dst.write(src.read())
+    os.replace(tmp, target)
+    path.unlink()
+    return target
+
+
+def unpack_simtrace(folder: str | Path, log_path: str | Path | None = None) -> list[Path]:
+    """Decompress a simtrace folder's gzipped iterations into plain CSVs (deepracer-utils reads only those), and
+    with ``log_path``, write the robomaker-style SIM_TRACE_LOG lines of all its rows there. Returns the CSVs."""
+    files = iteration_files(folder)
+    plain = []
+    for f in files:
+        if f.suffix == ".gz":
+            target = f.with_suffix("")
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(_text(f))
+            os.replace(tmp, target)
+            f.unlink()
+            f = target
+        plain.append(f)
+    if log_path is not None:
+        trace = read_sim_trace(folder)
+        with open(log_path, "w") as out:
+            out.writelines(format_line(r, r.episode, r.wall_clock) + "\n" for r in trace.rows)
+    return plain
 
 
 @dataclass

@@ -261,6 +261,7 @@ def _reference(track: Track, spacing: float) -> tuple[np.ndarray, np.ndarray, np
     from scipy.interpolate import splev, splprep
 
     c = track.center.pts[:-1]
+    c = c[np.r_[True, np.hypot(*np.diff(c, axis=0).T) > 1e-9]]  # a kept duplicate row is one point here
     tck, _ = splprep([c[:, 0], c[:, 1]], s=len(c) * _SMOOTHING_M**2, per=1)
     u = np.linspace(0.0, 1.0, 20 * len(c), endpoint=False)
     x, y = splev(u, tck)

@@ -30,8 +30,8 @@ import numpy as np
 
 from racer_env.errors import TrackFileError
 
-__all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "DEFAULT_TRACK", "TRACKS_DIR",
-           "TRACKS_ENV"]
+__all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "listed_tracks", "DEFAULT_TRACK",
+           "TRACKS_DIR", "TRACKS_ENV"]
 
 TRACKS_DIR = Path(__file__).parent / "tracks"
 TRACKS_ENV = "RACER_TRACKS"
@@ -46,6 +46,22 @@ _FAR_M = 1.0  # a projection farther than half the width + this from the centre 
 def bundled_tracks() -> list[str]:
     """Names of the tracks shipped with racer_env."""
     return sorted(p.stem for p in TRACKS_DIR.glob("*.npy"))
+
+
+def listed_tracks() -> list[tuple[str, Path, "Track | None"]]:
+    """Every track file on the search path: (name, path, the loaded track or None when it does not load).
+    A name found twice is listed where it is found first, as :meth:`Track.load` finds it."""
+    seen: dict[str, tuple[str, Path, Track | None]] = {}
+    for folder in track_search_path():
+        for path in sorted(list(folder.glob("*.npy")) + list(folder.glob("*.csv"))):
+            if path.stem in seen:
+                continue
+            try:
+                track: Track | None = Track.load(path)
+            except TrackFileError:
+                track = None
+            seen[path.stem] = (path.stem, path, track)
+    return list(seen.values())
 
 
 def track_search_path(extra: Sequence[str | Path] = ()) -> list[Path]:

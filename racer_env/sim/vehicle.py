@@ -308,7 +308,9 @@ class Car:
         max_kappa = m.grip_mps2 / (v * v) if v > 1e-9 else math.inf
         inv_l = 1.0 / m.wheelbase_m
         bx, by, yaw = self.bx, self.by, self.yaw
-        for delta in self._steer_ticks():
+        gain, dead, cmds, delta = m.steer_gain, m.steer_dead_ticks, self._steer_cmds, self._delta
+        for t in range(TICKS_PER_STEP):  # _steer_ticks, inline: this loop runs millions of times
+            delta += gain * (cmds[-((t - dead) // TICKS_PER_STEP)] - delta)
             kappa = math.tan(delta) * inv_l
             if kappa > max_kappa:
                 kappa = max_kappa
@@ -319,6 +321,7 @@ class Car:
             bx += chord * math.cos(yaw + half)
             by += chord * math.sin(yaw + half)
             yaw += 2.0 * half
+        self._delta = delta
         x0, y0 = self.x, self.y
         self.bx, self.by = bx, by
         self.yaw = math.atan2(math.sin(yaw), math.cos(yaw))

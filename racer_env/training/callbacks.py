@@ -13,6 +13,7 @@ They run in a ``CallbackList`` in this order and share a :class:`RunState`:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -23,13 +24,15 @@ from stable_baselines3.common.callbacks import BaseCallback
 from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, TraceWriter
 from racer_env.errors import RewardFunctionError
 from racer_env.training.evaluation import EvalResult, evaluate
-from racer_env.training.rundir import RunDir, atomic_write_json
+from racer_env.training.rundir import RunDir, atomic_write_json, training_metric
 
 __all__ = ["RunState", "RecordEpisodes", "EvaluateAndKeepBest", "ShowProgress", "WriteMetrics", "Checkpoints",
-           "StopWhen", "CHECKPOINT_EVERY_S", "EVAL_LAPS"]
+           "WatchRewardTime", "StopWhen", "CHECKPOINT_EVERY_S", "EVAL_LAPS", "SLOW_REWARD_S"]
 
 CHECKPOINT_EVERY_S = 60.0
-"""Seconds between periodic checkpoints."""
+"""Seconds between periodic checkpoints (the first comes after the first policy update)."""
+SLOW_REWARD_S = 0.001
+"""A reward function slower than this per call [s] on average gets a warning: it then dominates training."""
 EVAL_LAPS = 3
 """Laps of the greedy evaluation after each policy update."""
 
@@ -61,17 +64,7 @@ class RunState:
         """Count a written training episode and add its metrics entry."""
         self.pending.append(s)
         self.episodes = s.episode + 1
-        self.metrics.append({
-            "reward_score": int(round(s.reward)),
-            "metric_time": int(time.time() * 1000),
-            "start_time": int(s.start_time * 1000),
-            "elapsed_time_in_milliseconds": int(round((s.end_time - s.start_time) * 1000)),
-            "episode": s.episode + 1,
-            "trial": s.episode % self.episodes_per_iteration + 1,
-            "phase": "training",
-            "completion_percentage": int(max(0.0, s.progress)),
-            "episode_status": STATUS_LABELS.get(s.status, s.status),
-        })
+        self.metrics.append(training_metric(s, self.episodes_per_iteration))
 
     def add_evaluation(self, res: EvalResult) -> None:
         for lap in res.laps:
@@ -133,7 +126,7 @@ class EvaluateAndKeepBest(BaseCallback):
             state.best_score = score
             first = res.laps[0] if res.laps else None
             state.best_lap = first.lap_time if first is not None and first.status == "lap_complete" else None
-            self.run.save_model(model, self.run.best_model)
+            self.run.save_best(model, score, state.best_lap)
         state.history.append({
             "update": self.updates,
             "timesteps": int(model.num_timesteps),
@@ -230,12 +223,13 @@ class WriteMetrics(BaseCallback):
 
 
 class Checkpoints(BaseCallback):
-    """Saves ``model/checkpoints/checkpoint-<steps>.zip`` every ``every_s`` seconds, after a policy update."""
+    """Saves ``model/checkpoints/checkpoint-<steps>.zip`` after the first policy update, then every ``every_s``
+    seconds (after an update), keeping the newest few."""
 
     def __init__(self, run: RunDir, every_s: float = CHECKPOINT_EVERY_S):
         super().__init__()
         self.run, self.every_s = run, every_s
-        self._last = time.time()
+        self._last = -math.inf
 
     def save(self) -> None:
         self.run.save_model(self.model, self.run.checkpoint_path(self.model.num_timesteps))
@@ -248,6 +242,39 @@ class Checkpoints(BaseCallback):
     def _on_rollout_end(self) -> None:
         if time.time() - self._last >= self.every_s:
             self.save()
+
+
+class WatchRewardTime(BaseCallback):
+    """Warns once when the reward function is slow enough to dominate training (a mean over SLOW_REWARD_S a
+    call), naming it, its mean time per call and the time it adds to the run."""
+
+    def __init__(self, state: RunState, console: Any, label: str, total_steps: int | None):
+        super().__init__()
+        self.state, self.console, self.label, self.total_steps = state, console, label, total_steps
+        self._per_env: dict[int, tuple[int, float]] = {}
+        self.warned = False
+
+    def _on_step(self) -> bool:
+        for i, info in enumerate(self.locals["infos"]):
+            if "reward_time" in info:
+                self._per_env[i] = info["reward_time"]
+        return True
+
+    def _on_rollout_end(self) -> None:
+        calls = sum(c for c, _ in self._per_env.values())
+        seconds = sum(s for _, s in self._per_env.values())
+        if self.warned or calls < 200 or seconds / calls <= SLOW_REWARD_S:
+            return
+        self.warned = True
+        mean = seconds / calls
+        steps = self.total_steps or max(self.model.num_timesteps, 1)
+        added = f"about {mean * steps / 60:.1f} min over this run's {steps:,} steps" if self.total_steps else \
+            f"{mean * 1e5 / 60:.1f} min per 100,000 steps"
+        from rich.console import Console
+
+        (self.console or Console(stderr=True)).print(
+            f"[bold yellow]warning:[/] the reward function {self.label} takes {mean * 1000:.1f} ms a call on "
+            f"average: it adds {added} (racer_env's own step takes about 0.05 ms)")
 
 
 class StopWhen(BaseCallback):

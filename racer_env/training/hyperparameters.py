@@ -17,7 +17,7 @@ from racer_env.errors import HyperparametersError
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import clip_controls
 
-__all__ = ["Hyperparameters", "load_hyperparameters", "rollout_steps", "PPO_LOG_STD_INIT"]
+__all__ = ["Hyperparameters", "load_hyperparameters", "rollout_steps", "check_sb3_settings", "PPO_LOG_STD_INIT"]
 
 PPO_LOG_STD_INIT = -0.7
 """Initial log standard deviation of PPO's Gaussian policy (SB3's default 0.0 means a std of 1 over the whole
@@ -56,6 +56,12 @@ class Hyperparameters:
 
 _INT_KEYS = {"batch_size", "epsilon_steps", "num_episodes_between_training", "num_epochs", "stack_size",
              "term_cond_max_episodes", "n_steps"}
+_ALIASES = {  # names from stable-baselines3 and other tools that users try, and the DeepRacer key meant
+    "learning_rate": "lr", "gamma": "discount_factor", "ent_coef": "beta_entropy", "entropy": "beta_entropy",
+    "entropy_coefficient": "beta_entropy", "n_epochs": "num_epochs", "epochs": "num_epochs",
+    "episodes_between_training": "num_episodes_between_training", "minibatch_size": "batch_size",
+    "max_episodes": "term_cond_max_episodes", "alpha": "sac_alpha",
+}
 
 
 def load_hyperparameters(path: str | Path | None) -> tuple[Hyperparameters, set[str]]:
@@ -79,7 +85,7 @@ def load_hyperparameters(path: str | Path | None) -> tuple[Hyperparameters, set[
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            hint = difflib.get_close_matches(key, known, n=1)
+            hint = [_ALIASES[key]] if key in _ALIASES else difflib.get_close_matches(key, known, n=1)
             raise HyperparametersError(f"{p}: field '{key}': unknown hyperparameter"
                                      + (f"; did you mean '{hint[0]}'?" if hint else ""))
         default = getattr(Hyperparameters(), key)
@@ -114,3 +120,21 @@ def rollout_steps(hp: Hyperparameters, set_keys: set[str], track: Track, actions
     # round up so that the rollout splits into whole minibatches
     step = hp.batch_size // math.gcd(hp.batch_size, n_envs)
     return int(math.ceil(n / step) * step) if step <= 4096 else n
+
+
+def check_sb3_settings(hp: Hyperparameters, actions: ActionSpec, n_steps: int, n_envs: int,
+                       source: str | Path | None) -> None:
+    """Reject settings stable-baselines3 would only warn about, naming the field (one line, before training).
+
+    Raises:
+        HyperparametersError: a batch larger than a PPO rollout, or rollouts of a single step.
+    """
+    where = source or "hyperparameters"
+    if actions.algorithm == "clipped_ppo":
+        rollout = n_steps * n_envs
+        if n_steps < 2:
+            raise HyperparametersError(f"{where}: field 'n_steps': expected at least 2 steps per env, got {n_steps}")
+        if hp.batch_size > rollout:
+            raise HyperparametersError(
+                f"{where}: field 'batch_size': {hp.batch_size} is larger than a rollout of {rollout} steps "
+                f"({n_steps} steps x {n_envs} envs); use at most {rollout}, or more envs or num_episodes_between_training")

@@ -75,7 +75,7 @@ def log_car_model(log: str | Path, simapp_version: float | None) -> tuple[CarMod
     model_metadata.json of the run it belongs to, else the default car."""
     if simapp_version is not None:
         return car_model_for(simapp_version), f"simapp_version {simapp_version:g} in the log"
-    for parent in Path(log).resolve().parents:
+    for parent in (Path(log).resolve(), *Path(log).resolve().parents):
         run = RunDir(parent)
         if run.exists() and run.model_metadata.exists():
             from racer_env.env.actions import load_model_metadata
@@ -88,11 +88,14 @@ def log_car_model(log: str | Path, simapp_version: float | None) -> tuple[CarMod
 def _find_log_track(log: Path, track: str | Path | None) -> Track:
     if track:
         return Track.load(track, search=[log.parent])
-    for parent in log.resolve().parents:
+    for parent in (log.resolve(), *log.resolve().parents):
         run = RunDir(parent)
         if run.exists():
             info = run.info()
             return Track.load(info["track"], reverse=info.get("reverse", False))
+    if log.is_dir() or log.suffix in (".csv", ".gz"):
+        raise RacerEnvError(f"{log}: simtrace CSVs do not say their track, and no run.json is above them: "
+                            f"pass --track TRACK")
     try:
         text = log.read_text(errors="replace")
     except OSError as err:

@@ -2,24 +2,27 @@
 
 =====================================  ==================================================
 ``run.json``                           what was trained and how: resume and evaluate from it
+``run.lock``                           held by the process training in it (its PID inside)
 ``model/model.zip``                    the final model (SB3 format)
 ``model/best_model.zip``               the best model by greedy evaluation (progress, then lap time)
+``model/best_model.json``              its score, so a resumed run keeps it
 ``model/checkpoints/*.zip``            periodic checkpoints (the last 3 are kept)
 ``model/model_metadata.json``          the action space used (DRfC layout)
 ``ip/hyperparameters.json``            the DeepRacer hyperparameters in effect (DRfC layout)
 ``reward_function.py``                 a copy of the reward function used
 ``tensorboard/``                       TensorBoard logs
-``training-simtrace/N-iteration.csv``  simtrace CSVs, N episodes an iteration (DRfC layout)
-``logs/training.log``                  SIM_TRACE_LOG lines, as in a robomaker log
+``training-simtrace/N-iteration.csv``  simtrace CSVs, N episodes an iteration (DRfC layout), gzipped when done
+``logs/training.log``                  SIM_TRACE_LOG lines, as in a robomaker log (with --sim-trace-log)
 ``logs/reward_function.log``           whatever the reward function prints
 ``metrics/TrainingMetrics.json``       training metrics (spec §7.3)
 ``metrics/evaluation/*.json``          evaluation metrics, one file per evaluation
 ``evaluation-<stamp>/``                each evaluation's simtrace, log, results and trajectory.png
 =====================================  ==================================================
 
-The layout is deepracer-for-cloud's, so deepracer-utils reads a run unchanged.
-Files are written atomically (a temporary file, then a rename), so a crash
-never leaves half a model or half a JSON file.
+The layout is deepracer-for-cloud's, so deepracer-utils reads a run (after
+``racer unpack`` restores its gzipped iterations). Files are written atomically
+(a temporary file, then a rename), so a crash never leaves half a model or half
+a JSON file; :meth:`RunDir.recover` rebuilds a killed run's state from its files.
 """
 
 from __future__ import annotations
@@ -27,13 +30,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from racer_env.errors import RunDirError
+from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, format_line, iteration_files, read_sim_trace
+from racer_env.errors import LogFormatError, RunDirError
 from racer_env.sim.track import Track
 
-__all__ = ["RunDir", "atomic_write_bytes", "atomic_write_json", "load_model", "KEEP_CHECKPOINTS"]
+__all__ = ["RunDir", "RunLock", "Recovered", "atomic_write_bytes", "atomic_write_json", "load_model",
+           "training_metric", "KEEP_CHECKPOINTS"]
 
 KEEP_CHECKPOINTS = 3
 """How many periodic checkpoints a run keeps."""
@@ -68,9 +76,11 @@ class RunDir:
         self.path = Path(path)
         p = self.path
         self.info_path = p / "run.json"
+        self.lock_path = p / "run.lock"
         self.model_dir = p / "model"
         self.final_model = p / "model" / "model.zip"
         self.best_model = p / "model" / "best_model.zip"
+        self.best_score_path = p / "model" / "best_model.json"
         self.checkpoint_dir = p / "model" / "checkpoints"
         self.model_metadata = p / "model" / "model_metadata.json"
         self.hyperparameters = p / "ip" / "hyperparameters.json"
@@ -177,6 +187,168 @@ class RunDir:
 
     def evaluation_dir(self, stamp: str) -> Path:
         return self.path / f"evaluation-{stamp}"
+
+    # --------------------------------------------------------- robustness
+    def clear(self) -> None:
+        """Remove a run's files (not its lock), for a run that saved no model and is started afresh."""
+        import shutil
+
+        for child in self.path.iterdir():
+            if child == self.lock_path:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    def lock(self) -> "RunLock":
+        """Claim the run for this process (``with run.lock(): ...``).
+
+        Raises:
+            RunDirError: another live process holds it; the message names the process.
+        """
+        return RunLock(self)
+
+    def save_best(self, model: Any, score: tuple[float, ...], lap: float | None) -> None:
+        """Save the best model and its score (the score after the model: a kill between keeps the older pair's
+        score, which a resumed run then beats again)."""
+        self.save_model(model, self.best_model)
+        atomic_write_json(self.best_score_path, {"score": list(score), "lap_time": lap})
+
+    def best_score(self) -> tuple[tuple[float, ...] | None, float | None]:
+        """The saved best model's score and first-lap time, or (None, None)."""
+        try:
+            data = json.loads(self.best_score_path.read_text())
+            return tuple(data["score"]), data.get("lap_time")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None, None
+
+    def recover(self, episodes_per_iteration: int) -> "Recovered":
+        """Rebuild a run's training state from its files, so a resumed run continues as one run after any kill.
+
+        The simtrace is cut back to its last complete episode (a kill can leave half of one); the robomaker-style
+        log, when there is one, is rewritten from it; the training entries of TrainingMetrics.json are rebuilt from
+        it and its evaluation entries kept; the best score comes from ``model/best_model.json``.
+        """
+        files = iteration_files(self.simtrace_dir)
+        episodes: list[list[Any]] = []
+        for f in files:
+            try:
+                rows = read_sim_trace(f).rows
+            except LogFormatError:
+                rows = []
+            for r in rows:
+                if not episodes or r.episode != episodes[-1][0].episode:
+                    episodes.append([])
+                episodes[-1].append(r)
+        complete = []
+        for number, rows in enumerate(episodes):
+            if rows[0].episode != number or not rows[-1].done:
+                break
+            complete.append(rows)
+        self._cut_simtrace(files, complete, episodes_per_iteration)
+        if self.training_log.exists():
+            with open(self.training_log.with_name(self.training_log.name + ".tmp"), "w") as out:
+                out.writelines(format_line(r, r.episode, r.wall_clock) + "\n" for rows in complete for r in rows)
+            os.replace(self.training_log.with_name(self.training_log.name + ".tmp"), self.training_log)
+        training = [training_metric(EpisodeSummary.from_rows(n, rows), episodes_per_iteration)
+                    for n, rows in enumerate(complete)]
+        evaluation = [m for m in self._read_metrics() if m.get("phase") == "evaluation"
+                      and int(m.get("episode", 0)) <= len(complete)]
+        metrics = sorted(training + evaluation, key=lambda m: (int(m["episode"]), m["phase"] == "evaluation"))
+        score, lap = self.best_score()
+        return Recovered(len(complete), metrics, score, lap)
+
+    def _cut_simtrace(self, files: list[Path], complete: list[list[Any]], per_iteration: int) -> None:
+        """Keep only complete episodes in the plain (last) iteration file; drop files past them."""
+        from racer_env.env.simtrace import FIELDS, csv_row
+
+        kept = len(complete)
+        for f in files:
+            iteration = int(f.name.split("-")[0])
+            if iteration * per_iteration >= kept and f.suffix == ".gz":
+                f.unlink()  # an iteration that began after the last complete episode (a kill, then a change)
+            elif f.suffix != ".gz":
+                first = iteration * per_iteration
+                rows = [r for rows in complete[first:first + per_iteration] for r in rows]
+                if not rows:
+                    f.unlink()
+                    continue
+                tmp = f.with_name(f.name + ".tmp")
+                tmp.write_text(",".join(FIELDS) + "\n" + "".join(csv_row(r, r.episode, r.wall_clock) + "\n"
+                                                                 for r in rows))
+                os.replace(tmp, f)
+        for leftover in self.simtrace_dir.glob("*.tmp"):
+            leftover.unlink()
+
+    def _read_metrics(self) -> list[dict[str, Any]]:
+        try:
+            return list(json.loads(self.training_metrics.read_text()).get("metrics", []))
+        except (OSError, ValueError, AttributeError):
+            return []
+
+
+@dataclass
+class Recovered:
+    """A run's training state as its files tell it."""
+
+    episodes: int
+    """Complete episodes on disk: the next episode's number."""
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    best_score: tuple[float, ...] | None = None
+    best_lap: float | None = None
+
+
+def training_metric(s: EpisodeSummary, episodes_per_iteration: int) -> dict[str, Any]:
+    """The TrainingMetrics.json entry of a training episode (spec §7.3)."""
+    return {
+        "reward_score": int(round(s.reward)),
+        "metric_time": int(time.time() * 1000),
+        "start_time": int(s.start_time * 1000),
+        "elapsed_time_in_milliseconds": int(round((s.end_time - s.start_time) * 1000)),
+        "episode": s.episode + 1,
+        "trial": s.episode % episodes_per_iteration + 1,
+        "phase": "training",
+        "completion_percentage": int(max(0.0, s.progress)),
+        "episode_status": STATUS_LABELS.get(s.status, s.status),
+    }
+
+
+class RunLock:
+    """An exclusive claim on a run directory: an ``flock`` on ``run.lock``, which holds the owner's PID and
+    command for messages. The operating system releases it when the process dies, however it dies."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+        self._file: TextIO | None = None
+
+    def __enter__(self) -> "RunLock":
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; run without the claim
+            return self
+        self.run.path.mkdir(parents=True, exist_ok=True)
+        f = open(self.run.lock_path, "a+")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise RunDirError(f"{self.run.path}: in use by {holder}; wait for it to finish or stop it, "
+                              f"or choose another --out") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()} ({' '.join(sys.argv[:1] + sys.argv[1:4])}, since "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')})")
+        f.flush()
+        self._file = f
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._file is not None:
+            self._file.close()  # closing releases the flock
+            self._file = None
 
 
 def load_model(path: str | Path, algorithm: str = "clipped_ppo", env: Any = None) -> Any:

@@ -21,13 +21,13 @@ import numpy as np
 
 from racer_env.env.actions import DEFAULT_MODEL_METADATA, ActionSpec, load_model_metadata
 from racer_env.env.observations import OBS_SIZE
-from racer_env.env.rewards import DEFAULT_REWARD, RewardFunction
+from racer_env.env.rewards import DEFAULT_REWARD, DEFAULT_TIME_LIMIT_S, RewardFunction, interrupt_reward_call, reward_file
 from racer_env.env.simtrace import TraceWriter
 from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.sim.vehicle import car_model_for
 from racer_env.training.evaluation import EvalResult, evaluate_run
-from racer_env.training.hyperparameters import PPO_LOG_STD_INIT, load_hyperparameters, rollout_steps
+from racer_env.training.hyperparameters import PPO_LOG_STD_INIT, check_sb3_settings, load_hyperparameters, rollout_steps
 from racer_env.training.rundir import RunDir, atomic_write_json
 
 __all__ = ["TrainConfig", "train", "TrainResult", "DEFAULT_TIMESTEPS"]
@@ -43,8 +43,9 @@ class TrainConfig:
     """One training run. Paths may be relative to the working directory.
 
     Attributes:
-        track: track name or route file.
-        reward: reward function file, or a name in reward_functions/.
+        track: track name or route file (default: the resumed run's, else harbour_loop).
+        reward: reward function file, or a name in reward_functions/ (default: the resumed run's copy, else
+            progress_speed; a different one on --resume is DeepRacer's "clone model").
         model_metadata: model_metadata.json, or None for racer_env's default action space.
         hyperparameters: hyperparameters.json, or None for racer_env's defaults.
         timesteps: environment steps to train (None: until ``minutes`` or the episode cap).
@@ -52,7 +53,7 @@ class TrainConfig:
         n_envs: environments stepped together in one process.
         seed: random seed.
         out: the run directory.
-        resume: a run directory to continue from (a different reward is DeepRacer's "clone model").
+        resume: a run directory to continue from.
         eval_laps: laps of the evaluation at the end.
         quiet: no progress display.
         reverse: drive the track the other way.
@@ -60,10 +61,13 @@ class TrainConfig:
         vec: ``"dummy"``: all envs in this process (DummyVecEnv: faster and steadier on 2 cores, see
             benchmarks/vec_envs.py); ``"subproc"``: each env in its own process (a script that calls train()
             this way needs an ``if __name__ == "__main__":`` guard).
+        reward_time_limit: seconds one reward call may take before it is stopped as an error (None: no limit).
+        sim_trace_log: also write ``logs/training.log``, SIM_TRACE_LOG lines as in a robomaker log (the
+            simtrace CSVs hold the same rows; ``racer unpack RUN --log`` writes it later too).
     """
 
-    track: str = DEFAULT_TRACK
-    reward: str = DEFAULT_REWARD
+    track: str | None = None
+    reward: str | None = None
     model_metadata: str | None = None
     hyperparameters: str | None = None
     timesteps: int | None = None
@@ -77,6 +81,8 @@ class TrainConfig:
     reverse: bool = False
     until_laps: bool = False
     vec: str = "dummy"
+    reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S
+    sim_trace_log: bool = False
 
     def run_dir(self) -> RunDir:
         if self.out:
@@ -96,6 +102,8 @@ class TrainResult:
     evaluation: EvalResult | None = None
     first_clean_laps_s: float | None = None  # training wall time until a greedy evaluation drove all laps cleanly
     history: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What train() decided about the run directory (resumed, started afresh...)."""
 
     @property
     def interrupted(self) -> bool:
@@ -103,7 +111,31 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
-    """Train a model as ``cfg`` says, evaluate it, and write the run directory."""
+    """Train a model as ``cfg`` says, evaluate it, and write the run directory.
+
+    The run directory is locked for the whole run: a second process training into it gets a RunDirError naming
+    the first.
+
+    Raises:
+        RacerEnvError: bad input (the message names the file or field), a run directory in use or already
+            holding a run, or a reward-function error during training (after saving a checkpoint).
+    """
+    run = cfg.run_dir()
+    if run.path.exists() and not run.path.is_dir():
+        raise RunDirError(f"{run.path}: a file, not a folder: choose another --out")
+    if cfg.resume and not Path(cfg.resume).is_dir():
+        raise RunDirError(f"{cfg.resume}: no such run directory to resume")
+    with run.lock():
+        return _train(cfg, run, console)
+
+
+def _say(console: Any, text: str) -> None:
+    from rich.console import Console
+
+    (console or Console()).print(text)
+
+
+def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -111,29 +143,51 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
     import racer_env.training.callbacks as cb
 
     torch.set_num_threads(1)  # small networks: one thread is fastest on 2 cores
-    run = cfg.run_dir()
+    notes: list[str] = []
     previous: dict[str, Any] = {}
     source: RunDir | None = None
+    if cfg.resume and RunDir(cfg.resume).path.resolve() == run.path.resolve() and run.path.is_dir() \
+            and not run.exists():  # killed before it wrote run.json: nothing in it is worth keeping
+        notes.append(f"{run}: nothing to resume (it stopped before it started training): starting afresh there")
+        run.clear()
+        cfg = replace(cfg, resume=None)
     if cfg.resume:
         source = RunDir(cfg.resume)
         previous = source.info()
         if source.latest_model() is None:
-            raise RunDirError(f"{source}: no checkpoint or model to resume from")
-        # settings not given again come from the run being resumed
-        cfg = replace(cfg, model_metadata=cfg.model_metadata or _existing(source.model_metadata),
-                      hyperparameters=cfg.hyperparameters or _existing(source.hyperparameters))
+            if source.path.resolve() != run.path.resolve():
+                raise RunDirError(f"{source}: nothing to resume from: it stopped before its first checkpoint")
+            notes.append(f"{run}: nothing to resume (it stopped before its first checkpoint): starting afresh there")
+            source, previous = None, {"track": previous.get("track"), "reverse": previous.get("reverse", False)}
+            run.clear()
+        else:  # settings not given again come from the run being resumed
+            cfg = replace(cfg, model_metadata=cfg.model_metadata or _existing(source.model_metadata),
+                          hyperparameters=cfg.hyperparameters or _existing(source.hyperparameters),
+                          reward=cfg.reward or str(source.reward_function), track=cfg.track or previous.get("track"),
+                          reverse=cfg.reverse or bool(previous.get("reverse", False)))
     in_place = source is not None and source.path.resolve() == run.path.resolve()
-    if run.exists() and not in_place:
-        raise RunDirError(f"{run}: a run is already there: continue it with --resume {run}, or choose another --out")
+    if run.exists() and not in_place and not cfg.resume:
+        if run.latest_model() is not None:
+            raise RunDirError(f"{run}: a run is already there: continue it with --resume {run}, or choose another --out")
+        notes.append(f"{run}: holds a run that saved no model (it stopped before its first checkpoint): "
+                     f"starting afresh in it")
+        run.clear()
+    cfg = replace(cfg, track=cfg.track or previous.get("track") or DEFAULT_TRACK, reward=cfg.reward or DEFAULT_REWARD)
+    for note in notes:
+        _say(console, note)
 
     # check every input before anything is written
+    assert cfg.track is not None and cfg.reward is not None
     track = Track.load(cfg.track, reverse=cfg.reverse)
     actions = load_model_metadata(cfg.model_metadata)
     hp, set_keys = load_hyperparameters(cfg.hyperparameters)
     if actions.algorithm == "sac" and actions.is_discrete:
         raise ModelMetadataError(f"{cfg.model_metadata}: field 'training_algorithm': sac needs a continuous space")
-    reward_src = RewardFunction(cfg.reward).path
-    assert reward_src is not None  # a file, not a callable
+    reward_src = reward_file(cfg.reward)
+    RewardFunction(reward_src)  # loads, or names the file and line that fail
+    n_envs = max(1, cfg.n_envs)
+    n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
+    check_sb3_settings(hp, actions, n_steps, n_envs, cfg.hyperparameters)
 
     run.logs.mkdir(parents=True, exist_ok=True)
     if reward_src.resolve() != run.reward_function.resolve():
@@ -141,20 +195,20 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
     atomic_write_json(run.model_metadata, actions.metadata or DEFAULT_MODEL_METADATA)
     atomic_write_json(run.hyperparameters, {k: v for k, v in asdict(hp).items() if v is not None})
 
-    n_envs = max(1, cfg.n_envs)
-    n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
     state = cb.RunState(hp.num_episodes_between_training)
-    if in_place:  # continuing in the same directory: keep its numbering, metrics and best score
-        state.episodes = int(previous.get("episodes", 0))
-        state.metrics = _read_metrics(run)
-        if previous.get("best_score") is not None:
-            state.best_score = tuple(previous["best_score"])
-    writer = TraceWriter(run.simtrace_dir, run.training_log, hp.num_episodes_between_training,
-                         on_episode=state.add_episode, first_episode=state.episodes)
+    if in_place:  # continuing in the same directory: rebuild its state from its files
+        recovered = run.recover(hp.num_episodes_between_training)
+        state.episodes, state.metrics = recovered.episodes, recovered.metrics
+        state.best_score, state.best_lap = recovered.best_score, recovered.best_lap
+        notes.append(f"{run}: resuming after episode {recovered.episodes} from {source.latest_model().name}")  # type: ignore[union-attr]
+        _say(console, notes[-1])
+    writer = TraceWriter(run.simtrace_dir, run.training_log if cfg.sim_trace_log else None,
+                         hp.num_episodes_between_training, on_episode=state.add_episode, first_episode=state.episodes)
 
     subproc = cfg.vec == "subproc" and n_envs > 1
-    factories: list[Callable[[], gym.Env]] = [_EnvFactory(track, str(reward_src), actions, run.reward_log, i / n_envs, ignore_sigint=subproc)
-                 for i in range(n_envs)]
+    factories: list[Callable[[], gym.Env]] = [
+        _EnvFactory(track, str(reward_src), actions, run.reward_log, i / n_envs, ignore_sigint=subproc,
+                    reward_time_limit=cfg.reward_time_limit) for i in range(n_envs)]
     venv = SubprocVecEnv(factories, start_method="forkserver") if subproc else DummyVecEnv(factories)
     venv.seed(cfg.seed)
     model = _make_model(cfg, actions, hp, n_steps, venv, run, source)
@@ -165,11 +219,11 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
         cb.RecordEpisodes(state, writer),
         cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse),
                                on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None),
+        cb.WatchRewardTime(state, console, str(reward_src), timesteps),
     ]
     if not cfg.quiet:
         callbacks.append(cb.ShowProgress(state, console, timesteps, cfg.minutes))
-    callbacks += [cb.WriteMetrics(state, run), checkpoints,
-                  cb.StopWhen(state, cfg.minutes, hp.term_cond_max_episodes)]
+    callbacks += [cb.WriteMetrics(state, run), checkpoints, cb.StopWhen(state, cfg.minutes, hp.term_cond_max_episodes)]
 
     run_info = {
         "racer_env": __import__("racer_env").__version__,
@@ -181,12 +235,14 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
     }
     run.write_info({**previous, **run_info, "status": "training"})
 
-    def on_signal(signum, frame):
-        if state.stop_reason is not None and state.stop_reason.startswith("interrupted"):
-            raise KeyboardInterrupt
+    def on_signal(signum: int, frame: Any) -> None:
+        if (state.stop_reason or "").startswith("interrupted"):
+            raise KeyboardInterrupt  # a second signal: stop now
         state.request_stop(f"interrupted by {signal.Signals(signum).name}")
+        interrupt_reward_call()  # inside a slow reward function: stop it now (the checkpoint is still saved)
 
-    old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    stop_signals = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    old_handlers = {s: signal.signal(s, on_signal) for s in stop_signals}
     state.started = time.time()
     error: BaseException | None = None
     try:
@@ -213,7 +269,8 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
 
     run.save_model(model, run.final_model)
     result = TrainResult(run.path, int(model.num_timesteps), state.episodes, time.time() - state.started,
-                         state.stop_reason or "done", first_clean_laps_s=state.first_clean_s, history=state.history)
+                         state.stop_reason or "done", first_clean_laps_s=state.first_clean_s, history=state.history,
+                         notes=notes)
     if not result.interrupted and cfg.eval_laps > 0:
         result.evaluation, _ = evaluate_run(run.path, laps=cfg.eval_laps)
     return result
@@ -240,14 +297,6 @@ def _make_model(cfg: TrainConfig, actions: ActionSpec, hp: Any, n_steps: int, ve
                seed=cfg.seed, tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
 
 
-def _read_metrics(run: RunDir) -> list[dict[str, Any]]:
-    import json
-
-    if not run.training_metrics.exists():
-        return []
-    return list(json.loads(run.training_metrics.read_text()).get("metrics", []))
-
-
 class _EnvFactory:
     """Builds one training env, in a worker process when the envs run in subprocesses (a closure would not pickle).
 
@@ -256,9 +305,10 @@ class _EnvFactory:
     """
 
     def __init__(self, track: Track, reward: str, actions: ActionSpec, reward_log: Path, start_offset: float,
-                 ignore_sigint: bool):
+                 ignore_sigint: bool, reward_time_limit: float | None):
         self.track, self.reward, self.actions = track, reward, actions
         self.reward_log, self.start_offset, self.ignore_sigint = reward_log, start_offset, ignore_sigint
+        self.reward_time_limit = reward_time_limit
 
     def __call__(self) -> gym.Env:
         from racer_env.env.environment import RacerEnv
@@ -266,7 +316,8 @@ class _EnvFactory:
         if self.ignore_sigint:  # Ctrl-C reaches every process; the main one stops the run and saves
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         out = open(self.reward_log, "a", buffering=1)
-        env = RacerEnv(track=self.track, reward_function=RewardFunction(self.reward, stdout=out),
+        reward = RewardFunction(self.reward, stdout=out, time_limit_s=self.reward_time_limit)
+        env = RacerEnv(track=self.track, reward_function=reward,
                        model_metadata=self.actions, mode="train", start_offset=self.start_offset, record_trace=True)
         return _ErrorsToInfo(env)
 

@@ -29,6 +29,10 @@ class Source(Protocol):
 
     def frames(self) -> Iterator[Frame]: ...
 
+    def frame_count(self) -> int | None:
+        """How many frames ``frames`` yields, when known in advance."""
+        ...
+
 
 def parse_speed(text: str) -> float | None:
     """``"1x"`` -> 1.0, ``"2x"`` -> 2.0, ``"max"`` -> None (as fast as it draws)."""
@@ -51,6 +55,9 @@ class ModelSource:
         self.model = model
         self.track = env.track
         self.result: dict | None = None
+
+    def frame_count(self) -> int | None:
+        return None  # as many as the laps take
 
     def frames(self) -> Iterator[Frame]:
         env = self.env
@@ -75,17 +82,29 @@ class LogSource:
         episode: play only this episode (0-based); None plays them all.
         name: the log's name, for messages.
         car: the car model the log was driven with, for the HUD.
+        last_episode: with ``episode``, play the episodes from ``episode`` to this one (inclusive).
+        max_seconds: stop after this much of the log [s of sim time, 15 frames a second].
     """
 
     def __init__(self, episodes: Sequence[Sequence[Any]], track: Track, episode: int | None = None,
-                 name: str = "the log", car: str = ""):
+                 name: str = "the log", car: str = "", last_episode: int | None = None,
+                 max_seconds: float | None = None):
         self.track = track
         self.car = car
         if episode is not None:
-            if not 0 <= episode < len(episodes):
-                raise RacerEnvError(f"{name}: --episode {episode}: the log has episodes 0-{len(episodes) - 1}")
-            episodes = [episodes[episode]]
+            last = episode if last_episode is None else last_episode
+            for k, option in ((episode, "--episode"), (last, "--episodes")):
+                if not 0 <= k < len(episodes):
+                    raise RacerEnvError(f"{name}: {option} {k}: the log has episodes 0-{len(episodes) - 1}")
+            if last < episode:
+                raise RacerEnvError(f"{name}: --episodes {episode}-{last}: expected the first no later than the last")
+            episodes = list(episodes[episode:last + 1])
         self.episodes = episodes
+        self.max_frames = None if max_seconds is None else max(1, int(round(max_seconds * STEP_HZ)))
+
+    def frame_count(self) -> int:
+        n = sum(len(rows) for rows in self.episodes)
+        return n if self.max_frames is None else min(n, self.max_frames)
 
     def _frame(self, r: Any, trail: list, prev: Any, where: Projection) -> Frame:
         yaw = math.radians(r.yaw)
@@ -103,39 +122,82 @@ class LogSource:
         return Frame(r.x, r.y, yaw, r.steer, speed, wheels, trail, hud, r.episode_status)
 
     def frames(self) -> Iterator[Frame]:
+        left = self.frame_count()
         for rows in self.episodes:
             trail: list = []
             prev = None
             hint = -1
             for r in rows:
+                if left <= 0:
+                    return
+                left -= 1
                 where = self.track.project(r.x, r.y, hint)
                 hint = where.seg
                 yield self._frame(r, trail, prev, where)
                 prev = r
 
 
-def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tuple[int, int] = (640, 480)) -> int:
-    """Write the source's frames to ``path`` (.mp4 or .gif) at 15 fps times ``speed``; returns the frame count."""
+def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tuple[int, int] = (640, 480),
+           progress: Any = None) -> int:
+    """Write the source's frames to ``path`` (.mp4 or .gif) at 15 fps times ``speed``; returns the frame count.
+
+    Frames stream to ffmpeg one at a time, so memory stays flat however long the recording: an MP4 directly; a
+    GIF through a lossless temporary video, from which ffmpeg makes a palette, then the GIF (two more passes
+    that stream too). ``progress`` is called as ``progress(frames_done, frames_total_or_None)``.
+    """
     import imageio.v2 as imageio
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".mp4", ".gif"):
         raise RacerEnvError(f"--record {path}: expected a .mp4 or .gif file name")
+    if path.is_dir():
+        raise RacerEnvError(f"--record {path}: a folder; expected a .mp4 or .gif file name")
     fps = STEP_HZ * (speed or 1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
     renderer = Renderer(source.track, size)
-    if suffix == ".gif":
-        writer = imageio.get_writer(path, mode="I", duration=1000.0 / fps, loop=0)
-    else:
-        writer = imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8,
-                                    ffmpeg_log_level="error")
+    total = source.frame_count()
+    video = path if suffix == ".mp4" else path.with_name(path.name + ".lossless.mp4")
+    options: dict[str, Any] = dict(fps=fps, codec="libx264", macro_block_size=8, ffmpeg_log_level="error")
+    if suffix == ".mp4":
+        options["quality"] = 7
+    else:  # lossless, so the GIF's palette sees the true colours
+        options.update(output_params=["-qp", "0", "-preset", "ultrafast"], pixelformat="yuv444p")
     n = 0
-    with writer:
-        for frame in source.frames():
-            writer.append_data(rgb(renderer.draw(frame)))
-            n += 1
+    writer: Any = imageio.get_writer(video, **options)
+    try:
+        with writer:
+            for frame in source.frames():
+                writer.append_data(rgb(renderer.draw(frame)))
+                n += 1
+                if progress is not None:
+                    progress(n, total)
+        if suffix == ".gif":
+            _video_to_gif(video, path)
+    finally:
+        if video != path and video.exists():
+            video.unlink()
     return n
+
+
+def _video_to_gif(video: Path, gif: Path) -> None:
+    """Two streaming ffmpeg passes: the video's palette, then the GIF in that palette (looping)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    palette = gif.with_name(gif.name + ".palette.png")
+    try:
+        for args in (["-i", str(video), "-vf", "palettegen=stats_mode=diff", str(palette)],
+                     ["-i", str(video), "-i", str(palette), "-lavfi", "paletteuse=dither=bayer:bayer_scale=3",
+                      "-loop", "0", str(gif)]):
+            proc = subprocess.run([ffmpeg, "-y", "-v", "error", *args], capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RacerEnvError(f"--record {gif}: ffmpeg failed: {proc.stderr.strip().splitlines()[-1:]}")
+    finally:
+        if palette.exists():
+            palette.unlink()
 
 
 def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640, 480)) -> None:

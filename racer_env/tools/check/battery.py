@@ -15,14 +15,14 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from racer_env.constants import FIRST_REWARD_STEP, STEP_HZ
 from racer_env.env.actions import ActionSpec
 from racer_env.env.params import NO_OBJECTS, PARAM_KEYS, Objects, compute_params
-from racer_env.env.rewards import RewardFunction
+from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction
 from racer_env.errors import RewardFunctionError
 from racer_env.sim.track import Track
 
@@ -46,8 +46,24 @@ class Stats:
     maximum: float
 
 
+class _Stop(Exception):
+    """A call ran past the time limit: the battery stops."""
+
+
+BUDGET_S = 60.0
+"""About how long racer check's battery may take [s]; a slower function is tried on an even sample of the states."""
+SAMPLE_AFTER_CALLS = 50
+"""Calls timed before the battery decides whether it must sample."""
+
+
 @dataclass
 class BatteryReport:
+    planned: int = 0
+    """States in the battery."""
+    sampled: int = 1
+    """Every how many states were tried (1: all; more when the function is too slow for the budget)."""
+    stopped: bool = False
+    """A call ran past the time limit and the battery stopped there."""
     calls: int = 0
     seconds_per_call: float = 0.0
     stats: list[Stats] = field(default_factory=list)
@@ -136,8 +152,15 @@ def _call(rf: RewardFunction, params: dict[str, Any], seen: set[str]) -> float:
     return rf(rec)
 
 
-def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: int = 24) -> BatteryReport:
-    """Run the reward function over the state battery. Each situation gets a fresh copy of the module."""
+def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: int = 24,
+            time_limit_s: float | None = DEFAULT_TIME_LIMIT_S, budget_s: float = BUDGET_S,
+            progress: Callable[[int, int], None] | None = None) -> BatteryReport:
+    """Run the reward function over the state battery. Each situation gets a fresh copy of the module.
+
+    A function slow enough that the battery would take more than ``budget_s`` [s] runs on an even sample of
+    the states instead (``report.sampled``). A call past ``time_limit_s`` stops the battery at once: the
+    failure names the line it was running. ``progress(done, total)`` is called as the states are tried.
+    """
     report = BatteryReport()
     by_situation: dict[str, list[float]] = {}
     loaded: dict[str, RewardFunction] = {}
@@ -151,7 +174,7 @@ def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: in
         nonlocal elapsed
         rf = loaded.get(situation)
         if rf is None:
-            rf = loaded[situation] = RewardFunction(reward, stdout=Sink())
+            rf = loaded[situation] = RewardFunction(reward, stdout=Sink(), time_limit_s=time_limit_s)
         params = compute_params(t, start_progress=0.0, prev_progress=kw.pop("prev_progress", None), objects=objects,
                                 sim_time=kw["steps"] / STEP_HZ, **kw)
         t0 = time.perf_counter()
@@ -163,20 +186,33 @@ def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: in
             key = (err.where, err.what.split(":")[0][:60])
             if key not in distinct:
                 distinct[key] = Failure(situation, err.where, err.what, params)
+            if "was stopped after running" in err.what:
+                raise _Stop from None  # one call past the limit: the rest would take as long
             return
         elapsed += time.perf_counter() - t0
         by_situation.setdefault(situation, []).append(r)
 
-    for situation, kw in _states(track, actions, positions):
-        run(situation, track, NO_OBJECTS, kw)
-    # the reversed direction, and objects on the track: a lighter sweep each
-    for situation, kw in _states(reversed_track, actions, max(6, positions // 4)):
-        if situation in ("centre line", "off centre", "near a border"):
-            run("reversed direction", reversed_track, NO_OBJECTS, kw)
     boxes = Objects.place(track, [track.point_at(a * track.length)[:2] for a in box_arcs])
-    for situation, kw in _states(track, actions, max(6, positions // 4)):
-        if situation in ("centre line", "off centre"):
-            run("with objects", track, boxes, kw)
+    states = [(situation, track, NO_OBJECTS, kw) for situation, kw in _states(track, actions, positions)]
+    # the reversed direction, and objects on the track: a lighter sweep each
+    states += [("reversed direction", reversed_track, NO_OBJECTS, kw)
+               for situation, kw in _states(reversed_track, actions, max(6, positions // 4))
+               if situation in ("centre line", "off centre", "near a border")]
+    states += [("with objects", track, boxes, kw) for situation, kw in _states(track, actions, max(6, positions // 4))
+               if situation in ("centre line", "off centre")]
+    report.planned = len(states)
+    k, stride = 0, 1
+    try:
+        while k < len(states):
+            run(*states[k])
+            k += stride
+            if progress is not None:
+                progress(k, len(states))
+            if stride == 1 and k == SAMPLE_AFTER_CALLS and elapsed / k * len(states) > budget_s:
+                stride = math.ceil(elapsed / k * len(states) / budget_s)  # keep to the budget: an even sample
+                report.sampled = stride
+    except _Stop:
+        report.stopped = True
 
     order = ["centre line", "off centre", "near a border", "some wheels off", "all wheels off",
              "heading across the track", "heading against the track", "early steps", "late steps",

@@ -5,18 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from racer_env.env.actions import ActionSpec
-from racer_env.env.rewards import RewardFunction, reward_file
-from racer_env.sim.track import Track
-from racer_env.tools.check.battery import BatteryReport, Sink, battery, failure_snippet
+from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction, reward_file
+from racer_env.sim.track import DEFAULT_TRACK, Track
+from racer_env.tools.check.battery import BUDGET_S, BatteryReport, Sink, battery, failure_snippet
 from racer_env.tools.check.pictures import draw_pictures
 from racer_env.tools.check.probes import Probe, hacking_warnings, probe_speeds, probes
 from racer_env.tools.check.rescore import LogRescore, rescore_log, write_rescore
 from racer_env.training.laplimit import cached_racing_line
 from racer_env.training.logs import open_log
 
-__all__ = ["CheckReport", "run_check", "show_report"]
+__all__ = ["CheckReport", "run_check", "show_report", "PROBE_AND_PICTURE_CALLS"]
+
+PROBE_AND_PICTURE_CALLS = 15_000
+"""About how many reward calls the probes and pictures make on a track like harbour_loop."""
 
 
 @dataclass
@@ -36,9 +40,15 @@ class CheckReport:
         return bool(self.battery.failures) or bool(self.log and self.log.failures)
 
 
-def run_check(reward: str | Path, track: str | Path, actions: ActionSpec, out: Path, compare: str | None = None,
-              log: str | None = None, heat_speed: float | None = None, log_track: str | None = None) -> CheckReport:
+def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec, out: Path,
+              compare: str | None = None, log: str | None = None, heat_speed: float | None = None,
+              time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
+              progress: Callable[[int, int], None] | None = None) -> CheckReport:
     """Everything ``racer check`` does; writes pictures and failure snippets into ``out``.
+
+    With ``log``, ``track`` is the log's track too (default: the one the log names); without a log the
+    default is harbour_loop. A function too slow for the probes and pictures within about a minute skips them,
+    with a warning that says so.
 
     Raises:
         RewardFunctionError: the function (or the --compare one) does not load: syntax error, missing
@@ -49,8 +59,9 @@ def run_check(reward: str | Path, track: str | Path, actions: ActionSpec, out: P
     RewardFunction(path, stdout=Sink())  # load errors stop here
     if compare:
         RewardFunction(compare, stdout=Sink())
-    trk = Track.load(track)
-    bat = battery(path, trk, actions)
+    driven = open_log(log, track) if log else None
+    trk = driven.track if driven is not None else Track.load(track or DEFAULT_TRACK)
+    bat = battery(path, trk, actions, time_limit_s=time_limit_s, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     snippets = []
     for i, failure in enumerate(bat.failures, start=1):
@@ -59,19 +70,27 @@ def run_check(reward: str | Path, track: str | Path, actions: ActionSpec, out: P
         snippets.append(p)
     warnings = [f"params['{k}'] is never passed by DeepRacer" + (f"; did you mean '{hint}'?" if hint else "")
                 for k, hint in bat.unknown_keys.items()]
+    if bat.sampled > 1:
+        warnings.append(f"the function takes {bat.seconds_per_call * 1000:.0f} ms a call: the battery tried one state "
+                        f"in {bat.sampled} of its {bat.planned:,} to finish in about {BUDGET_S:g} s")
+    slow = bat.seconds_per_call * PROBE_AND_PICTURE_CALLS > BUDGET_S
+    if slow and not bat.failures:
+        warnings.append(f"the function takes {bat.seconds_per_call * 1000:.0f} ms a call: the probes and pictures "
+                        f"(about {PROBE_AND_PICTURE_CALLS:,} calls, {bat.seconds_per_call * PROBE_AND_PICTURE_CALLS / 60:.0f} "
+                        f"min) were skipped; training would spend that long per {PROBE_AND_PICTURE_CALLS:,} steps")
     results: list[Probe] = []
     line = cached_racing_line(trk, actions)
-    if not bat.failures:
+    if not bat.failures and not slow:
         results = probes(path, trk, actions, line=line)
         warnings += hacking_warnings(results)
     speeds = probe_speeds(actions)
     pictures = []
-    if not bat.failures:
+    if not bat.failures and not slow:
         pictures = draw_pictures([path] + ([reward_file(compare)] if compare else []), trk, speeds,
                                  heat_speed or speeds[len(speeds) // 2], out, line)
     rescored = None
-    if log:
-        rescored = rescore_log(path, open_log(log, log_track))
+    if driven is not None:
+        rescored = rescore_log(path, driven)
         write_rescore(rescored, out)
     return CheckReport(str(reward), trk.name, bat, results, warnings, pictures, snippets, rescored,
                        time.time() - t0)
@@ -91,6 +110,9 @@ def show_report(report: CheckReport, console, out: Path) -> None:
         table.add_row(s.situation, f"{s.n:,}", f"{s.minimum:.4g}", f"{s.median:.4g}", f"{s.maximum:.4g}")
     console.print(table)
     console.print("params read: " + (", ".join(sorted(b.keys_read)) or "none"))
+    if b.stopped:
+        console.print(f"[bold red]stopped[/] after {b.calls:,} of {b.planned:,} states: a call ran past the time limit "
+                      f"(--reward-time-limit); AWS has no limit, but a training run would hang there")
     if b.failures:
         console.print(f"[bold red]{b.failure_count:,} failing calls[/], {len(b.failures)} distinct:")
         for f, snippet in zip(b.failures, report.snippets):

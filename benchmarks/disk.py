@@ -1,0 +1,63 @@
+"""Disk written per million training steps: the trace files of a run (simtrace CSVs and logs).
+
+Trains --steps steps with the defaults, then sizes the run's training-simtrace/ and logs/ folders and scales to a
+million steps; the same with --sim-trace-log (the robomaker-style log too). With ``--baseline REV`` the same
+training runs on another commit, in a git worktree, in the same benchmark run.
+
+    python benchmarks/disk.py [--steps 200000] [--baseline REV]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def trace_mb_per_million(source: Path, steps: int, run: Path, extra: list[str]) -> tuple[float, float]:
+    """(MB of trace files per million steps, MB of the whole run directory per million steps)."""
+    proc = subprocess.run([sys.executable, str(source / "train.py"), "--timesteps", str(steps), "--out", str(run),
+                           "--quiet", "--eval-laps", "0", *extra], capture_output=True, text=True, cwd=source,
+                          env={**os.environ, "PYTHONPATH": str(source)})
+    if proc.returncode != 0:
+        raise SystemExit(f"training failed in {source}:\n{proc.stderr[-2000:]}")
+    trace = folder_mb(run / "training-simtrace") + folder_mb(run / "logs")
+    scale = 1e6 / steps
+    return trace * scale, folder_mb(run) * scale
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=200_000)
+    ap.add_argument("--baseline", help="a git revision to measure beside this tree")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cases = [("this tree", REPO, []), ("this tree, --sim-trace-log", REPO, ["--sim-trace-log"])]
+        if args.baseline:
+            worktree = work / "baseline"
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.baseline],
+                           check=True, capture_output=True)
+            cases.append((f"baseline {args.baseline}", worktree, []))
+        try:
+            for k, (name, source, extra) in enumerate(cases):
+                trace, whole = trace_mb_per_million(source, args.steps, work / f"run{k}", extra)
+                print(f"{name}: trace files {trace:.1f} MB per million steps (whole run directory {whole:.1f} MB; "
+                      f"measured over {args.steps:,} steps)", flush=True)
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")],
+                               capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
