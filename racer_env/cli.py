@@ -192,6 +192,13 @@ def _check(args: argparse.Namespace) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    if args.explain:
+        from racer_env.tools.check.pitfalls import explain
+
+        print(explain(args.explain))
+        return 0
+    if not args.reward:
+        raise RacerEnvError("racer check: expected a reward function file (or --explain NAME)")
     out = Path(args.out or f"runs/check-{Path(args.reward).stem}")
     console = Console()
     with Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -352,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_replay)
 
     c = sub.add_parser("check", help="test a reward function: failures, statistics, reward hacking, pictures")
-    c.add_argument("reward", help="the reward function file")
+    c.add_argument("reward", nargs="?", help="the reward function file")
+    c.add_argument("--explain", metavar="NAME", help="explain a pitfall of the catalogue, with an example, and exit")
     c.add_argument("--track", help=f"track name or .npy/.csv, the log's track with --log (default: the one the log "
                                     f"names, else {DEFAULT_TRACK})")
     c.add_argument("--model-metadata", help="DeepRacer model_metadata.json: its actions are tried")

@@ -29,6 +29,7 @@ def racer(*args, timeout=120):
 def test_bundled_reward_functions_pass_without_warnings(path, tmp_path):
     report = run_check(path, "harbour_loop", ActionSpec.default(), tmp_path)
     assert not report.failed and report.warnings == [], report.warnings
+    assert report.findings == [], [f.text(path.name) for f in report.findings]  # no pitfall, in code or behaviour
     assert {p.name for p in report.pictures} == {"heatmap.png", "centre_line.png"}
     assert report.battery.calls > 10000
     doc = path.read_text().split('"""')[1]

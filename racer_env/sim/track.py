@@ -30,7 +30,8 @@ import numpy as np
 
 from racer_env.errors import TrackFileError
 
-__all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "listed_tracks", "DEFAULT_TRACK",
+__all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "listed_tracks", "track_files", "read_rows",
+           "road_share", "DEFAULT_TRACK",
            "TRACKS_DIR", "TRACKS_ENV"]
 
 TRACKS_DIR = Path(__file__).parent / "tracks"
@@ -48,20 +49,47 @@ def bundled_tracks() -> list[str]:
     return sorted(p.stem for p in TRACKS_DIR.glob("*.npy"))
 
 
-def listed_tracks() -> list[tuple[str, Path, "Track | None"]]:
-    """Every track file on the search path: (name, path, the loaded track or None when it does not load).
-    A name found twice is listed where it is found first, as :meth:`Track.load` finds it."""
-    seen: dict[str, tuple[str, Path, Track | None]] = {}
+def track_files() -> list[tuple[str, Path]]:
+    """Every track file on the search path, as (name, path), unread. A name found twice is listed where it is
+    found first, as :meth:`Track.load` finds it."""
+    seen: dict[str, Path] = {}
     for folder in track_search_path():
         for path in sorted(list(folder.glob("*.npy")) + list(folder.glob("*.csv"))):
-            if path.stem in seen:
-                continue
-            try:
-                track: Track | None = Track.load(path)
-            except TrackFileError:
-                track = None
-            seen[path.stem] = (path.stem, path, track)
-    return list(seen.values())
+            seen.setdefault(path.stem, path)
+    return list(seen.items())
+
+
+def listed_tracks() -> list[tuple[str, Path, "Track | None"]]:
+    """Every track file on the search path: (name, path, the loaded track or None when it does not load)."""
+    listed: list[tuple[str, Path, Track | None]] = []
+    for name, path in track_files():
+        try:
+            track: Track | None = Track.load(path)
+        except TrackFileError:
+            track = None
+        listed.append((name, path, track))
+    return listed
+
+
+def road_share(rows: np.ndarray, points: np.ndarray, margin_m: float = 0.05) -> float:
+    """The share of ``points`` (P×2, metres) on the road of a track's ``rows`` (N×6: centre, inner, outer), or
+    within ``margin_m`` of it: a point counts when its distance to the nearest centre-line segment is at most
+    half the local width (at that segment's first waypoint) plus the margin.
+
+    >>> rows = np.array([[x, 0, x, 0.5, x, -0.5] for x in range(5)], dtype=float)
+    >>> road_share(rows, np.array([[1.0, 0.2], [2.0, 0.8], [3.5, -0.52]]))
+    0.6666666666666666
+    """
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    a, d = rows[:-1, 0:2], rows[1:, 0:2] - rows[:-1, 0:2]
+    l2 = np.maximum((d**2).sum(axis=1), 1e-18)
+    rel = points[:, None, :] - a[None, :, :]  # (P, M, 2)
+    t = np.clip((rel * d).sum(axis=-1) / l2, 0.0, 1.0)
+    dist = np.linalg.norm(rel - t[..., None] * d, axis=-1)  # (P, M)
+    nearest = dist.argmin(axis=1)
+    half = np.linalg.norm(rows[:-1, 2:4] - rows[:-1, 4:6], axis=1) / 2
+    on = dist[np.arange(len(points)), nearest] <= half[nearest] + margin_m
+    return float(on.mean()) if len(points) else 0.0
 
 
 def track_search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
@@ -143,7 +171,7 @@ class _Polyline:
         return self.ax[i] + t * self.dx[i], self.ay[i] + t * self.dy[i]
 
 
-def _read_file(path: Path) -> np.ndarray:
+def read_rows(path: Path) -> np.ndarray:
     """Read a .npy or .csv track file into an array, or raise TrackFileError naming the file."""
     if path.suffix.lower() == ".csv":
         rows = []
@@ -255,7 +283,7 @@ class Track:
             TrackFileError: the track is not found (the message lists where it looked), or is malformed.
         """
         path = cls.find(name_or_path, search)
-        track = cls(_read_file(path), name=path.stem, source=str(path), merge_duplicates=merge_duplicates)
+        track = cls(read_rows(path), name=path.stem, source=str(path), merge_duplicates=merge_duplicates)
         return track.reversed() if reverse else track
 
     @staticmethod

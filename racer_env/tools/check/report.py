@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -12,6 +12,7 @@ from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction, reward_f
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.tools.check.battery import BUDGET_S, BatteryReport, Sink, battery, failure_snippet
 from racer_env.tools.check.pictures import draw_pictures
+from racer_env.tools.check.pitfalls import Finding, link_failures, observe_behaviour, read_code
 from racer_env.tools.check.probes import Probe, hacking_warnings, probe_speeds, probes
 from racer_env.tools.check.rescore import LogRescore, rescore_log, write_rescore
 from racer_env.training.laplimit import cached_racing_line
@@ -34,6 +35,9 @@ class CheckReport:
     snippets: list[Path]
     log: LogRescore | None = None
     seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+    """Pitfalls of the catalogue found in the code or the behaviour (warnings unless the function also fails)."""
+    path: str = ""
 
     @property
     def failed(self) -> bool:
@@ -57,6 +61,7 @@ def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec,
     t0 = time.time()
     path = reward_file(reward)
     RewardFunction(path, stdout=Sink())  # load errors stop here
+    source = path.read_text(errors="replace")
     if compare:
         RewardFunction(compare, stdout=Sink())
     driven = open_log(log, track) if log else None
@@ -92,8 +97,29 @@ def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec,
     if driven is not None:
         rescored = rescore_log(path, driven)
         write_rescore(rescored, out)
-    return CheckReport(str(reward), trk.name, bat, results, warnings, pictures, snippets, rescored,
-                       time.time() - t0)
+    findings = read_code(source, trk, actions)
+    if not slow:
+        findings += observe_behaviour(path, source, trk, actions, bat)
+    findings = link_failures(sorted(set(findings), key=lambda f: (f.line, f.name)), bat)
+    report = CheckReport(str(reward), trk.name, bat, results, warnings, pictures, snippets, rescored,
+                         time.time() - t0, findings, str(path))
+    write_report_json(report, out)
+    return report
+
+
+def write_report_json(report: CheckReport, out: Path) -> Path:
+    """``out/report.json``: the findings (name, line, message), the warnings and failures, the verdict."""
+    import json
+
+    data = {
+        "reward": report.path, "track": report.track, "failed": report.failed, "seconds": round(report.seconds, 2),
+        "findings": [{"name": f.name, "line": f.line, "message": f.message} for f in report.findings],
+        "warnings": report.warnings,
+        "failures": [{"where": f.where, "what": f.what, "situation": f.situation} for f in report.battery.failures],
+    }
+    path = out / "report.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
 
 
 def show_report(report: CheckReport, console, out: Path) -> None:
@@ -146,10 +172,14 @@ def show_report(report: CheckReport, console, out: Path) -> None:
         for f in r.failures[:5]:
             console.print(f"[red]{f.where}[/]: {f.what} at {f.situation}")
         console.print(f"per step and per waypoint: {out / 'rescore_steps.csv'}, {out / 'rescore_waypoints.csv'}")
+    for finding in report.findings:
+        console.print(finding.text(report.path), soft_wrap=True, markup=False, highlight=False)
+    if report.findings:
+        console.print(f"(racer check --explain NAME tells more of each)", style="dim")
     for w in report.warnings:
         console.print(f"[bold yellow]warning:[/] {w}")
     for picture in report.pictures:
         console.print(f"picture: {picture}")
     verdict = "[bold red]FAILED[/]" if report.failed else (
-        "[bold yellow]passed with warnings[/]" if report.warnings else "[bold green]passed[/]")
+        "[bold yellow]passed with warnings[/]" if report.warnings or report.findings else "[bold green]passed[/]")
     console.print(f"{verdict} in {report.seconds:.1f} s")
