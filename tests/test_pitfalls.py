@@ -223,7 +223,8 @@ def test_close_looking_correct_code_gives_no_finding(harbour):
             if diff > 180:
                 diff = 360 - diff
             along = math.cos(math.radians(heading)) + np.sin(np.deg2rad(params['steering_angle']))
-            along += math.cos(heading * math.pi / 180)
+            along += math.cos(heading * math.pi / 180) + math.sin(heading * 0.0174533)
+            along += abs(math.atan2(1.0, 2.0) * 57.2958 - heading) / 180
             rad_dir = math.atan2(1.0, 2.0)
             along += math.cos(rad_dir - math.radians(heading))
             reward = 1.0

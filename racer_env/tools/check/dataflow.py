@@ -136,6 +136,10 @@ class Flow:
     def _scaled(self, node: ast.BinOp, tags: Tags) -> Tags:
         """A product or quotient with pi and 180 converts degrees and radians; with 100, percentages."""
         numbers = _constants_in(node)
+        if isinstance(node.op, ast.Mult) and any(abs(n - 0.0174533) < 1e-4 for n in numbers):
+            return (tags - {"rad→deg"}) | {"deg→rad"}  # x * 0.01745: pi / 180 written out
+        if isinstance(node.op, ast.Mult) and any(abs(n - 57.29578) < 0.01 for n in numbers):
+            return (tags - {"deg→rad", "atan2"}) | {"rad→deg"}  # x * 57.2958: 180 / pi written out
         has_pi = "pi" in tags or any(abs(n - 3.14159) < 0.01 for n in numbers)
         if has_pi and 180 in numbers:
             if _divides_by_180(node):
