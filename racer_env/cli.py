@@ -1,11 +1,11 @@
 """The ``racer`` command: parse arguments, call library functions, print results.
 
-    racer train    [--reward R] [--track T] [--model-metadata F] [--hyperparameters F]
+    racer train    [--reward R] [--track T] [--model-metadata F] [--hyperparameters F] [--race F]
                    [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
-    racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S]
-    racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif]
-    racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...]
-    racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG]
+    racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S] [--race F]
+    racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif] [--race F]
+    racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...] [--race F]
+    racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG] [--race F]
     racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
     racer drive    [--track T] [--reward R] [--speed V]
     racer tracks
@@ -76,6 +76,10 @@ def _nonnegative_float(text: str) -> float:
     return value
 
 
+RACE_HELP = ("race settings: a simulator YAML (NUMBER_OF_OBSTACLES: 3, ...) or a deepracer-for-cloud run.env "
+             "(DR_RACE_TYPE, DR_OA_*, DR_H2B_*)")
+
+
 def _train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -87,8 +91,8 @@ def _train(args: argparse.Namespace) -> int:
                       hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
                       eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse,
-                      until_laps=args.until_laps, vec=args.vec, reward_time_limit=args.reward_time_limit or None,
-                      sim_trace_log=args.sim_trace_log)
+                      until_laps=args.until_laps, until_crashes=args.until_crashes, vec=args.vec, reward_time_limit=args.reward_time_limit or None,
+                      sim_trace_log=args.sim_trace_log, race=args.race)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -110,7 +114,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     console = Console()
     result, path = evaluate_run(args.run, laps=args.laps, track=args.track, continuous=args.continuous,
                                 max_resets=args.resets, off_track_penalty=args.off_track_penalty,
-                                collision_penalty=args.collision_penalty, which=args.model)
+                                collision_penalty=args.collision_penalty, which=args.model, race=args.race)
     console.print(results_table(result))
     console.print(f"{result.completed}/{len(result.laps)} laps complete; metrics: {path}")
     return 0
@@ -152,7 +156,7 @@ def _watch(args: argparse.Namespace) -> int:
 
     _check_play_arguments(args)
     run = RunDir(args.run)
-    env = RacerEnv(**run.env_settings(args.track), mode="eval", laps=args.laps, render_mode="rgb_array")
+    env = RacerEnv(**run.env_settings(args.track, args.race), mode="eval", laps=args.laps, render_mode="rgb_array")
     source = ModelSource(env, run.load_model(args.model))
     _play(source, args)
     if source.result is not None:
@@ -206,7 +210,7 @@ def _check(args: argparse.Namespace) -> int:
         task = bar.add_task("battery", total=None)
         report = run_check(args.reward, args.track or args.log_track, load_model_metadata(args.model_metadata), out,
                            args.compare, args.log, args.speed, time_limit_s=args.reward_time_limit or None,
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+                           progress=lambda done, total: bar.update(task, completed=done, total=total), race=args.race)
     show_report(report, console, out)
     return 1 if report.failed else 0
 
@@ -305,10 +309,13 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reverse", action="store_true", help="drive the track the other way")
     p.add_argument("--until-laps", action="store_true",
                    help="stop as soon as a greedy evaluation drives 3 clean laps in a row")
+    p.add_argument("--until-crashes", type=_nonnegative_int, default=0, metavar="N",
+                   help="with --until-laps: crashes allowed in each lap (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--reward-time-limit", type=_nonnegative_float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
                    help="stop with an error when one reward call runs longer (0: no limit; AWS has none; "
                         "default %(default)s)")
+    p.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the resumed run's, else a time trial)")
     p.add_argument("--sim-trace-log", action="store_true",
                    help="also write logs/training.log, SIM_TRACE_LOG lines as in a robomaker log (the simtrace CSVs "
                         "hold the same rows)")
@@ -336,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--collision-penalty", type=_nonnegative_float, default=COLLISION_PENALTY_S,
                    help="seconds (default %(default)s)")
     e.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
+    e.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the run's)")
     e.set_defaults(func=_evaluate)
 
     w = sub.add_parser("watch", help="watch a trained model drive, live or into a video")
@@ -345,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
     w.add_argument("--track", help="drive another track")
     w.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
+    w.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the run's)")
     w.set_defaults(func=_watch)
 
     r = sub.add_parser("replay", help="play a DeepRacer SIM_TRACE log (ours or AWS's) on its track")
@@ -371,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--speed", type=_nonnegative_float, help="speed [m/s] of the heatmap (default: a middle speed)")
     c.add_argument("--reward-time-limit", type=_nonnegative_float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
                    help="stop the check when one call runs longer (0: no limit; default %(default)s)")
+    c.add_argument("--race", metavar="FILE", help=RACE_HELP + ": the probes drive among its objects")
     c.set_defaults(func=_check)
 
     rl = sub.add_parser("raceline", help="compute the fastest line of a track and its lap-time limit")

@@ -17,8 +17,16 @@ FRONT_AXLE_X_M = 0.082311  # front steering hinges, x from body origin
 PARAMS_POINT_X_M = 0.14  # RELATIVE_POSITION_OF_FRONT_OF_CAR: [SIM] agent_ctrl/constants.py, spec §1.1
 CAR_LENGTH_M = 0.32352  # crash footprint, along the car: BOT_CAR_DIMENSION, spec §3.2 / §1.2 is_crashed
 CAR_WIDTH_M = 0.1961  # crash footprint, across the car
-BOX_OBSTACLE_LENGTH_M = 0.4  # ObstacleDimensions.BOX_OBSTACLE_DIMENSION: [SIM] track_geom/constants.py
-BOX_OBSTACLE_WIDTH_M = 0.5  # (both include a 0.1 m buffer)
+
+# --- objects on the track (objects spec §2.4, §3.4, §4.1; "objects spec" is ../shared/deepracer-objects-spec.md)
+BOX_CRASH_LENGTH_M = 0.5  # BOX_OBSTACLE_DIMENSION (0.4, 0.5): the code reads the second number as the length
+BOX_CRASH_WIDTH_M = 0.4  # along the lane and the first as the width: [SIM] track_geom/constants.py, track_data.py
+BOX_BODY_LENGTH_M = 0.40  # the box model, along the lane: [SIM] models/box_obstacle/model.sdf
+BOX_BODY_WIDTH_M = 0.30  # across (what LIDAR sees and what is drawn)
+BOT_LENGTH_M = CAR_LENGTH_M  # BOT_CAR_DIMENSION, bot cars and parked-car obstacles: [SIM] track_geom/constants.py
+BOT_WIDTH_M = CAR_WIDTH_M
+OBJECT_NEAR_M = 1.0  # CLOSEST_OBJ_GAP: "an object is at this spot" for starts and resets: [SIM] agent_ctrl/constants.py
+OBSTACLE_END_GAP_M = 1.0  # the last generated obstacle or bot is placed this far before waypoint 0: objects spec §2.2
 
 # --- action limits (spec §3.3) ------------------------------------------
 MAX_STEERING_DEG = 30.0  # MIN_ANGLE/MAX_ANGLE: [SIM] rollout_agent_ctrl.py send_action
@@ -58,6 +66,24 @@ OFF_TRACK_PENALTY_S = 2.0  # OFF_TRACK_PENALTY, evaluation default: [SIM] evalua
 COLLISION_PENALTY_S = 5.0  # COLLISION_PENALTY, evaluation default: [SIM] evaluation_worker.py, spec §2.2
 IMMOBILIZED_PENALTY_S = 0.0  # IMMOBILIZED_PENALTY default: spec §2.2
 
-# --- camera (for object_in_camera, spec §3.2) ----------------------------
-CAMERA_HFOV_RAD = 1.13  # zed camera horizontal field of view: [SIM] URDF
-CAMERA_RANGE_M = 5.0  # ours: how far the frustum test looks (the sim uses the image plane)
+# --- camera frustum (for object_in_camera, objects spec §6.8) -------------
+CAMERA_X_M = 0.14529  # camera position in the car frame, single camera, version >= 3: [SIM] cameras/frustum.py
+CAMERA_Z_M = 0.13033
+CAMERA_PITCH_RAD = 0.2618  # 15° down
+CAMERA_HFOV_RAD = 1.13  # horizontal field of view; the vertical one follows the 640 × 480 image
+CAMERA_ASPECT = 480 / 640
+CAMERA_NEAR_M = 0.2  # near and far planes
+CAMERA_FAR_M = 300.0
+BOX_Z_M = 0.1  # height of a box's origin (a bot's is 0): [SIM] agent_ctrl/constants.py
+
+# --- LIDAR (objects spec §7.2-7.3) -----------------------------------------
+LIDAR_BEAMS = 64  # [SIM] racecar.gazebo, sensors/constants.py
+LIDAR_HALF_SPAN_RAD = 2.61799  # ±150° about the sensor's axis, which faces backwards (mount yaw π)
+LIDAR_X_M = 0.02913  # hokuyo_joint, from the chassis (x): [SIM] deepracer_single_cam_lidar.urdf
+LIDAR_MIN_M = 0.15  # range and noise: [SIM] racecar.launch.py
+LIDAR_MAX_M = 12.0
+LIDAR_NOISE_M = 0.01
+LIDAR_CLIP_M = 1.0  # the LIDAR observation clips to [0.15, 1.0]: [SIM] environments/constants.py
+SECTOR_LIDAR_SECTORS = 8  # SECTOR_LIDAR: 8 sectors, 1 when something is within 0.5 m
+SECTOR_LIDAR_CLIP_M = 0.5
+DISCRETIZED_LIDAR_DEFAULTS = (8, 8, 2.0)  # lidar_config: num_sectors, num_values_per_sector, clipping_dist

@@ -121,7 +121,8 @@ def test_keys_read_and_statistics_by_situation(tmp_path):
     stats = {s.situation: s for s in b.stats}
     assert stats["centre line"].minimum == 1.0 and stats["all wheels off"].maximum == pytest.approx(1e-3)
     assert {"near a border", "some wheels off", "heading against the track", "early steps", "late steps",
-            "progress near 0", "progress near 100", "reversed direction", "with objects"} <= set(stats)
+            "progress near 0", "progress near 100", "reversed direction", "an object ahead", "an object beside",
+            "an object behind", "objects across the finish line", "bot cars around"} <= set(stats)
     assert 0 < b.seconds_per_call < 1e-3
 
 

@@ -105,7 +105,11 @@ def test_objects_keys(reinvent):
     assert p["objects_distance"][0] < p["objects_distance"][1]
     assert p["objects_distance_from_center"] == pytest.approx([0.0, 0.0], abs=1e-9)
     assert p["objects_heading"] == [0.0, 0.0] and p["objects_speed"] == [0.0, 0.0]
-    assert p["object_in_camera"] is True
+    # next is object 0: the simulator tests registry entry 0, the agent itself, never visible (objects spec §6.8)
+    assert p["object_in_camera"] is False
+    intended = params_at(reinvent, x, y, math.degrees(math.atan2(ny - y, nx - x)), objects=objs,
+                         object_in_camera="intended")
+    assert intended["object_in_camera"] is True
     crash = params_at(reinvent, *objs[0], 0.0, objects=objs)
     assert crash["is_crashed"] is True
 

@@ -68,6 +68,18 @@ class ActionSpec:
         return None if raw is None else float(raw)
 
     @property
+    def sensors(self) -> list[str]:
+        """model_metadata's ``sensor`` list (the camera by default)."""
+        sensors = (self.metadata or {}).get("sensor") or ["FRONT_FACING_CAMERA"]
+        return [str(s) for s in sensors] if isinstance(sensors, list) else [str(sensors)]
+
+    @property
+    def lidar_config(self) -> dict | None:
+        """model_metadata's ``lidar_config`` (for DISCRETIZED_SECTOR_LIDAR), if any."""
+        config = (self.metadata or {}).get("lidar_config")
+        return config if isinstance(config, dict) else None
+
+    @property
     def is_discrete(self) -> bool:
         return self.discrete is not None
 

@@ -19,11 +19,13 @@ import numpy as np
 
 from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
 from racer_env.env.actions import ActionSpec, load_model_metadata
-from racer_env.env.episode import Episode, Judgement, Penalties, round_robin_start, start_from_options
-from racer_env.env.observations import observation_space, observe
-from racer_env.env.params import Objects, compute_params
+from racer_env.env.episode import Episode, Judgement, round_robin_start, start_from_options
+from racer_env.env.observations import Observer
+from racer_env.env.params import compute_params
+from racer_env.env.race import RaceSettings, race_settings
 from racer_env.env.rewards import DEFAULT_REWARD, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow, row_from_params
+from racer_env.env.traffic import Traffic
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.sim.vehicle import Car, car_model_for, wheels_on_track
 
@@ -40,24 +42,27 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
     above (the default) the kinematic car, below 5 the effort-driven one (``racer_env.sim.vehicle``).
 
     **Observation space.** A 26-vector: centre-line points ahead in the car's frame, the offset from the
-    centre, speed and steering state (table and bounds in ``racer_env.env.observations``).
+    centre, speed and steering state; 10 more for the two nearest objects ahead in a race with objects; a
+    LIDAR's when model_metadata's ``sensor`` lists one (tables and bounds: ``racer_env.env.observations``).
 
-    **Rewards.** The reward function's return value through ``float()``; by default
-    ``reward_functions/progress_speed.py`` (progress gained per step, plus 0.01 per m/s). An exception, a
-    non-number, NaN, inf or a magnitude above 1e5 raises ``RewardFunctionError``, as AWS fails the job. The
-    prepare step and penalty pauses return 0.0 without calling the function.
+    **Race.** A time trial unless ``race`` sets object avoidance or head-to-bot in the simulator's own keys
+    (``racer_env.env.race``); obstacles and bot cars move, crash and reset as in ``racer_env.env.traffic``.
+
+    **Rewards.** The reward function's return value through ``float()`` (default
+    ``reward_functions/progress_speed.py``); an exception, a non-number, NaN, inf or |r| > 1e5 raises
+    ``RewardFunctionError``, as AWS fails the job. The prepare step and penalty pauses return 0.0 uncalled.
 
     **Step order** (spec §1.4). Params, reward and termination of step t come from the pose at which a_t was
     chosen; the observation is the one after a_t. ``reset`` runs the *prepare* step, so ``steps`` starts at 2.0.
 
-    **Starting state.** Training: 5 % further round each episode (round robin); eval: the start line. The
-    body origin on the centre line, at rest. ``reset(options={"start_progress": pct})`` or ``{"pose": (x, y,
-    heading_deg)}`` starts anywhere.
+    **Starting state.** At rest, the body origin on the centre line (training: on a lane when an object is
+    there): training 5 % further round each episode, eval the start line; ``reset(options=...)`` takes
+    ``{"start_progress": pct}`` or ``{"pose": (x, y, heading_deg)}``.
 
-    **Episode end** (spec §2.1). Terminated on ``lap_complete``, ``crashed``, ``off_track`` (all four wheel
-    centres off), ``immobilized`` (15 steps moving ≤ 0.3 mm) or ``reversed`` (15 steps of falling progress);
-    truncated (``time_up``) after ``max_episode_steps``. With ``max_resets > 0`` an event instead puts the car
-    back on a lane, frozen for the penalty (status ``pause``); with ``laps > 1`` it drives on over the line.
+    **Episode end** (spec §2.1). ``lap_complete``, ``crashed``, ``off_track`` (all wheel centres off),
+    ``immobilized`` (15 steps moving ≤ 0.3 mm), ``reversed`` (15 steps of falling progress); ``time_up`` after
+    ``max_episode_steps``. With ``max_resets > 0`` an event instead puts the car back on a lane (or behind an
+    obstacle), frozen for the penalty (``pause``); with ``laps > 1`` it drives on over the line.
 
     **info**: ``episode_status``, ``progress`` [%], ``lap_time`` [s], ``steps``, ``params``, ``laps``,
     ``lap_times`` [s], ``counts`` of events and resets; ``trace`` (see ``record_trace``).
@@ -68,7 +73,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         model_metadata: a ``model_metadata.json`` path, an :class:`ActionSpec`, or None (default space).
         mode: ``"train"`` or ``"eval"``.
         reverse: drive against the waypoint order (REVERSE_DIR).
-        objects: static box obstacles at (x, y) [m].
+        race: the race: simulator keys (a dict), a YAML or DRfC run.env file, or :class:`RaceSettings`.
+        objects: boxes placed by hand, centres at (x, y) [m].
         max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
         laps: laps in one episode (DeepRacer's continuous evaluation when above 1).
         max_resets: events an episode survives (NUMBER_OF_RESETS).
@@ -88,7 +94,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
 
     Version History:
         * v0: racer_env 0.1: time trials on 2-D tracks, the spec §3.5 car fit. racer_env 0.2: the steering lag
-          and grip limit of spec §3.6, and the effort-driven car for model_metadata versions 3-4.
+          and grip limit of spec §3.6, the effort-driven car for model_metadata versions 3-4, object
+          avoidance and head-to-bot races, LIDAR observations.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": int(STEP_HZ)}
@@ -96,37 +103,34 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
     def __init__(self, track: str | Path | Track = DEFAULT_TRACK,
                  reward_function: str | Path | Callable[[dict], Any] | RewardFunction | None = None,
                  model_metadata: str | Path | ActionSpec | None = None, mode: str = "train", reverse: bool = False,
-                 objects: Sequence[tuple[float, float]] = (), max_episode_steps: int | None = None, laps: int = 1,
-                 max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
+                 objects: Sequence[tuple[float, float]] = (), race: RaceSettings | dict | str | Path | None = None,
+                 max_episode_steps: int | None = None, laps: int = 1, max_resets: int = 0,
+                 off_track_penalty: float = OFF_TRACK_PENALTY_S,
                  collision_penalty: float = COLLISION_PENALTY_S, start_offset: float = 0.0,
                  record_trace: bool = False, reward_output: Output | None = None, render_mode: str | None = None,
                  render_size: tuple[int, int] = (640, 480)):
         _check_arguments(mode, render_mode, laps, max_resets, off_track_penalty, collision_penalty)
         base = track if isinstance(track, Track) else Track.load(track)
         self.track = base.reversed() if reverse != base.is_reversed else base
-        if isinstance(reward_function, RewardFunction):
-            self.reward_function = reward_function
-        else:
-            self.reward_function = RewardFunction(
-                DEFAULT_REWARD if reward_function is None else reward_function, stdout=reward_output)
+        self.reward_function = reward_function if isinstance(reward_function, RewardFunction) else \
+            RewardFunction(DEFAULT_REWARD if reward_function is None else reward_function, stdout=reward_output)
         self.actions = model_metadata if isinstance(model_metadata, ActionSpec) else load_model_metadata(model_metadata)
         self.action_space = self.actions.space()
         self.car_model = car_model_for(self.actions.version)
-        self.observation_space = observation_space()
         self.mode = mode
-        self.objects = Objects.place(self.track, list(objects))
+        self.race = race_settings(race)
+        self.traffic = Traffic(self.track, self.race, mode, objects)
+        self.observer = Observer(self.traffic.active, self.actions.sensors, self.actions.lidar_config,
+                                 self.race.BOT_CAR_SPEED)
+        self.observation_space = self.observer.space
         self.laps = int(laps)
-        self.max_resets = int(max_resets)
-        self.penalties = Penalties(off_track=off_track_penalty, crashed=collision_penalty)
+        self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)
         self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))
         self.record_trace = record_trace
         self.start_offset_pct = (100.0 * float(start_offset)) % 100.0  # DeepRacer gives it as a fraction
-        self.render_mode = render_mode
-        self.render_size = render_size
-        self.sim_time = 0.0
-        self.car = Car(self.car_model)
-        self.episode = Episode(self.track, 0.0)
-        self._episodes = 0
+        self.render_mode, self.render_size = render_mode, render_size
+        self.sim_time, self._episodes = 0.0, 0
+        self.car, self.episode = Car(self.car_model), Episode(self.track, 0.0)
         self._where = self.track.project(self.car.x, self.car.y)
         self._params: dict[str, Any] = {}
         self._trace: list[TraceRow] = []
@@ -138,10 +142,13 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None:  # a seed restarts the sequence of episodes, so it repeats exactly
-            self._episodes = 0
-            self.sim_time = 0.0
+            self._episodes, self.sim_time = 0, 0.0
         default = round_robin_start(self._episodes, self.start_offset_pct) if self.mode == "train" else 0.0
+        self.traffic.reset(seed)
+        self.observer.reset(seed)
         start, x, y, yaw = start_from_options(self.track, options or {}, default)
+        if self.mode == "train" and not options:  # not where an object stands (objects spec §5)
+            x, y, yaw = self.traffic.start_pose(start, x, y, yaw)
         self._episodes += 1
         self.car = Car.at(x, y, math.degrees(yaw), model=self.car_model)
         self.episode = Episode(self.track, start, self.laps, self.max_resets, self.penalties, self.max_episode_steps)
@@ -153,35 +160,36 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         self._params = params
         self._last_reward = 0.0
         if self.record_trace:
-            self._trace = [row_from_params(params, "prepare", 0.0, 0.0, self.actions.trace_text(None, 0.0, 0.0),
-                                           0.0, False, 0.0, self.sim_time, self._episodes - 1)]
+            self._trace = [_trace_row(self, "prepare", params, None, 0.0, 0.0, 0.0, False)]
         if self.render_mode is not None:
             self._render_view().restart(self.car)
             if self.render_mode == "human":
                 self.render()
-        return observe(self.track, self.car, self._where), self._info()
+        return self._observe(), self._info()
 
     # ------------------------------------------------------------------ step
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         steering, speed = self.actions.to_controls(action)  # act
         self.episode.next_step()
+        self.traffic.step()
         params = self._compute_params(steering, speed)  # params: the pose at which the action was chosen
         if self.episode.paused:  # frozen for a penalty: no reward call (spec §2.2)
             reward, judged = 0.0, self.episode.pause_step()
             self._move(None)
         else:
             reward = self.reward_function(_copy_for_reward(params))  # reward
-            judged = self.episode.judge(params, self.car.moved)  # judge
+            ahead = self.traffic.rear_end(self.car.x, self.car.y, self.car.yaw, params, self.episode.start_progress)
+            judged = self.episode.judge(params, self.car.moved, ahead)  # judge
             self._move((steering, speed), put_back=judged.put_back)  # move
         self._params = params
         info = self._after_step(judged, params, action, steering, speed, reward)
-        return observe(self.track, self.car, self._where), reward, judged.terminated, judged.truncated, info  # observe
+        return self._observe(), reward, judged.terminated, judged.truncated, info  # observe
 
     def _move(self, command: tuple[float, float] | None, put_back: bool = False, clip: bool = True) -> None:
         """Advance the clock one step and the car by ``command`` (None: frozen), or put it back on the track;
         project the new pose once, for the observation and the next step's params."""
         if put_back:
-            x, y, yaw = self.episode.put_back_pose(self.car.x, self.car.y)
+            x, y, yaw = self.traffic.reset_pose(self.episode, self.car.x, self.car.y, self.car.yaw)
             self.car = Car.at(x, y, math.degrees(yaw), model=self.car_model)
         elif command is not None:
             self.car.step(*command, clip=clip)
@@ -192,8 +200,11 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         car, episode = self.car, self.episode
         return compute_params(self.track, x=car.x, y=car.y, yaw=car.yaw, steering_angle=steering, speed=speed,
                               steps=episode.steps, start_progress=episode.start_progress,
-                              prev_progress=episode.prev_progress, where=self._where, objects=self.objects,
+                              prev_progress=episode.prev_progress, where=self._where, objects=self.traffic.seen,
                               sim_time=self.sim_time)
+
+    def _observe(self) -> np.ndarray:
+        return self.observer(self.track, self.car, self._where, self.traffic.now, self.sim_time)
 
     def _after_step(self, judged: Judgement, params: dict[str, Any], action: Any, steering: float, speed: float,
                     reward: float) -> dict[str, Any]:
@@ -201,9 +212,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         info = self._info()
         done = judged.terminated or judged.truncated
         if self.record_trace:
-            self._trace.append(row_from_params(
-                params, judged.status, steering, speed, self.actions.trace_text(action, steering, speed), reward,
-                done, self.episode.pause_left_s if judged.status == "pause" else 0.0, self.sim_time, self._episodes - 1))
+            self._trace.append(_trace_row(self, judged.status, params, action, steering, speed, reward, done))
             if done:
                 info["trace"] = self._trace
         if done:
@@ -225,21 +234,12 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
     def _render_view(self) -> Any:
         if self._view is None:
             from racer_env.viewing.render import EnvView
-
             self._view = EnvView(self.track, self.render_size, self.render_mode == "human", self.metadata["render_fps"])
         return self._view
 
     def frame(self):
         """A :class:`racer_env.viewing.render.Frame` snapshot of the car now (imports pygame)."""
-        from racer_env.viewing.render import Frame, race_hud
-
-        car, episode, p = self.car, self.episode, self._params
-        wheels = tuple(wheels_on_track(self.track, car.x, car.y, car.yaw, self._where))
-        hud = race_hud(lap=min(episode.laps_done + 1, self.laps), laps=self.laps, lap_time=episode.lap_time,
-                       progress=p["progress"], speed=car.speed, steering_command=p["steering_angle"],
-                       reward=self._last_reward, status=episode.status)
-        trail = self._render_view().trail
-        return Frame(car.x, car.y, car.yaw, car.wheel_angle, car.speed, wheels, trail, hud, episode.status)
+        return _frame(self)
 
     def render(self):
         """Draw the current state: an (H, W, 3) uint8 array for ``rgb_array``, a window update for ``human``."""
@@ -252,6 +252,25 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         if self._view is not None:
             self._view.close()
             self._view = None
+
+
+def _trace_row(env: RacerEnv, status: str, params: dict[str, Any], action: Any, steering: float, speed: float,
+               reward: float, done: bool) -> TraceRow:
+    return row_from_params(params, status, steering, speed, env.actions.trace_text(action, steering, speed), reward,
+                           done, env.episode.pause_left_s if status == "pause" else 0.0, env.sim_time,
+                           env._episodes - 1, env.traffic.mercy_count)
+
+
+def _frame(env: RacerEnv):
+    from racer_env.viewing.render import Frame, race_hud
+
+    car, episode, p = env.car, env.episode, env._params
+    wheels = tuple(wheels_on_track(env.track, car.x, car.y, car.yaw, env._where))
+    hud = race_hud(lap=min(episode.laps_done + 1, env.laps), laps=env.laps, lap_time=episode.lap_time,
+                   progress=p["progress"], speed=car.speed, steering_command=p["steering_angle"],
+                   reward=env._last_reward, status=episode.status)
+    return Frame(car.x, car.y, car.yaw, car.wheel_angle, car.speed, wheels, env._render_view().trail, hud,
+                 episode.status, tuple(env.traffic.now))
 
 
 def _check_arguments(mode: str, render_mode: str | None, laps: int, max_resets: int, *penalties: float) -> None:

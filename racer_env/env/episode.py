@@ -174,10 +174,12 @@ class Episode:
         self.status = "time_up" if truncated else "pause"
         return Judgement(self.status, False, truncated, False)
 
-    def judge(self, params: dict[str, Any], moved_m: float) -> Judgement:
+    def judge(self, params: dict[str, Any], moved_m: float, bot_contact: bool = False) -> Judgement:
         """Judge a running step from its params and the distance [m] the car moved on the previous step.
 
         Priority as in the simulator: lap complete, crashed, off track, immobilized, reversed (spec §2.1).
+        ``bot_contact``: the car touches a bot car it is ahead of or level with; that is no crash, and the
+        simulator then acts on nothing else this step (objects spec §4.2).
         """
         progress = params["progress"]
         self._reverse_count = self._reverse_count + 1 if progress < self.prev_progress else 0
@@ -187,6 +189,8 @@ class Episode:
             status = "lap_complete"
         elif params["is_crashed"]:
             status = "crashed"
+        elif bot_contact:
+            status = "in_progress"
         elif params["is_offtrack"]:
             status = "off_track"
         elif self._still_count >= IMMOBILIZED_STEPS:
@@ -217,6 +221,10 @@ class Episode:
         self.status = "time_up" if truncated else status
         return Judgement(self.status, terminated, truncated, put_back)
 
+    def reset_arc(self) -> float:
+        """Where a reset puts the car along the centre line [m from waypoint 0]: the last progress point."""
+        return self.track.arc_of_percent(self.start_progress + self.prev_progress)
+
     def put_back_pose(self, x: float, y: float) -> tuple[float, float, float]:
         """Where a reset puts the car (spec §2.2): at the previous step's progress, on the lane (half way between
         the centre line and a border) nearer to the car's params point (x, y) [m], facing along the track.
@@ -224,7 +232,7 @@ class Episode:
         Returns the params point (x, y) [m] and yaw [rad].
         """
         track = self.track
-        seg, t = track.locate(track.arc_of_percent(self.start_progress + self.prev_progress))
+        seg, t = track.locate(self.reset_arc())
         cx, cy = track.center.point(seg, t)
         _, ip, op = track.width_at(seg, t)
         lanes = [((cx + ip[0]) / 2, (cy + ip[1]) / 2), ((cx + op[0]) / 2, (cy + op[1]) / 2)]

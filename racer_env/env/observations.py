@@ -20,20 +20,45 @@ index  value                                                         bounds
 
 Values are clipped to the bounds. Computing it costs the same on any track:
 the centre line is resampled once per track, and a step only indexes it.
+
+**With objects** (object avoidance, head-to-bot) ten values follow, five for each of the two nearest
+objects ahead along the track (within 5 m), nearest first:
+
+=====  ============================================================  ===========
+index  value                                                         bounds
+=====  ============================================================  ===========
+26     1 when there is such an object, else 0 (and the rest 0)      [0, 1]
+27-28  its centre in the car's frame (x forward, y left) / 3 m        [-2, 2]
+29     its offset from the centre line / half the track width       [-3, 3]
+       (positive: left of the centre line)
+30     its speed along the track / 4 m/s (0 for obstacles)          [0, 1.5]
+31-35  the same for the second object
+=====  ============================================================  ===========
+
+**LIDAR** (model_metadata ``sensor`` lists ``LIDAR``, ``SECTOR_LIDAR`` or ``DISCRETIZED_SECTOR_LIDAR``): the
+simulator's observation of its 64-beam scan follows (:func:`racer_env.sim.sensors.lidar_observation`: 64
+ranges in [0.15, 1], 8 sector flags, or ``num_sectors × num_values_per_sector`` one-hot bins), from a scan
+refreshed at 10 Hz as the simulator's is. Cameras are not simulated: a metadata file that asks for one
+trains on this vector, and says so once.
 """
 
 from __future__ import annotations
 
 import math
+import random
+import warnings
+from typing import Sequence
 
 import numpy as np
 from gymnasium import spaces
 
 from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG
+from racer_env.sim.objects import TrackObject
+from racer_env.sim.sensors import LIDAR_SENSORS, lidar_observation, lidar_scan, lidar_size
 from racer_env.sim.track import Projection, Track
 from racer_env.sim.vehicle import Car
 
-__all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE"]
+__all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE", "Observer", "OBJECT_SLOTS"]
 
 LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)
 """Distances [m] ahead along the centre line of the points the policy sees."""
@@ -86,3 +111,86 @@ def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
         _clip(car.last_speed_command / MAX_SPEED_MPS, 0.0, 1.5),
     )
     return np.array(values, dtype=np.float32)
+
+
+OBJECT_SLOTS = 2
+"""Objects ahead the observation describes."""
+_OBJECT_RANGE_M = 5.0
+_OBJ_LOW = [0.0, -2.0, -2.0, -3.0, 0.0]
+_OBJ_HIGH = [1.0, 2.0, 2.0, 3.0, 1.5]
+_LIDAR_PERIOD_S = 0.1  # the scan's update rate, 10 Hz: objects spec §7.2
+_CAMERAS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation")
+_said_cameras = False
+
+
+class Observer:
+    """The observation for a race and a model_metadata's sensors: the default vector, the objects ahead when
+    the race has objects, and a LIDAR observation when ``sensors`` asks for one (module docstring).
+
+    Args:
+        objects: the race has obstacles or bot cars.
+        sensors: model_metadata's ``sensor`` list.
+        lidar_config: model_metadata's ``lidar_config`` (DISCRETIZED_SECTOR_LIDAR).
+        bot_speed: the bot cars' speed [m/s].
+    """
+
+    def __init__(self, objects: bool = False, sensors: Sequence[str] = (), lidar_config: dict | None = None,
+                 bot_speed: float = 0.0):
+        global _said_cameras
+        self.objects, self.bot_speed, self.lidar_config = objects, bot_speed, lidar_config
+        lidars = [s for s in sensors if s in LIDAR_SENSORS]
+        self.lidar = lidars[0] if lidars else None
+        cameras = [s for s in sensors if s in _CAMERAS and s != "FRONT_FACING_CAMERA"]
+        if cameras and not _said_cameras:
+            _said_cameras = True
+            warnings.warn(f"model_metadata sensor {cameras[0]}: racer_env has no cameras; the policy sees its "
+                          f"vector observation instead (racer_env.env.observations)", stacklevel=2)
+        low, high = list(_LOW), list(_HIGH)
+        if objects:
+            low += _OBJ_LOW * OBJECT_SLOTS
+            high += _OBJ_HIGH * OBJECT_SLOTS
+        if self.lidar:
+            n = lidar_size(self.lidar, lidar_config)
+            low += [0.15 if self.lidar == "LIDAR" else 0.0] * n
+            high += [1.0] * n
+        self.space = spaces.Box(np.array(low, dtype=np.float32), np.array(high, dtype=np.float32), dtype=np.float32)
+        self.rng = random.Random()
+        self._scan: np.ndarray | None = None
+        self._scan_time = -1.0
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.rng.seed(seed)
+        self._scan, self._scan_time = None, -1.0
+
+    def __call__(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
+                 sim_time: float = 0.0) -> np.ndarray:
+        obs = observe(track, car, where)
+        if not self.objects and not self.lidar:
+            return obs
+        parts = [obs]
+        if self.objects:
+            parts.append(np.array(self._ahead(track, car, where, things), dtype=np.float32))
+        if self.lidar:
+            if self._scan is None or sim_time - self._scan_time >= _LIDAR_PERIOD_S - 1e-9:
+                self._scan = lidar_scan(car.bx, car.by, car.yaw, things, self.rng)
+                self._scan_time = sim_time
+            parts.append(lidar_observation(self.lidar, self._scan, self.lidar_config))
+        return np.concatenate(parts)
+
+    def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> list[float]:
+        length, arc = track.length, where.arc
+        ahead = sorted(((o.distance - arc) % length, i) for i, o in enumerate(things))
+        c, s = math.cos(car.yaw), math.sin(car.yaw)
+        half = 0.5 * track.vertex_widths[where.seg]
+        ccw = 1.0 if track.is_ccw else -1.0
+        values: list[float] = []
+        for gap, i in ahead[:OBJECT_SLOTS]:
+            if gap > _OBJECT_RANGE_M:
+                break
+            o = things[i]
+            rx, ry = o.x - car.x, o.y - car.y
+            values += (1.0, _clip((rx * c + ry * s) / 3.0, -2.0, 2.0), _clip((ry * c - rx * s) / 3.0, -2.0, 2.0),
+                       _clip(ccw * o.offset / half, -3.0, 3.0),
+                       _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5) if o.kind == "bot" else 0.0)
+        return values + [0.0] * (5 * OBJECT_SLOTS - len(values))

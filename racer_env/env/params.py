@@ -17,20 +17,15 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
 from typing import Any, Sequence
 
-from racer_env.constants import (
-    BOX_OBSTACLE_LENGTH_M,
-    BOX_OBSTACLE_WIDTH_M,
-    CAMERA_HFOV_RAD,
-    CAMERA_RANGE_M,
-    FIRST_REWARD_STEP,
-)
+from racer_env.constants import FIRST_REWARD_STEP, PARAMS_POINT_X_M
+from racer_env.sim.objects import TrackObject, contact, object_at
+from racer_env.sim.sensors import in_camera
 from racer_env.sim.track import Projection, Track
 from racer_env.sim.vehicle import body_origin, footprint_corners, normalize_heading, wheels_on_track
 
-__all__ = ["params_at", "compute_params", "progress_from", "Objects", "NO_OBJECTS",
+__all__ = ["params_at", "compute_params", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
            "PARAM_KEYS", "DOCUMENTED_KEYS"]
 
 DOCUMENTED_KEYS = (
@@ -42,38 +37,51 @@ DOCUMENTED_KEYS = (
 PARAM_KEYS = DOCUMENTED_KEYS + ("projection_distance", "objects_distance_from_center", "object_in_camera", "sim_time")
 
 
-@dataclass(frozen=True)
 class Objects:
-    """Static obstacles (boxes) on a track, with what the params need of them, computed once.
+    """The obstacles and bot cars as the params see them on one step, in the simulator's registry order
+    (obstacles, then bot cars), with what the params need of them computed once (objects spec §6).
 
-    Build with :meth:`Objects.place`. Positions in metres.
+    Args:
+        track: the track, as driven.
+        things: the objects.
+        bots: the race has bot cars: ``objects_heading`` and ``objects_speed`` are then filled for every
+            object, boxes included (§6.5-6.6); otherwise they are all 0.0.
+        bot_speed: BOT_CAR_SPEED [m/s], what ``objects_speed`` reports.
+        camera: ``"simulator"`` (``object_in_camera`` tests object next - 1, §6.8) or ``"intended"`` (next).
     """
 
-    location: tuple[tuple[float, float], ...] = ()
-    distance: tuple[float, ...] = ()  # along the centre line from waypoint 0 [m]
-    distance_from_center: tuple[float, ...] = ()  # [m]
-    left_of_center: tuple[bool, ...] = ()
-    yaw: tuple[float, ...] = ()  # box orientation [rad], along the track
-    order: tuple[int, ...] = ()  # indices sorted by ``distance``
+    __slots__ = ("things", "bots", "bot_speed", "camera", "location", "distance", "distance_from_center",
+                 "left_of_center", "heading", "speed", "order", "sorted_distance", "front_pct")
+
+    def __init__(self, track: Track | None = None, things: Sequence[TrackObject] = (), bots: bool = False,
+                 bot_speed: float = 0.0, camera: str = "simulator"):
+        self.things = tuple(things)
+        self.bots, self.bot_speed, self.camera = bots, bot_speed, camera
+        ccw = track.is_ccw if track is not None else True
+        self.location = [[o.x, o.y] for o in self.things]
+        self.distance = [o.distance for o in self.things]
+        self.distance_from_center = [abs(o.offset) for o in self.things]
+        self.left_of_center = [(o.offset > 0.0) == ccw for o in self.things]  # inner XOR clockwise (§6.4)
+        self.heading = [normalize_yaw(o.yaw) for o in self.things] if bots else [0.0] * len(self.things)
+        self.speed = [float(bot_speed)] * len(self.things) if bots else [0.0] * len(self.things)
+        self.order = sorted(range(len(self.things)), key=self.distance.__getitem__)
+        self.sorted_distance = [self.distance[i] for i in self.order]
+        length = track.length if track is not None else 1.0
+        # a bot car's progress, for the behind-the-bot rule: its front point's share of the lap (§4.2)
+        self.front_pct = [100.0 * ((o.distance + PARAMS_POINT_X_M) % length) / length for o in self.things]
 
     @classmethod
-    def place(cls, track: Track, positions: Sequence[tuple[float, float]]) -> "Objects":
-        """Boxes at the given (x, y) positions [m], facing along the track."""
-        if not positions:
-            return cls()
-        loc, dist, dfc, left, yaw = [], [], [], [], []
-        for ox, oy in positions:
-            where = track.project(float(ox), float(oy))
-            loc.append((float(ox), float(oy)))
-            dist.append(where.arc)
-            dfc.append(where.distance)
-            left.append(_is_left(track, float(ox), float(oy), where)[0])
-            yaw.append(track.heading_at(where.seg))
-        order = tuple(sorted(range(len(dist)), key=dist.__getitem__))
-        return cls(tuple(loc), tuple(dist), tuple(dfc), tuple(left), tuple(yaw), order)
+    def place(cls, track: Track, positions: Sequence[tuple[float, float]], camera: str = "simulator") -> "Objects":
+        """Boxes with their centres at the given (x, y) positions [m], facing along the track."""
+        return cls(track, [object_at(track, float(x), float(y)) for x, y in positions], camera=camera)
 
 
 NO_OBJECTS = Objects()
+
+
+def normalize_yaw(rad: float) -> float:
+    """An angle [rad] wrapped into [-pi, pi]."""
+    return math.atan2(math.sin(rad), math.cos(rad))
 
 
 def _is_left(track: Track, x: float, y: float, where: Projection) -> tuple[bool, float]:
@@ -102,19 +110,15 @@ def progress_from(position: float, start_progress: float, prev_progress: float |
     return min(p, 100.0)
 
 
-def _in_rect(px: float, py: float, cx: float, cy: float, yaw: float, length: float, width: float) -> bool:
-    c, s = math.cos(yaw), math.sin(yaw)
-    dx, dy = px - cx, py - cy
-    return abs(dx * c + dy * s) <= length / 2 and abs(-dx * s + dy * c) <= width / 2
-
-
-def _crashed(x: float, y: float, yaw: float, objects: Objects) -> bool:
-    """Any corner of the car's footprint inside a box's footprint (spec §1.2 is_crashed)."""
-    corners = footprint_corners(*body_origin(x, y, yaw), yaw)
-    for (ox, oy), oyaw in zip(objects.location, objects.yaw):
-        if any(_in_rect(px, py, ox, oy, oyaw, BOX_OBSTACLE_LENGTH_M, BOX_OBSTACLE_WIDTH_M) for px, py in corners):
-            return True
-    return False
+def counted_crash(x: float, y: float, yaw: float, objects: Objects, agent_pct: float) -> tuple[int, bool]:
+    """The object the car touches (-1: none) and whether the crash counts (objects spec §4.1-4.2): one of the
+    car's four footprint corners strictly inside an object's crash rectangle; an obstacle always counts, a
+    bot car only when the car is behind it (``agent_pct``, its share of the lap from waypoint 0, below the
+    bot's; the comparison does not wrap, as in the simulator)."""
+    hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), objects.things)
+    if hit < 0:
+        return -1, False
+    return hit, objects.things[hit].kind != "bot" or agent_pct < objects.front_pct[hit]
 
 
 def compute_params(
@@ -131,6 +135,7 @@ def compute_params(
     where: Projection | None = None,
     objects: Objects = NO_OBJECTS,
     sim_time: float = 0.0,
+    crashed_now: bool | None = None,
 ) -> dict[str, Any]:
     """The params dict for a car whose params point is at (x, y) [m] with ``yaw`` [rad].
 
@@ -142,8 +147,10 @@ def compute_params(
         start_progress: where the episode started [% of a lap from waypoint 0].
         prev_progress: the previous step's progress [%], or None for no wrap rules.
         where: the projection of (x, y) on the centre line, when the caller has it.
-        objects: obstacles on the track.
+        objects: obstacles and bot cars on the track.
         sim_time: simulation clock [s].
+        crashed_now: whether a crash counts on this step, when the caller has decided it (the race does, to
+            act on a bot car's rear-end); None to decide here.
     """
     if where is None:
         where = track.project(x, y)
@@ -151,21 +158,13 @@ def compute_params(
     wheels = wheels_on_track(track, x, y, yaw, where)
     arc = where.arc
 
-    crashed = False
-    closest_objects = [0, 0]
-    in_camera = False
-    if objects.location:
-        crashed = _crashed(x, y, yaw, objects)
-        sorted_d = [objects.distance[i] for i in objects.order]
-        nxt = bisect.bisect_right(sorted_d, arc)
-        n = len(sorted_d)
-        closest_objects = [objects.order[(nxt - 1) % n], objects.order[nxt % n]]
-        ox, oy = objects.location[closest_objects[1]]
-        bearing = math.atan2(oy - y, ox - x) - yaw
-        bearing = math.atan2(math.sin(bearing), math.cos(bearing))
-        in_camera = abs(bearing) <= CAMERA_HFOV_RAD / 2 and math.hypot(ox - x, oy - y) <= CAMERA_RANGE_M
-
-    n_obj = len(objects.location)
+    progress = progress_from(track.percent_of_lap(arc), start_progress, prev_progress)
+    crashed, closest_objects, in_camera = False, [0, 0], False
+    if objects.things:
+        if crashed_now is None:
+            crashed_now = counted_crash(x, y, yaw, objects, (progress + start_progress) % 100.0)[1]
+        crashed = crashed_now
+        closest_objects, in_camera = _closest(objects, arc, x, y, yaw)
     return {
         "all_wheels_on_track": all(wheels),
         "x": x,
@@ -176,7 +175,7 @@ def compute_params(
         "is_offtrack": not any(wheels),
         "is_crashed": crashed,
         "is_reversed": track.is_reversed,
-        "progress": progress_from(track.percent_of_lap(arc), start_progress, prev_progress),
+        "progress": progress,
         "steps": float(steps),
         "speed": float(speed),
         "steering_angle": float(steering_angle),
@@ -189,12 +188,23 @@ def compute_params(
         "objects_distance": list(objects.distance),
         "objects_distance_from_center": list(objects.distance_from_center),
         "objects_left_of_center": list(objects.left_of_center),
-        "objects_heading": [0.0] * n_obj,
-        "objects_speed": [0.0] * n_obj,
+        "objects_heading": list(objects.heading),
+        "objects_speed": list(objects.speed),
         "object_in_camera": in_camera,
         "projection_distance": arc,
         "sim_time": float(sim_time),
     }
+
+
+def _closest(objects: Objects, arc: float, x: float, y: float, yaw: float) -> tuple[list[int], bool]:
+    """``closest_objects`` [previous, next] by distance along the centre line, wrapping round the finish line,
+    and ``object_in_camera`` by the simulator's rule or the intended one (objects spec §6.7-6.8)."""
+    order, n = objects.order, len(objects.order)
+    nxt = bisect.bisect_right(objects.sorted_distance, arc)
+    closest = [order[(nxt - 1) % n], order[nxt % n]]
+    target = closest[1] if objects.camera == "intended" else closest[1] - 1  # the registry counts the agent
+    in_view = target >= 0 and in_camera(*body_origin(x, y, yaw), yaw, objects.things[target])
+    return closest, in_view
 
 
 def params_at(
@@ -210,6 +220,7 @@ def params_at(
     prev_progress: float | None = None,
     objects: Sequence[tuple[float, float]] = (),
     sim_time: float = 0.0,
+    object_in_camera: str = "simulator",
 ) -> dict[str, Any]:
     """The params dict DeepRacer would pass for a car whose params point is at (x, y) [m], heading [deg].
 
@@ -222,8 +233,9 @@ def params_at(
         steps: the episode's step counter (the reward function first sees 2.0).
         start_progress: where the episode started, in % of a lap from waypoint 0 (0: the start line).
         prev_progress: the previous step's progress [%], for the finish-line wrap rules; None for none.
-        objects: obstacle positions [m].
+        objects: box obstacles' centres [m], facing along the track.
         sim_time: simulation clock [s].
+        object_in_camera: ``"simulator"`` (it tests object next - 1, objects spec §6.8) or ``"intended"``.
 
     Example:
         >>> t = Track.load("harbour_loop")
@@ -232,7 +244,7 @@ def params_at(
         >>> p["distance_from_center"], p["closest_waypoints"], p["all_wheels_on_track"]
         (0.0, [0, 1], True)
     """
-    objs = Objects.place(track, objects) if objects else NO_OBJECTS
+    objs = Objects.place(track, objects, object_in_camera) if objects else NO_OBJECTS
     return compute_params(track, x=float(x), y=float(y), yaw=math.radians(heading), steering_angle=steering_angle,
                           speed=speed, steps=steps, start_progress=start_progress, prev_progress=prev_progress,
                           objects=objs, sim_time=sim_time)

@@ -231,9 +231,11 @@ def closest_waypoint(waypoints: Sequence[tuple[float, float]], prv: int, nxt: in
 
 
 def row_from_params(params: dict[str, Any], status: str, steering: float, speed: float, action: str,
-                    reward: float, done: bool, pause_s: float, tstamp: float, episode: int = 0) -> TraceRow:
+                    reward: float, done: bool, pause_s: float, tstamp: float, episode: int = 0,
+                    crash_counter: int = 0) -> TraceRow:
     """The SIM_TRACE row of a step (spec §7.1) from its params, commanded steering [deg] and speed [m/s], the
-    action as logged, the reward, the penalty seconds left and the sim clock when the step ended [s].
+    action as logged, the reward, the penalty seconds left and the sim clock when the step ended [s], and
+    ``obstacle_crash_counter`` (the mercy-reset count, objects spec §4.4: 0 unless ENABLE_MERCY_RESET).
     ``closest_waypoint`` is whichever of the previous and next waypoints is nearer to the car, as the
     simulator logs it."""
     x, y = params["x"], params["y"]
@@ -241,7 +243,7 @@ def row_from_params(params: dict[str, Any], status: str, steering: float, speed:
     closest = closest_waypoint(params["waypoints"], prv, nxt, x, y)
     return TraceRow(episode, params["steps"], x, y, params["heading"], steering, speed, action, reward, done,
                     params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
-                    tstamp, status, pause_s)
+                    tstamp, status, pause_s, 0 if done else crash_counter)
 
 
 class TraceWriter:

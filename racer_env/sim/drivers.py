@@ -12,16 +12,17 @@ positive left; speed in m/s.
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Protocol, Sequence
 
 import numpy as np
 
 from racer_env.constants import EFFECTIVE_WHEELBASE_M, MAX_SPEED_MPS, MAX_STEERING_DEG, MIN_SPEED_MPS
+from racer_env.sim.objects import TrackObject
 from racer_env.sim.raceline import RacingLine
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import Car, CarModel
 
-__all__ = ["PurePursuit", "LineFollower", "pursuit_steering", "Pose"]
+__all__ = ["PurePursuit", "LineFollower", "Dodger", "Rammer", "pursuit_steering", "Pose"]
 
 
 class Pose(Protocol):
@@ -91,6 +92,49 @@ class PurePursuit:
             lateral = self.lateral_fraction * self.track.vertex_widths[self.track.locate(arc)[0]] / 2
         tx, ty, _ = self.track.pose_at(arc, lateral)
         return pursuit_steering(car.x, car.y, car.yaw, tx, ty), self.speed
+
+
+class Dodger:
+    """Pure pursuit round obstacles and bot cars: it follows the lane away from the nearest object ahead
+    (within ``reach_m`` along the track), and the centre line when the way is clear.
+
+    Args:
+        track: the track as driven.
+        speed: commanded speed [m/s].
+        reach_m: how far ahead [m] an object makes it change lanes.
+    """
+
+    def __init__(self, track: Track, speed: float, reach_m: float = 2.0):
+        self.pursuit = PurePursuit(track, speed)
+        self.track, self.reach_m = track, reach_m
+
+    def controls(self, car: Pose, objects: Sequence[TrackObject]) -> tuple[float, float]:
+        """(steering [deg], speed [m/s]) for a car at its params point, with these objects on the track."""
+        where = self.track.project(car.x, car.y)
+        ahead = [((o.distance - where.arc) % self.track.length, o) for o in objects]
+        near = [(gap, o) for gap, o in ahead if gap < self.reach_m or gap > self.track.length - 0.4]
+        if near:
+            _, o = min(near, key=lambda g: g[0] if g[0] < self.reach_m else g[0] - self.track.length)
+            inner_left = 1.0 if self.track.is_ccw else -1.0  # the inner lane is on the left of a ccw lap
+            self.pursuit.lateral_fraction = -0.55 * inner_left if o.offset > 0 else 0.55 * inner_left
+        else:
+            self.pursuit.lateral_fraction = 0.0
+        return self.pursuit.controls(car)
+
+
+class Rammer:
+    """A degenerate probe: pure pursuit aimed at the centre of the next object ahead (objects spec §8)."""
+
+    def __init__(self, track: Track, speed: float):
+        self.pursuit = PurePursuit(track, speed)
+        self.track = track
+
+    def controls(self, car: Pose, objects: Sequence[TrackObject]) -> tuple[float, float]:
+        if not objects:
+            return self.pursuit.controls(car)
+        arc = self.track.project(car.x, car.y).arc
+        o = min(objects, key=lambda o: (o.distance - arc) % self.track.length)
+        return pursuit_steering(car.x, car.y, car.yaw, o.x, o.y), self.pursuit.speed
 
 
 class _Stations:

@@ -97,12 +97,17 @@ class RecordEpisodes(BaseCallback):
 
 class EvaluateAndKeepBest(BaseCallback):
     """After each policy update: a greedy evaluation of ``laps`` back-to-back laps; a better score saves
-    ``best_model.zip``. The score is DeepRacer's best-model metric, progress, then the first lap's time."""
+    ``best_model.zip``. The score is DeepRacer's best-model metric, progress, then the first lap's time.
+
+    ``on_clean`` is called the first time every lap is complete with no off-track and at most
+    ``crashes_per_lap`` crashes in a lap; ``max_resets`` lets a lap go on after a crash (races with objects).
+    """
 
     def __init__(self, state: RunState, run: RunDir, env_kwargs: dict[str, Any], laps: int = EVAL_LAPS,
-                 on_clean: Callable[[], None] | None = None):
+                 on_clean: Callable[[], None] | None = None, max_resets: int = 0, crashes_per_lap: int = 0):
         super().__init__()
         self.state, self.run, self.laps, self.on_clean = state, run, laps, on_clean
+        self.max_resets, self.crashes_per_lap = max_resets, crashes_per_lap
         self.env_kwargs = {**env_kwargs, "reward_function": lambda params: 0.0}
         self.updates = 0
 
@@ -115,9 +120,9 @@ class EvaluateAndKeepBest(BaseCallback):
         eps, state.pending = state.pending, []
         model = self.model
         res = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], self.env_kwargs, laps=self.laps,
-                       continuous=True)
+                       continuous=True, max_resets=self.max_resets)
         state.add_evaluation(res)
-        if res.clean and state.first_clean_s is None:
+        if res.done_with(self.crashes_per_lap) and state.first_clean_s is None:
             state.first_clean_s = time.time() - state.started
             if self.on_clean is not None:
                 self.on_clean()
@@ -136,6 +141,7 @@ class EvaluateAndKeepBest(BaseCallback):
             "mean_progress": float(np.mean([max(0.0, e.progress) for e in eps])) if eps else float("nan"),
             "laps": sum(e.status == "lap_complete" for e in eps),
             "eval_completed": res.completed,
+            "eval_crashes": sum(lap.crashed for lap in res.laps),
             "eval_progress": res.mean_progress,
             "eval_lap_time": res.best_lap_time,
             "best_lap_time": state.best_lap,

@@ -74,6 +74,18 @@ class EvalResult:
         """Every lap complete with no off-track, crash or reset."""
         return self.all_complete and all(lap.resets == 0 for lap in self.laps)
 
+    def done_with(self, crashes_per_lap: int = 0) -> bool:
+        """Every lap complete with no off-track, and at most ``crashes_per_lap`` crashes in any lap (0: clean)."""
+        if crashes_per_lap == 0:
+            return self.clean
+        return self.all_complete and all(lap.crashed <= crashes_per_lap and lap.off_track + lap.reversed +
+                                         lap.immobilized == 0 for lap in self.laps)
+
+    @property
+    def most_crashes(self) -> int:
+        """The most crashes in one lap."""
+        return max((lap.crashed for lap in self.laps), default=0)
+
     @property
     def best_lap_time(self) -> float | None:
         times = [lap.lap_time for lap in self.laps if lap.status == "lap_complete"]
@@ -189,8 +201,10 @@ def write_evaluation(result: EvalResult, run_dir: Path, stamp: str | None = None
 
 def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, continuous: bool = False,
                  max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
-                 collision_penalty: float = COLLISION_PENALTY_S, which: str = "best") -> tuple[EvalResult, Path]:
-    """Evaluate a trained run's model and write the evaluation files into the run directory.
+                 collision_penalty: float = COLLISION_PENALTY_S, which: str = "best",
+                 race: str | None = None) -> tuple[EvalResult, Path]:
+    """Evaluate a trained run's model and write the evaluation files into the run directory (in the run's race,
+    or ``race``, a race settings file).
 
     Returns the result and the path of the evaluation metrics JSON.
 
@@ -202,7 +216,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     from racer_env.training.laplimit import lap_time_limit
 
     run = RunDir(run_dir)
-    env_kwargs = run.env_settings(track)
+    env_kwargs = run.env_settings(track, race)
     model = run.load_model(which)
     stamp = time.strftime("%Y%m%d%H%M%S")
     folder = run.evaluation_dir(stamp)

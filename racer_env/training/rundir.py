@@ -10,6 +10,7 @@
 ``model/model_metadata.json``          the action space used (DRfC layout)
 ``ip/hyperparameters.json``            the DeepRacer hyperparameters in effect (DRfC layout)
 ``reward_function.py``                 a copy of the reward function used
+``race.yaml``                          the race settings (object avoidance, head-to-bot), in simulator keys
 ``tensorboard/``                       TensorBoard logs
 ``training-simtrace/N-iteration.csv``  simtrace CSVs, N episodes an iteration (DRfC layout), gzipped when done
 ``logs/training.log``                  SIM_TRACE_LOG lines, as in a robomaker log (with --sim-trace-log)
@@ -85,6 +86,7 @@ class RunDir:
         self.model_metadata = p / "model" / "model_metadata.json"
         self.hyperparameters = p / "ip" / "hyperparameters.json"
         self.reward_function = p / "reward_function.py"
+        self.race = p / "race.yaml"
         self.tensorboard = p / "tensorboard"
         self.simtrace_dir = p / "training-simtrace"
         self.logs = p / "logs"
@@ -176,14 +178,17 @@ class RunDir:
         return load_model(self.model_path(which), algorithm, env)
 
     # ------------------------------------------------------------- settings
-    def env_settings(self, track: str | None = None) -> dict[str, Any]:
-        """RacerEnv arguments that drive this run's car on its track (or on ``track``) with its reward and actions."""
+    def env_settings(self, track: str | None = None, race: str | None = None) -> dict[str, Any]:
+        """RacerEnv arguments that drive this run's car on its track (or on ``track``) with its reward, actions
+        and race (or ``race``, a race settings file)."""
         from racer_env.env.actions import load_model_metadata
+        from racer_env.env.race import race_settings
 
         info = self.info()
         reverse = bool(info.get("reverse", False))
         return dict(track=Track.load(track or info["track"], reverse=reverse), reward_function=str(self.reward_function),
-                    model_metadata=load_model_metadata(self.model_metadata), reverse=reverse)
+                    model_metadata=load_model_metadata(self.model_metadata), reverse=reverse,
+                    race=race_settings(race or (self.race if self.race.exists() else None)))
 
     def evaluation_dir(self, stamp: str) -> Path:
         return self.path / f"evaluation-{stamp}"

@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 from racer_env.env.actions import DEFAULT_MODEL_METADATA, ActionSpec, load_model_metadata
-from racer_env.env.observations import OBS_SIZE
+from racer_env.env.race import RaceSettings, race_settings
 from racer_env.env.rewards import DEFAULT_REWARD, DEFAULT_TIME_LIMIT_S, RewardFunction, interrupt_reward_call, reward_file
 from racer_env.env.simtrace import TraceWriter
 from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
@@ -28,12 +28,15 @@ from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.sim.vehicle import car_model_for
 from racer_env.training.evaluation import EvalResult, evaluate_run
 from racer_env.training.hyperparameters import PPO_LOG_STD_INIT, check_sb3_settings, load_hyperparameters, rollout_steps
-from racer_env.training.rundir import RunDir, atomic_write_json
+from racer_env.training.rundir import RunDir, atomic_write_bytes, atomic_write_json
 
 __all__ = ["TrainConfig", "train", "TrainResult", "DEFAULT_TIMESTEPS"]
 
 DEFAULT_TIMESTEPS = 300_000
 """Steps of a run that sets neither ``timesteps`` nor ``minutes``: about 1.5 minutes here."""
+EVAL_RESETS_WITH_OBJECTS = 10
+"""Resets allowed in the evaluations during training in a race with objects: a crash costs the penalty, and
+the lap goes on (DeepRacer's evaluations allow resets; DRfC's default is 100)."""
 NET_ARCH = [64, 64]
 """Hidden layers of the policy and value networks: small, for the 26-value observation."""
 
@@ -57,13 +60,17 @@ class TrainConfig:
         eval_laps: laps of the evaluation at the end.
         quiet: no progress display.
         reverse: drive the track the other way.
-        until_laps: stop as soon as a greedy evaluation drives 3 clean laps in a row.
+        until_laps: stop as soon as a greedy evaluation drives 3 clean laps in a row (with ``until_crashes``
+            crashes a lap allowed).
+        until_crashes: crashes allowed in each lap for ``until_laps`` (head-to-bot's target allows one).
         vec: ``"dummy"``: all envs in this process (DummyVecEnv: faster and steadier on 2 cores, see
             benchmarks/vec_envs.py); ``"subproc"``: each env in its own process (a script that calls train()
             this way needs an ``if __name__ == "__main__":`` guard).
         reward_time_limit: seconds one reward call may take before it is stopped as an error (None: no limit).
         sim_trace_log: also write ``logs/training.log``, SIM_TRACE_LOG lines as in a robomaker log (the
             simtrace CSVs hold the same rows; ``racer unpack RUN --log`` writes it later too).
+        race: the race settings: a simulator YAML or a DRfC run.env (``racer_env.env.race``; default: the
+            resumed run's, else a time trial). The run keeps them in ``race.yaml``.
     """
 
     track: str | None = None
@@ -80,9 +87,11 @@ class TrainConfig:
     quiet: bool = False
     reverse: bool = False
     until_laps: bool = False
+    until_crashes: int = 0
     vec: str = "dummy"
     reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S
     sim_trace_log: bool = False
+    race: str | None = None
 
     def run_dir(self) -> RunDir:
         if self.out:
@@ -164,7 +173,8 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
             cfg = replace(cfg, model_metadata=cfg.model_metadata or _existing(source.model_metadata),
                           hyperparameters=cfg.hyperparameters or _existing(source.hyperparameters),
                           reward=cfg.reward or str(source.reward_function), track=cfg.track or previous.get("track"),
-                          reverse=cfg.reverse or bool(previous.get("reverse", False)))
+                          reverse=cfg.reverse or bool(previous.get("reverse", False)),
+                          race=cfg.race or _existing(source.race))
     in_place = source is not None and source.path.resolve() == run.path.resolve()
     if run.exists() and not in_place and not cfg.resume:
         if run.latest_model() is not None:
@@ -185,6 +195,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
         raise ModelMetadataError(f"{cfg.model_metadata}: field 'training_algorithm': sac needs a continuous space")
     reward_src = reward_file(cfg.reward)
     RewardFunction(reward_src)  # loads, or names the file and line that fail
+    race = race_settings(cfg.race)
     n_envs = max(1, cfg.n_envs)
     n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
     check_sb3_settings(hp, actions, n_steps, n_envs, cfg.hyperparameters)
@@ -194,6 +205,10 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
         shutil.copyfile(reward_src, run.reward_function)
     atomic_write_json(run.model_metadata, actions.metadata or DEFAULT_MODEL_METADATA)
     atomic_write_json(run.hyperparameters, {k: v for k, v in asdict(hp).items() if v is not None})
+    if race.as_dict():
+        atomic_write_bytes(run.race, race.to_yaml().encode())
+    elif run.race.exists():
+        run.race.unlink()
 
     state = cb.RunState(hp.num_episodes_between_training)
     if in_place:  # continuing in the same directory: rebuild its state from its files
@@ -208,7 +223,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
     subproc = cfg.vec == "subproc" and n_envs > 1
     factories: list[Callable[[], gym.Env]] = [
         _EnvFactory(track, str(reward_src), actions, run.reward_log, i / n_envs, ignore_sigint=subproc,
-                    reward_time_limit=cfg.reward_time_limit) for i in range(n_envs)]
+                    reward_time_limit=cfg.reward_time_limit, race=race) for i in range(n_envs)]
     venv = SubprocVecEnv(factories, start_method="forkserver") if subproc else DummyVecEnv(factories)
     venv.seed(cfg.seed)
     model = _make_model(cfg, actions, hp, n_steps, venv, run, source)
@@ -217,8 +232,10 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
     checkpoints = cb.Checkpoints(run)
     callbacks: list[Any] = [
         cb.RecordEpisodes(state, writer),
-        cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse),
-                               on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None),
+        cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse, race=race),
+                               on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None,
+                               max_resets=EVAL_RESETS_WITH_OBJECTS if race.has_objects else 0,
+                               crashes_per_lap=cfg.until_crashes),
         cb.WatchRewardTime(state, console, str(reward_src), timesteps),
     ]
     if not cfg.quiet:
@@ -231,7 +248,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
         "reverse": cfg.reverse, "reward": str(reward_src),
         "algorithm": actions.algorithm, "car_model": car_model_for(actions.version).name,
         "model_metadata_version": actions.version, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
-        "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "race": race.kind,
     }
     run.write_info({**previous, **run_info, "status": "training"})
 
@@ -305,10 +322,10 @@ class _EnvFactory:
     """
 
     def __init__(self, track: Track, reward: str, actions: ActionSpec, reward_log: Path, start_offset: float,
-                 ignore_sigint: bool, reward_time_limit: float | None):
+                 ignore_sigint: bool, reward_time_limit: float | None, race: RaceSettings):
         self.track, self.reward, self.actions = track, reward, actions
         self.reward_log, self.start_offset, self.ignore_sigint = reward_log, start_offset, ignore_sigint
-        self.reward_time_limit = reward_time_limit
+        self.reward_time_limit, self.race = reward_time_limit, race
 
     def __call__(self) -> gym.Env:
         from racer_env.env.environment import RacerEnv
@@ -317,8 +334,8 @@ class _EnvFactory:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         out = open(self.reward_log, "a", buffering=1)
         reward = RewardFunction(self.reward, stdout=out, time_limit_s=self.reward_time_limit)
-        env = RacerEnv(track=self.track, reward_function=reward,
-                       model_metadata=self.actions, mode="train", start_offset=self.start_offset, record_trace=True)
+        env = RacerEnv(track=self.track, reward_function=reward, model_metadata=self.actions, mode="train",
+                       start_offset=self.start_offset, record_trace=True, race=self.race)
         return _ErrorsToInfo(env)
 
 
@@ -329,7 +346,7 @@ class _ErrorsToInfo(gym.Wrapper):
         try:
             return self.env.step(action)
         except RacerEnvError as err:
-            obs = np.zeros(OBS_SIZE, dtype=np.float32)
+            obs = np.zeros(self.env.observation_space.shape or (), dtype=np.float32)
             return obs, 0.0, True, False, {"error": str(err), "error_type": type(err).__name__}
 
 

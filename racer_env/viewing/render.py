@@ -28,6 +28,7 @@ from racer_env.constants import (
     MAX_SPEED_MPS,
     REAR_AXLE_X_M,
 )
+from racer_env.sim.objects import TrackObject, body_size
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import Car, body_origin, wheel_positions
 
@@ -40,6 +41,8 @@ BORDER = (236, 236, 236)
 CENTRE = (250, 214, 60)
 CAR = (30, 110, 230)
 CAR_OFF = (230, 40, 40)
+BOX = (176, 124, 70)  # cardboard
+BOT = (245, 175, 40)  # the bot cars, amber beside the agent's blue
 WHEEL = (20, 20, 20)
 HUD_BG = (0, 0, 0, 150)
 TEXT = (245, 245, 245)
@@ -81,6 +84,8 @@ class Frame:
     trail: list[tuple[float, float, float]] = field(default_factory=list)  # (x, y, speed), grows in place
     hud: dict[str, str] = field(default_factory=dict)
     status: str = "in_progress"
+    objects: tuple[TrackObject, ...] = ()
+    """Obstacles and bot cars, drawn at their body size."""
 
 
 class Renderer:
@@ -181,12 +186,24 @@ class Renderer:
                                                                           WHEEL_WID_M * 1.6))
         body_x = (FRONT_AXLE_X_M + REAR_AXLE_X_M) / 2
         body = self._rect(bx + c * body_x, by + s * body_x, yaw, CAR_LENGTH_M, CAR_WIDTH_M * 0.8)
-        pygame.draw.polygon(surf, CAR_OFF if off else CAR, body)
+        self._draw_objects(surf, frame.objects)
+        pygame.draw.polygon(surf, CAR_OFF if off or frame.status == "crashed" else CAR, body)
         pygame.draw.polygon(surf, (255, 255, 255), body, 1)
         nose = self.to_px(frame.x, frame.y)
         pygame.draw.circle(surf, (255, 255, 255), nose, max(2, int(0.02 * self.scale)))
         self._draw_hud(surf, frame, off)
         return surf
+
+    def _draw_objects(self, surf: pygame.Surface, objects: tuple[TrackObject, ...]) -> None:
+        """Boxes as brown boxes; bot cars (and parked ones) as blue cars with a white nose."""
+        for o in objects:
+            length, width = body_size(o.kind)
+            outline = self._rect(o.x, o.y, o.yaw, length, width)
+            pygame.draw.polygon(surf, BOX if o.kind == "box" else BOT, outline)
+            pygame.draw.polygon(surf, (30, 30, 30), outline, 1)
+            if o.kind != "box":
+                nose = (o.x + math.cos(o.yaw) * length * 0.4, o.y + math.sin(o.yaw) * length * 0.4)
+                pygame.draw.circle(surf, (255, 255, 255), self.to_px(*nose), max(2, int(0.02 * self.scale)))
 
     def _draw_hud(self, surf: pygame.Surface, frame: Frame, off: bool) -> None:
         lines = [f"{k}: {v}" for k, v in frame.hud.items()]

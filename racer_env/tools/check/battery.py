@@ -15,13 +15,14 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from racer_env.constants import FIRST_REWARD_STEP, STEP_HZ
 from racer_env.env.actions import ActionSpec
 from racer_env.env.params import NO_OBJECTS, PARAM_KEYS, Objects, compute_params
+from racer_env.sim.objects import Lanes
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction
 from racer_env.errors import RewardFunctionError
 from racer_env.sim.track import Track
@@ -146,6 +147,50 @@ def _states(track: Track, actions: ActionSpec, positions: int = 24):
                                             steps=lap_steps, prev_progress=99.5)
 
 
+OBJECT_SITUATIONS = ("an object ahead", "an object beside", "an object behind", "objects across the finish line",
+                     "bot cars around")
+
+
+def _object_states(track: Track, actions: ActionSpec) -> Iterator[tuple[str, Objects, dict[str, Any]]]:
+    """States among objects on the lanes, as the race places them (objects spec §2.4, §6): the car behind an
+    object (0.3 to 2 m), beside it and past it, in each lane, with boxes; boxes either side of the finish line
+    (``closest_objects`` wraps round); and bot cars (``objects_heading`` and ``objects_speed`` filled)."""
+    lanes = Lanes(track)
+    L = track.length
+    grid = action_grid(actions)
+    steer0, speed0 = grid[len(grid) // 2]
+    for k in range(4):
+        arc = (k + 0.5) / 4 * L
+        for lane in (0, 1):
+            box = lanes.obstacle(arc, lane, "box")
+            objects = Objects(track, [box, lanes.obstacle(arc + L / 2, 1 - lane, "box")])
+            for car_lane in (0, 1):
+                side = 1.0 if (car_lane == 0) == track.is_ccw else -1.0  # inner lane = left on a ccw lap
+                lateral = side * track.vertex_widths[track.point_at(arc)[2]] / 4
+                for name, gaps in (("an object ahead", (-2.0, -1.0, -0.6, -0.3)), ("an object beside", (0.0,)),
+                                   ("an object behind", (0.4, 1.0))):
+                    for gap in gaps:
+                        x, y, h = pose(track, (arc + gap) % L, lateral, 0.0)
+                        for steer, speed in grid[:: max(1, len(grid) // 6)]:
+                            yield name, objects, dict(x=x, y=y, yaw=h, steering_angle=steer, speed=speed,
+                                                      steps=FIRST_REWARD_STEP + 50)
+    across = Objects(track, [lanes.obstacle(L - 0.8, 0, "box"), lanes.obstacle(0.8, 1, "box"),
+                             lanes.obstacle(L / 2, 0, "box")])
+    for arc in (L - 1.5, L - 0.3, 0.2, 1.5):
+        for lateral in (-0.1, 0.1):
+            x, y, h = pose(track, arc % L, lateral, 0.0)
+            yield "objects across the finish line", across, dict(x=x, y=y, yaw=h, steering_angle=steer0,
+                                                                  speed=speed0, steps=FIRST_REWARD_STEP + 50)
+    bots = Objects(track, [lanes.obstacle(L * f, int(f > 0.5), "bot") for f in (0.2, 0.6, 0.9)],
+                   bots=True, bot_speed=1.0)
+    for k in range(8):
+        arc = (k + 0.5) / 8 * L
+        for lateral in (-0.15, 0.0, 0.15):
+            x, y, h = pose(track, arc, lateral, 0.0)
+            yield "bot cars around", bots, dict(x=x, y=y, yaw=h, steering_angle=steer0, speed=speed0,
+                                                steps=FIRST_REWARD_STEP + 50)
+
+
 def _call(rf: RewardFunction, params: dict[str, Any], seen: set[str]) -> float:
     rec = _Recorder(params)
     rec.seen = seen
@@ -168,7 +213,6 @@ def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: in
     distinct: dict[tuple[str, str], Failure] = {}
     elapsed = 0.0
     reversed_track = track.reversed()
-    box_arcs = (0.3, 0.7)
 
     def run(situation: str, t: Track, objects: Objects, kw: dict[str, Any]) -> None:
         nonlocal elapsed
@@ -192,14 +236,12 @@ def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: in
         elapsed += time.perf_counter() - t0
         by_situation.setdefault(situation, []).append(r)
 
-    boxes = Objects.place(track, [track.point_at(a * track.length)[:2] for a in box_arcs])
     states = [(situation, track, NO_OBJECTS, kw) for situation, kw in _states(track, actions, positions)]
     # the reversed direction, and objects on the track: a lighter sweep each
     states += [("reversed direction", reversed_track, NO_OBJECTS, kw)
                for situation, kw in _states(reversed_track, actions, max(6, positions // 4))
                if situation in ("centre line", "off centre", "near a border")]
-    states += [("with objects", track, boxes, kw) for situation, kw in _states(track, actions, max(6, positions // 4))
-               if situation in ("centre line", "off centre")]
+    states += [(situation, track, objects, kw) for situation, objects, kw in _object_states(track, actions)]
     report.planned = len(states)
     k, stride = 0, 1
     try:
@@ -216,7 +258,7 @@ def battery(reward: str | Path, track: Track, actions: ActionSpec, positions: in
 
     order = ["centre line", "off centre", "near a border", "some wheels off", "all wheels off",
              "heading across the track", "heading against the track", "early steps", "late steps",
-             "progress near 0", "progress near 100", "reversed direction", "with objects"]
+             "progress near 0", "progress near 100", "reversed direction", *OBJECT_SITUATIONS]
     for name in order:
         vals = by_situation.get(name)
         if vals:

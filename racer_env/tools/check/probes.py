@@ -16,7 +16,8 @@ from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG, MIN_SPEED_MPS, 
 from racer_env.env.actions import ActionSpec
 from racer_env.env.environment import RacerEnv
 from racer_env.env.rewards import RewardFunction
-from racer_env.sim.drivers import LineFollower, PurePursuit
+from racer_env.env.race import TIME_TRIAL, RaceSettings
+from racer_env.sim.drivers import Dodger, LineFollower, PurePursuit, Rammer
 from racer_env.sim.raceline import RacingLine
 from racer_env.sim.track import Track
 from racer_env.tools.check.battery import Sink, action_grid, pose
@@ -59,9 +60,10 @@ def _drive(env: RacerEnv, controls: Callable[[int], tuple[float, float]],
 
 
 def probes(reward: str | Path, track: Track, actions: ActionSpec, max_seconds: float = 60.0,
-           line: RacingLine | None = None) -> list[Probe]:
+           line: RacingLine | None = None, race: RaceSettings = TIME_TRIAL) -> list[Probe]:
     """Scripted drivers with the reward function: centre-line followers at each speed and, given a racing line,
-    a driver that follows it at its planned speeds; then degenerate ones."""
+    a driver that follows it at its planned speeds; then degenerate ones. In a race with objects the honest
+    drivers dodge them (the lane away from the next object) and a degenerate one rams them."""
     speeds = probe_speeds(actions)
     slow, mid = speeds[0], speeds[len(speeds) // 2]
     max_steer = max(abs(s) for s, _ in action_grid(actions)) or MAX_STEERING_DEG
@@ -70,17 +72,25 @@ def probes(reward: str | Path, track: Track, actions: ActionSpec, max_seconds: f
 
     def env() -> RacerEnv:
         return RacerEnv(track=track, reward_function=RewardFunction(reward, stdout=Sink()), model_metadata=actions,
-                        mode="eval", max_episode_steps=steps)
+                        mode="eval", max_episode_steps=steps, race=race)
 
     def add(name: str, degenerate: bool, e: RacerEnv, controls, start=None) -> None:
         status, total, progress = _drive(e, controls, start)
         out.append(Probe(name, degenerate, status, e.episode.steps / STEP_HZ, total, progress))
 
-    for v in speeds:
+    if race.has_objects:
+        for v in speeds:
+            e = env()
+            dodger = Dodger(e.track, v)
+            add(f"dodging the objects at {v:g} m/s", False, e, lambda k, d=dodger, e=e: d.controls(e.car, e.traffic.now))
+        e = env()
+        rammer = Rammer(e.track, mid)
+        add(f"ramming the next object at {mid:g} m/s", True, e, lambda k: rammer.controls(e.car, e.traffic.now))
+    for v in speeds if not race.has_objects else ():
         e = env()
         pp = PurePursuit(e.track, v)
         add(f"centre line at {v:g} m/s", False, e, lambda k, pp=pp, e=e: pp.controls(e.car))
-    if line is not None:
+    if line is not None and not race.has_objects:
         e = env()
         follower = LineFollower(line, e.car_model)
         add(f"racing line at its planned speeds ({line.lap_time:.2f} s a lap)", False, e,
@@ -109,7 +119,7 @@ def hacking_warnings(results: list[Probe], margin: float = 0.02) -> list[str]:
     """Warnings for degenerate drivers that earn more per second than the best centre-line finisher."""
     finishers = [p for p in results if not p.degenerate and p.status == "lap_complete"]
     if not finishers:
-        return ["no centre-line driver finished a lap: the probes cannot compare"]
+        return ["no honest driver (centre line, racing line, dodging) finished a lap: the probes cannot compare"]
     best = max(finishers, key=lambda p: p.per_second)
     out = []
     for p in results:

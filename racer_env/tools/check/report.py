@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from racer_env.env.actions import ActionSpec
+from racer_env.env.race import race_settings
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction, reward_file
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.tools.check.battery import BUDGET_S, BatteryReport, Sink, battery, failure_snippet
@@ -47,12 +48,12 @@ class CheckReport:
 def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec, out: Path,
               compare: str | None = None, log: str | None = None, heat_speed: float | None = None,
               time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
-              progress: Callable[[int, int], None] | None = None) -> CheckReport:
+              progress: Callable[[int, int], None] | None = None, race: str | Path | None = None) -> CheckReport:
     """Everything ``racer check`` does; writes pictures and failure snippets into ``out``.
 
     With ``log``, ``track`` is the log's track too (default: the one the log names); without a log the
     default is harbour_loop. A function too slow for the probes and pictures within about a minute skips them,
-    with a warning that says so.
+    with a warning that says so. With ``race`` (a race settings file) the probes drive among its objects.
 
     Raises:
         RewardFunctionError: the function (or the --compare one) does not load: syntax error, missing
@@ -64,6 +65,7 @@ def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec,
     source = path.read_text(errors="replace")
     if compare:
         RewardFunction(compare, stdout=Sink())
+    settings = race_settings(race)
     driven = open_log(log, track) if log else None
     trk = driven.track if driven is not None else Track.load(track or DEFAULT_TRACK)
     bat = battery(path, trk, actions, time_limit_s=time_limit_s, progress=progress)
@@ -86,7 +88,7 @@ def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec,
     results: list[Probe] = []
     line = cached_racing_line(trk, actions)
     if not bat.failures and not slow:
-        results = probes(path, trk, actions, line=line)
+        results = probes(path, trk, actions, line=line, race=settings)
         warnings += hacking_warnings(results)
     speeds = probe_speeds(actions)
     pictures = []

@@ -1,0 +1,216 @@
+"""The objects of a race during an episode: where the obstacles stand and the bot cars drive at each step,
+what the params see of them, a bot car's pause after it rear-ends the agent, and where a reset puts the car
+near an obstacle (objects spec §2-§5, §9).
+
+:class:`Traffic` is bookkeeping over the pure geometry of :mod:`racer_env.sim.objects`; the environment calls
+it at the episode's start (:meth:`Traffic.reset`), at the start of each step (:meth:`Traffic.step`) and
+after judging a step (:meth:`Traffic.rear_end`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Sequence
+
+from racer_env.constants import DT_S, OBJECT_NEAR_M
+from racer_env.env.episode import Episode
+from racer_env.env.params import NO_OBJECTS, Objects
+from racer_env.env.race import RaceSettings
+from racer_env.sim.objects import Lanes, TrackObject, arc_gap, contact, fixed_layout, generated_layout, object_at
+from racer_env.sim.track import Track
+from racer_env.sim.vehicle import body_origin, footprint_corners, params_point
+
+__all__ = ["Traffic"]
+
+
+class _Bot:
+    """A bot car's schedule: where it started, its lane, and its next lane change (running seconds)."""
+
+    __slots__ = ("start", "lane", "change_at", "change_end")
+
+    def __init__(self, start: float, lane: int):
+        self.start, self.lane = start, lane
+        self.change_at = self.change_end = math.inf
+
+
+class Traffic:
+    """The obstacles and bot cars of a race on ``track`` (as driven), for ``mode`` "train" or "eval".
+
+    Args:
+        track: the track, as driven.
+        settings: the race.
+        mode: "train" or "eval" (the bot cars' pause after a rear-end is 0 s in training by default).
+        placed: boxes placed by hand, centres at (x, y) [m], before the race's own obstacles.
+    """
+
+    def __init__(self, track: Track, settings: RaceSettings, mode: str = "train",
+                 placed: Sequence[tuple[float, float]] = ()):
+        self.track, self.settings = track, settings
+        self.placed = [object_at(track, float(x), float(y)) for x, y in placed]
+        self.lanes = Lanes(track) if settings.has_objects else None
+        self.rng = random.Random()
+        self.bot_pause_s = settings.bot_penalty(mode)
+        self.conversions = 1  # the shrinking gap: the simulator converts it once at start-up (objects spec §2.3)
+        self.obstacles: list[TrackObject] = list(self.placed)
+        self.bots: list[_Bot] = []
+        self.now: list[TrackObject] = list(self.placed)
+        """Every object's pose this step, obstacles first (the simulator's registry order)."""
+        self.previous: list[TrackObject] = []
+        """The poses at the end of the previous episode (the stale start check, §5)."""
+        self.seen: Objects = Objects(track, self.now) if self.now else NO_OBJECTS
+        """What the params and the crash test see this step (bot cars a step late by default, §4.1)."""
+        self.run_time = 0.0
+        """Seconds the bot cars have driven this episode (pauses excluded)."""
+        self.pause_left = 0.0
+        self.rear_ends = 0
+        self.mercy_count, self.mercy_index = 0, -1
+        """Resets in a row at one obstacle (ENABLE_MERCY_RESET): the log's ``obstacle_crash_counter``."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.now) or self.settings.has_objects
+
+    # --------------------------------------------------------------- episodes
+    def reset(self, seed: int | None = None) -> None:
+        """Place the obstacles and bot cars for a new episode (every episode, as the simulator does)."""
+        if seed is not None:
+            self.rng.seed(seed)
+            self.conversions = 1
+        self.previous = list(self.now)
+        s, length = self.settings, self.track.length
+        layout: list[tuple[float, int]] = []
+        if s.OBJECT_POSITIONS:
+            layout = fixed_layout(length, s.OBJECT_POSITIONS)
+        elif s.NUMBER_OF_OBSTACLES:
+            layout = generated_layout(length, s.NUMBER_OF_OBSTACLES, self._obstacle_gap(),
+                                      self.rng if s.RANDOMIZE_OBSTACLE_LOCATIONS else None)
+        kind = "parked" if s.IS_OBSTACLE_BOT_CAR else "box"
+        assert self.lanes is not None or not (layout or s.bots)
+        self.obstacles = self.placed + [self.lanes.obstacle(d, lane, kind) for d, lane in layout] if self.lanes \
+            else list(self.placed)
+        bots = generated_layout(length, s.bots, s.MIN_DISTANCE_BETWEEN_BOT_CARS,
+                                self.rng if s.RANDOMIZE_BOT_CAR_LOCATIONS else None)
+        self.bots = [_Bot(d, lane) for d, lane in bots]
+        self.run_time, self.pause_left, self.rear_ends = 0.0, 0.0, 0
+        self.mercy_count, self.mercy_index = 0, -1
+        self.now = self.obstacles + self._bot_poses()
+        self.seen = self._objects(self.now)
+
+    def _obstacle_gap(self) -> float:
+        """The gap [m] of generated obstacles this episode (objects spec §2.3)."""
+        s, length = self.settings, self.track.length
+        if s.obstacle_gap == "metres":
+            return s.MIN_DISTANCE_BETWEEN_OBSTACLES
+        if s.obstacle_gap == "percent":
+            return s.MIN_DISTANCE_BETWEEN_OBSTACLES / 100.0 * length
+        self.conversions += 1  # converted again at every reset and stored back: it shrinks (grows past 100 m)
+        return s.MIN_DISTANCE_BETWEEN_OBSTACLES * (length / 100.0) ** self.conversions
+
+    # ------------------------------------------------------------------ steps
+    def step(self) -> None:
+        """The start of a step: the bot cars move to this step's poses (objects spec §3.1, §9)."""
+        if not self.bots:
+            return
+        before = self.now
+        self.now = self.obstacles + self._bot_poses()
+        self.seen = self._objects(before if self.settings.bot_lag == "one_step" else self.now)
+        if self.pause_left > 0.0:
+            self.pause_left -= DT_S
+        else:
+            self.run_time += DT_S
+
+    def _bot_poses(self) -> list[TrackObject]:
+        s, lanes, t = self.settings, self.lanes, self.run_time
+        assert lanes is not None or not self.bots
+        out = []
+        for bot in self.bots:
+            if s.IS_LANE_CHANGE:
+                if bot.change_at == math.inf:  # its first running step: when to change lanes
+                    self._schedule(bot, t)
+                while t >= bot.change_end:
+                    bot.lane = 1 - bot.lane
+                    self._schedule(bot, bot.change_end)
+            distance = bot.start + s.BOT_CAR_SPEED * t
+            if bot.change_at <= t < bot.change_end:
+                start = bot.start + s.BOT_CAR_SPEED * bot.change_at
+                out.append(lanes.changing(distance, start, s.LANE_CHANGE_DISTANCE, bot.lane))  # type: ignore
+            else:
+                out.append(lanes.bot(distance, bot.lane))  # type: ignore
+        return out
+
+    def _schedule(self, bot: _Bot, after: float) -> None:
+        """The next lane change: after U(lower, upper) s in the lane, lasting distance / speed (§3.3)."""
+        s = self.settings
+        bot.change_at = after + self.rng.uniform(s.LOWER_LANE_CHANGE_TIME, s.UPPER_LANE_CHANGE_TIME)
+        bot.change_end = bot.change_at + s.LANE_CHANGE_DISTANCE / s.BOT_CAR_SPEED
+
+    def _objects(self, things: list[TrackObject]) -> Objects:
+        if not things:
+            return NO_OBJECTS
+        s = self.settings
+        return Objects(self.track, things, bots=s.bots > 0, bot_speed=s.BOT_CAR_SPEED, camera=s.object_in_camera)
+
+    def rear_end(self, x: float, y: float, yaw: float, params: dict[str, Any], start_progress: float) -> bool:
+        """After a running step: does the car touch a bot car that does not count as its crash (the car is
+        level with it or ahead, §4.2)? When ahead, every bot car freezes for the pause (0 s in training by
+        default) unless already frozen (§3.5)."""
+        if not self.bots:
+            return False
+        hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), self.seen.things)
+        if hit < 0 or self.seen.things[hit].kind != "bot":
+            return False
+        agent = (params["progress"] + start_progress) % 100.0
+        bot = self.seen.front_pct[hit]
+        if agent > bot and self.pause_left <= 0.0 and self.bot_pause_s > 0.0:
+            self.pause_left = self.bot_pause_s
+            self.rear_ends += 1
+        return agent >= bot
+
+    # ---------------------------------------------------------------- placing
+    def start_pose(self, start_pct: float, x: float, y: float, yaw: float) -> tuple[float, float, float]:
+        """A training start (params point (x, y) [m], ``yaw`` [rad]) moved to the lane opposite to an object
+        standing within 1 m of the start distance, or kept (§5). By default the check looks where the objects
+        were at the end of the previous episode, as the simulator does."""
+        arc = self.track.arc_of_percent(start_pct)
+        things = self.previous if self.settings.start_check == "stale" else self.now
+        for o in things:
+            if arc_gap(o.distance, arc, self.track.length) < OBJECT_NEAR_M and self.lanes is not None:
+                return self.lane_pose(arc, 1 if o.offset > 0.0 else 0)
+        return x, y, yaw
+
+    def lane_pose(self, distance: float, lane: int) -> tuple[float, float, float]:
+        """The params point (x, y) [m] and yaw [rad] of a car whose origin is on ``lane`` at ``distance`` [m]."""
+        assert self.lanes is not None
+        x, y, yaw = self.lanes.place(distance, lane)
+        return (*params_point(x, y, yaw), yaw)
+
+    def reset_pose(self, episode: Episode, x: float, y: float, yaw: float) -> tuple[float, float, float]:
+        """Where a reset puts the car whose params point is at (x, y) [m], ``yaw`` [rad] (objects spec §4.3):
+
+        * after a counted crash into a bot car: where it is (it freezes there);
+        * when an obstacle stands within 1 m of the spawn distance (the last progress point):
+          RESET_BEHIND_DIST behind it, in the other lane, facing along it; with ENABLE_MERCY_RESET, the
+          MAX_RESETS_AFTER_CRASH-th reset in a row at the same obstacle puts it RESET_AHEAD_DIST ahead;
+        * otherwise the lane point of spec §2.2 (:meth:`Episode.put_back_pose`).
+        """
+        if episode.status == "crashed":
+            hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), self.seen.things)
+            if hit >= 0 and self.seen.things[hit].kind == "bot":
+                return x, y, yaw
+        s, length = self.settings, self.track.length
+        spawn = episode.reset_arc()
+        near = [(arc_gap(o.distance, spawn, length), i) for i, o in enumerate(self.obstacles)]
+        near = [n for n in near if n[0] < OBJECT_NEAR_M]
+        if not near or self.lanes is None:
+            return episode.put_back_pose(x, y)
+        index = min(near)[1]
+        obstacle = self.obstacles[index]
+        other = 1 if obstacle.offset > 0.0 else 0
+        if s.ENABLE_MERCY_RESET:
+            self.mercy_count = self.mercy_count + 1 if self.mercy_index == index else 1
+            self.mercy_index = index
+            if self.mercy_count >= s.MAX_RESETS_AFTER_CRASH:
+                self.mercy_count = 0
+                return self.lane_pose(obstacle.distance + s.RESET_AHEAD_DIST, other)
+        return self.lane_pose(obstacle.distance - s.RESET_BEHIND_DIST, other)

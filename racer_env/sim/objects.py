@@ -1,0 +1,277 @@
+"""Objects on the track: the two lanes, where obstacles and bot cars go, how bot cars drive a lane or change
+lanes, and the crash test (objects spec §2-§4; "objects spec" is ``../shared/deepracer-objects-spec.md``).
+
+Pure geometry, in metres and radians. Who moves when, and what a crash costs, is the race's business
+(:mod:`racer_env.env.race`).
+
+* **Lanes** are the pointwise midpoints of the centre line and each border (§2.4): about a quarter of the
+  track's width from the centre. "Inner" and "outer" are geometric, so the inner lane is on the driver's left
+  on a counter-clockwise lap.
+* A **distance** is measured along the centre line from waypoint 0 of the direction driven (what the params
+  call ``objects_distance``).
+* :class:`Lanes` tabulates each lane every centimetre of distance, from the periodic cubic spline the simulator
+  fits through the lane points (§3.1), so a bot car's pose, distance and side cost a table look-up per step.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from racer_env.constants import (
+    BOT_LENGTH_M,
+    BOT_WIDTH_M,
+    BOX_BODY_LENGTH_M,
+    BOX_BODY_WIDTH_M,
+    BOX_CRASH_LENGTH_M,
+    BOX_CRASH_WIDTH_M,
+    OBSTACLE_END_GAP_M,
+)
+from racer_env.sim.track import Track
+
+__all__ = ["TrackObject", "Lanes", "KINDS", "crash_size", "body_size", "generated_layout", "fixed_layout",
+           "contact", "smoothstep", "object_at", "inner_side", "arc_gap"]
+
+KINDS = ("box", "parked", "bot")
+"""A box obstacle, a bot-car model parked as an obstacle (IS_OBSTACLE_BOT_CAR), a moving bot car."""
+
+_TABLE_STEP_M = 0.01  # spacing of the lane tables [m]
+
+
+def crash_size(kind: str) -> tuple[float, float]:
+    """(length along the object, width across) [m] of the rectangle the crash test uses (§2.4, §3.4)."""
+    return (BOX_CRASH_LENGTH_M, BOX_CRASH_WIDTH_M) if kind == "box" else (BOT_LENGTH_M, BOT_WIDTH_M)
+
+
+def body_size(kind: str) -> tuple[float, float]:
+    """(length, width) [m] of the object's body: what LIDAR sees and what is drawn."""
+    return (BOX_BODY_LENGTH_M, BOX_BODY_WIDTH_M) if kind == "box" else (BOT_LENGTH_M, BOT_WIDTH_M)
+
+
+class TrackObject(NamedTuple):
+    """An obstacle or a bot car at one moment."""
+
+    x: float
+    """Centre [m] (a box's centre, a bot car's origin)."""
+    y: float
+    yaw: float
+    """Heading [rad], along its lane."""
+    kind: str
+    """One of :data:`KINDS`."""
+    distance: float
+    """Along the centre line from waypoint 0 [m]: ``objects_distance``."""
+    offset: float
+    """Signed distance from the centre line [m], positive on the inner side; its size is
+    ``objects_distance_from_center``."""
+
+
+def smoothstep(u: float) -> float:
+    """0 below 0, 1 above 1, and a smooth S between (zero slope at both ends).
+
+    >>> smoothstep(-1.0), smoothstep(0.5), smoothstep(2.0)
+    (0.0, 0.5, 1.0)
+    """
+    if u <= 0.0:
+        return 0.0
+    if u >= 1.0:
+        return 1.0
+    return u * u * (3.0 - 2.0 * u)
+
+
+class Lanes:
+    """The inner and outer lanes of a track, as driven, tabulated by distance along the centre line.
+
+    ``lane`` 0 is the inner lane, 1 the outer one.
+
+    Example:
+        >>> t = Track.load("harbour_loop")
+        >>> lanes = Lanes(t)
+        >>> x, y, yaw, distance, offset = lanes.at(5.0, 0)
+        >>> round(distance, 2), round(offset / t.vertex_widths[0], 2)
+        (5.0, 0.25)
+    """
+
+    def __init__(self, track: Track):
+        self.track = track
+        self.length = track.length
+        rows = track.rows
+        centre = rows[:, 0:2]
+        self.points = ((centre + rows[:, 2:4]) / 2, (centre + rows[:, 4:6]) / 2)
+        self._tables: list[tuple[list[float], ...]] = []  # made on the first bot car's first step
+
+    # ------------------------------------------------------------------ placing
+    def place(self, distance: float, lane: int) -> tuple[float, float, float]:
+        """Where an obstacle at ``distance`` [m] in ``lane`` stands (§2.4): the centre-line point at that
+        distance projected onto the lane polyline; its heading is that lane segment's direction.
+        Returns (x, y, yaw [rad])."""
+        cx, cy, _ = self.track.point_at(distance % self.length)
+        pts = self.points[lane]
+        a, d = pts[:-1], pts[1:] - pts[:-1]
+        l2 = np.maximum((d**2).sum(axis=1), 1e-18)
+        t = np.clip(((np.array([cx, cy]) - a) * d).sum(axis=1) / l2, 0.0, 1.0)
+        near = a + t[:, None] * d
+        i = int(np.argmin(((near - [cx, cy]) ** 2).sum(axis=1)))
+        return float(near[i, 0]), float(near[i, 1]), math.atan2(float(d[i, 1]), float(d[i, 0]))
+
+    def obstacle(self, distance: float, lane: int, kind: str) -> TrackObject:
+        """A static obstacle at ``distance`` [m] in ``lane``, with its distance and side measured as the
+        params measure them (§6.2-6.4)."""
+        x, y, yaw = self.place(distance, lane)
+        where = self.track.project(x, y)
+        return TrackObject(x, y, yaw, kind, where.arc, where.distance * (1 if lane == 0 else -1))
+
+
+    # ------------------------------------------------------------------ driving
+    def _tabulate(self, lane: int) -> tuple[list[float], ...]:
+        """x, y, yaw, distance and signed offset of the lane every 1 cm of centre-line distance, from a cubic
+        spline through the lane points parameterised by their projection on the centre line (§3.1)."""
+        from scipy.interpolate import CubicSpline
+
+        track, length = self.track, self.length
+        pts = self.points[lane]
+        params = [track.project(float(x), float(y)).arc for x, y in pts]
+        u, keep = [0.0], [0]
+        for j in range(1, len(pts) - 1):
+            s = params[j]
+            if u[-1] - s > length / 2:  # just past waypoint 0 projected near the end: unwrap
+                s += length
+            if s > u[-1] + 1e-6 and s < length:
+                u.append(s)
+                keep.append(j)
+        closed = track.closed
+        u.append(length if closed else max(params[-1], u[-1] + 1e-3))
+        keep.append(len(pts) - 1)
+        xy = pts[keep]
+        if closed:
+            xy[-1] = xy[0]
+        spline = CubicSpline(np.array(u), xy, bc_type="periodic" if closed else "natural")
+        grid = np.arange(0.0, length + _TABLE_STEP_M, _TABLE_STEP_M)
+        p, dp = spline(grid), spline(grid, 1)
+        xs, ys = p[:, 0].tolist(), p[:, 1].tolist()
+        yaws = np.arctan2(dp[:, 1], dp[:, 0]).tolist()
+        dist, off, hint = [], [], -1
+        for x, y in zip(xs, ys):
+            where = track.project(x, y, hint)
+            hint = where.seg
+            dist.append(where.arc)
+            off.append(where.distance if inner_side(track, x, y, where.seg) else -where.distance)
+        return xs, ys, yaws, dist, off
+
+    def at(self, distance: float, lane: int) -> tuple[float, float, float, float, float]:
+        """A bot car's (x, y, yaw, distance, signed offset) at centre-line ``distance`` [m] in ``lane``."""
+        if not self._tables:
+            self._tables = [self._tabulate(0), self._tabulate(1)]
+        xs, ys, yaws, dist, off = self._tables[lane]
+        s = distance % self.length
+        k = int(s / _TABLE_STEP_M)
+        f = s / _TABLE_STEP_M - k
+        return (xs[k] + f * (xs[k + 1] - xs[k]), ys[k] + f * (ys[k + 1] - ys[k]), yaws[k],
+                dist[k] + f * (dist[k + 1] - dist[k]) if abs(dist[k + 1] - dist[k]) < 1.0 else dist[k],
+                off[k] + f * (off[k + 1] - off[k]))
+
+    def changing(self, distance: float, start: float, length_m: float, lane_from: int) -> TrackObject:
+        """A bot car changing lanes: at ``distance`` [m], on an S-curve from ``lane_from`` to the other lane
+        that starts at ``start`` [m] and takes ``length_m`` [m] of centre-line distance (§3.3, a smoothstep
+        blend of the two lanes)."""
+        u = ((distance - start) % self.length) / length_m
+        w = smoothstep(u)
+        ax, ay, ayaw, ad, ao = self.at(distance, lane_from)
+        bx, by, byaw, bd, bo = self.at(distance, 1 - lane_from)
+        x, y = ax + w * (bx - ax), ay + w * (by - ay)
+        # heading: the lanes' common direction, turned by the sideways rate of the blend
+        dw = 6.0 * u * (1.0 - u) / length_m if 0.0 < u < 1.0 else 0.0
+        tx = math.cos(ayaw) * (1 - w) + math.cos(byaw) * w + dw * (bx - ax)
+        ty = math.sin(ayaw) * (1 - w) + math.sin(byaw) * w + dw * (by - ay)
+        d = ad + w * (bd - ad) if abs(bd - ad) < 1.0 else ad
+        return TrackObject(x, y, math.atan2(ty, tx), "bot", d, ao + w * (bo - ao))
+
+    def bot(self, distance: float, lane: int) -> TrackObject:
+        x, y, yaw, d, off = self.at(distance, lane)
+        return TrackObject(x, y, yaw, "bot", d, off)
+
+
+def inner_side(track: Track, x: float, y: float, seg: int) -> bool:
+    """Is (x, y) [m] on the inner side of the centre line (segment ``seg``)? Exactly on it is not (§6.4)."""
+    c = track.center
+    side = c.dx[seg] * (y - c.ay[seg]) - c.dy[seg] * (x - c.ax[seg])  # > 0: left of the centre line
+    return side > 0 if track.is_ccw else side < 0
+
+
+def object_at(track: Track, x: float, y: float, kind: str = "box") -> TrackObject:
+    """An obstacle placed by hand with its centre at (x, y) [m], facing along the track there."""
+    where = track.project(x, y)
+    inner = inner_side(track, x, y, where.seg)
+    return TrackObject(x, y, track.heading_at(where.seg), kind, where.arc, where.distance if inner else -where.distance)
+
+
+def generated_layout(length: float, count: int, gap: float, rng: random.Random | None) -> list[tuple[float, int]]:
+    """(distance [m], lane) of ``count`` generated obstacles or bot cars (objects spec §2.2, §3.2).
+
+    Evenly spaced from ``gap`` to 1 m before waypoint 0; lanes alternate, inner first. With ``rng`` (the
+    randomised layout), each is redrawn in a random order between its neighbours' current distances ± ``gap``
+    (the first no nearer than ``gap``, the last no further than L - 1 m), and each gets a random lane.
+
+    >>> [(round(d, 3), lane) for d, lane in generated_layout(17.70916, 3, 2.0, None)]
+    [(2.0, 0), (9.355, 1), (16.709, 0)]
+    """
+    if count <= 0:
+        return []
+    end = length - OBSTACLE_END_GAP_M
+    dist = [gap] if count == 1 else [gap + (end - gap) * i / (count - 1) for i in range(count)]
+    if rng is None:
+        return [(d, i % 2) for i, d in enumerate(dist)]
+    for i in rng.sample(range(count), count):
+        lo = gap if i == 0 else dist[i - 1] + gap
+        hi = end if i == count - 1 else dist[i + 1] - gap
+        if lo <= hi:
+            dist[i] = rng.uniform(lo, hi)
+    return [(d, rng.randrange(2)) for d in dist]
+
+
+def fixed_layout(length: float, positions: Sequence[str]) -> list[tuple[float, int]]:
+    """(distance [m], lane) of OBJECT_POSITIONS entries ``"<fraction of a lap>,<lane>"``: lane -1 is the outer
+    lane, any other integer the inner one (§2.1).
+
+    >>> fixed_layout(20.0, ["0.25,1", "0.5, -1"])
+    [(5.0, 0), (10.0, 1)]
+
+    Raises:
+        ValueError: an entry that is not two numbers; the message shows it.
+    """
+    out = []
+    for entry in positions:
+        parts = str(entry).split(",")
+        try:
+            fraction, lane = float(parts[0]), int(float(parts[1]))
+        except (ValueError, IndexError):
+            raise ValueError(f"expected '<fraction of a lap>,<lane 1 or -1>', got {entry!r}") from None
+        out.append((fraction * length, 1 if lane == -1 else 0))
+    return out
+
+
+def contact(corners: Sequence[tuple[float, float]], objects: Sequence[TrackObject], skip: int = -1) -> int:
+    """The first object (in the order given) with one of the agent's ``corners`` strictly inside its crash
+    rectangle, or -1 (§4.1). A corner of the object inside the agent, or edges that cross with no corner
+    inside, are not seen, as in the simulator."""
+    cx = sum(p[0] for p in corners) / 4
+    cy = sum(p[1] for p in corners) / 4
+    for i, o in enumerate(objects):
+        if i == skip or abs(o.x - cx) > 0.6 or abs(o.y - cy) > 0.6:  # too far for any corner to be inside
+            continue
+        length, width = crash_size(o.kind)
+        c, s = math.cos(o.yaw), math.sin(o.yaw)
+        hl, hw = length / 2, width / 2
+        for px, py in corners:
+            dx, dy = px - o.x, py - o.y
+            if abs(dx * c + dy * s) < hl and abs(dy * c - dx * s) < hw:
+                return i
+    return -1
+
+
+def arc_gap(a: float, b: float, length: float) -> float:
+    """|a - b| mod L [m]: the simulator's "is an object at this spot" measure, with no proper wrap-around
+    (objects spec §4.3, §5)."""
+    return abs(a - b) % length
