@@ -4,7 +4,10 @@ Each figure is the median of --repeats timed runs of --steps steps, with
 pre-sampled actions and resets counted in. The reward function is trivial, so
 this measures the simulator itself. Cases: random actions (short episodes, many
 resets), a scripted driver's actions (laps), the same through gym.make, and
-CartPole-v1 as a yardstick.
+CartPole-v1 as a yardstick. Races with objects (this tree only): 6 boxes, and 4
+bot cars changing lanes, each lapped by a dodging driver whose actions are
+recorded first and replayed exactly; the same actions replayed in a time trial
+drive the same path, so the ratio of the two is what the objects cost a step.
 
 With ``--baseline REV`` the same cases also run on another commit of racer_env
 (checked out into a temporary git worktree), interleaved repeat by repeat with
@@ -30,6 +33,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = ("RacerEnv, random actions", "RacerEnv, driving laps", "RacerEnv via gym.make", "CartPole-v1 via gym.make")
+OBJECT_CASES = {
+    "RacerEnv, laps among 6 boxes": {"OBJECT_POSITIONS": [f"{0.1 + 0.15 * i:.2f},{1 if i % 2 else -1}"
+                                                          for i in range(6)]},
+    "RacerEnv, laps among 4 bot cars": {"NUMBER_OF_BOT_CARS": 4, "BOT_CAR_SPEED": 1.0, "IS_LANE_CHANGE": True},
+}
 
 
 def steps_per_second(env, actions: list, n: int) -> float:
@@ -39,6 +47,23 @@ def steps_per_second(env, actions: list, n: int) -> float:
         _, _, terminated, truncated, _ = env.step(actions[i % len(actions)])
         if terminated or truncated:
             env.reset()
+    return n / (time.perf_counter() - t0)
+
+
+def replay_per_second(env, actions: np.ndarray, ends: np.ndarray, n: int) -> float:
+    """Steps/s replaying recorded episodes exactly: the same actions, a reset where each recorded episode ended
+    (and where the recording ends), so every episode drives as it did when recorded."""
+    env.reset(seed=0)
+    k = 0
+    t0 = time.perf_counter()
+    for _ in range(n):
+        env.step(actions[k])
+        if ends[k]:
+            env.reset(seed=0)
+        k += 1
+        if k == len(actions):
+            k = 0
+            env.reset(seed=0)
     return n / (time.perf_counter() - t0)
 
 
@@ -59,7 +84,18 @@ def measure(track: str, actions_file: str, steps: int) -> dict[str, float]:
     env = gym.make("RacerEnv-v0", track=track, reward_function=lambda params: 1.0)
     out[CASES[2]] = steps_per_second(env, random_actions, steps)
     out[CASES[3]] = steps_per_second(gym.make("CartPole-v1"), cart_actions, steps)
+    for name, race in OBJECT_CASES.items():
+        key = _key(name)
+        if key in data:  # this tree: the recorded dodging laps, with the objects and in a time trial
+            env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0, mode="eval", race=race)
+            out[name] = replay_per_second(env, data[key], data[key + "_ends"], steps)
+            env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0, mode="eval")
+            out[name + ": same path, no objects"] = replay_per_second(env, data[key], data[key + "_ends"], steps)
     return out
+
+
+def _key(case: str) -> str:
+    return case.split(", ")[1].replace(" ", "_")
 
 
 def make_actions(track: str, path: Path) -> None:
@@ -81,7 +117,23 @@ def make_actions(track: str, path: Path) -> None:
             env.reset()
             driver = PurePursuit(env.track, 2.0)
     cart = np.random.default_rng(0).integers(0, 2, 4096)
-    np.savez(path, random=np.array(random_actions), driving=np.array(driving), cart=cart)
+    among = {}
+    from racer_env.sim.drivers import Dodger
+
+    for name, race in OBJECT_CASES.items():  # every episode from the same seed: replayed exactly
+        env = racer_env.RacerEnv(track=track, reward_function=lambda p: 1.0, mode="eval", race=race)
+        env.reset(seed=0)
+        dodger, acts, ends = Dodger(env.track, 2.0), [], []
+        for _ in range(3000):
+            a = env.actions.to_action(*dodger.controls(env.car, env.traffic.now))
+            acts.append(a)
+            _, _, te, tr, _ = env.step(a)
+            ends.append(te or tr)
+            if te or tr:
+                env.reset(seed=0)
+                dodger = Dodger(env.track, 2.0)
+        among[_key(name)], among[_key(name) + "_ends"] = np.array(acts), np.array(ends)
+    np.savez(path, random=np.array(random_actions), driving=np.array(driving), cart=cart, **among)
 
 
 def run_worker(source: Path, track: str, actions_file: Path, steps: int) -> dict[str, float]:
@@ -116,12 +168,12 @@ def main() -> None:
             subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.baseline],
                            check=True, capture_output=True)
             trees[f"baseline {args.baseline}"] = worktree
-        results: dict[str, dict[str, list[float]]] = {t: {c: [] for c in CASES} for t in trees}
+        results: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
         try:
             for _ in range(args.repeats):  # interleave so that machine noise hits every tree and case alike
                 for name, source in trees.items():
                     for case, value in run_worker(source, args.track, actions_file, args.steps).items():
-                        results[name][case].append(value)
+                        results[name].setdefault(case, []).append(value)
         finally:
             if args.baseline:
                 subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(trees.popitem()[1])],
@@ -132,13 +184,18 @@ def main() -> None:
     for name, med in medians.items():
         print(f"  {name}:")
         cart = med[CASES[3]]
-        for case in CASES:
-            print(f"    {case:30s} {med[case]:10,.0f}   ({med[case] / cart:.2f}x CartPole)")
+        for case in med:
+            print(f"    {case:55s} {med[case]:10,.0f}   ({med[case] / cart:.2f}x CartPole)")
+        for case in OBJECT_CASES:
+            if case in med:
+                base = med[case + ": same path, no objects"]
+                print(f"    cost of a step, {case.split(', ')[1]}: {base / med[case]:.2f}x a time trial's "
+                      f"on the same path")
     if len(medians) == 2:
         (a, ma), (b, mb) = medians.items()
         print("  ratio, this tree / baseline (CartPole shows the machine's own drift):")
         for case in CASES:
-            print(f"    {case:30s} {ma[case] / mb[case]:.3f}")
+            print(f"    {case:34s} {ma[case] / mb[case]:.3f}")
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from racer_env.training.logs import open_log
+    from racer_env.training.logs import log_objects, open_log
     from racer_env.viewing.viewer import LogSource
 
     _check_play_arguments(args)
@@ -180,8 +180,12 @@ def _replay(args: argparse.Namespace) -> int:
     first, last = args.episode, None
     if args.episodes:
         first, last = args.episodes
-    source = LogSource(trace.episodes(), log.track, first, trace.path, car=f"{log.car.name} ({log.car_source})",
-                       last_episode=last, max_seconds=args.max_seconds)
+    episodes = trace.episodes()
+    objects, note = log_objects(args.log, episodes, log.track, args.race)
+    if note:
+        print(note, file=sys.stderr)
+    source = LogSource(episodes, log.track, first, trace.path, car=f"{log.car.name} ({log.car_source})",
+                       last_episode=last, max_seconds=args.max_seconds, objects=objects)
     _play(source, args)
     return 0
 
@@ -365,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-seconds", type=_positive_float, help="stop after this many seconds of the log")
     r.add_argument("--speed", default="1x", help="1x (real time, 15 Hz), 2x, ... or max")
     r.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
+    r.add_argument("--race", metavar="FILE", help=RACE_HELP + ": to place the objects the log does not hold "
+                                                  "(default: the run's)")
     r.set_defaults(func=_replay)
 
     c = sub.add_parser("check", help="test a reward function: failures, statistics, reward hacking, pictures")

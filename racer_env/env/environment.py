@@ -258,7 +258,7 @@ def _trace_row(env: RacerEnv, status: str, params: dict[str, Any], action: Any, 
                reward: float, done: bool) -> TraceRow:
     return row_from_params(params, status, steering, speed, env.actions.trace_text(action, steering, speed), reward,
                            done, env.episode.pause_left_s if status == "pause" else 0.0, env.sim_time,
-                           env._episodes - 1, env.traffic.mercy_count)
+                           env._episodes - 1, env.traffic.mercy_count, tuple(env.traffic.now))
 
 
 def _frame(env: RacerEnv):
@@ -284,10 +284,9 @@ def _check_arguments(mode: str, render_mode: str | None, laps: int, max_resets: 
 
 
 def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:
-    """A copy the reward function may mutate freely (its lists are fresh; tuples and numbers are immutable)."""
+    """A copy the reward function may change freely: the waypoint lists, which the trace row reads after the
+    call, are its own (the object lists are made for each step and nothing reads them afterwards)."""
     d = dict(params)
-    for key in ("waypoints", "closest_waypoints", "closest_objects", "objects_distance",
-                "objects_distance_from_center", "objects_left_of_center", "objects_heading", "objects_speed"):
-        d[key] = list(d[key])
-    d["objects_location"] = [list(p) for p in d["objects_location"]]
+    d["waypoints"] = list(d["waypoints"])
+    d["closest_waypoints"] = list(d["closest_waypoints"])
     return d

@@ -83,6 +83,10 @@ def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
 
     Plain Python over the ten look-ahead points: faster than numpy at this size.
     """
+    return np.array(_values(track, car, where), dtype=np.float32)
+
+
+def _values(track: Track, car: Car, where: Projection) -> list[float]:
     pts = track.resampled(_RESAMPLE_M)
     n = len(pts)
     seg, arc, dist = where.seg, where.arc, where.distance
@@ -110,7 +114,7 @@ def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
         _clip(newer / MAX_STEERING_DEG, -1.5, 1.5),
         _clip(car.last_speed_command / MAX_SPEED_MPS, 0.0, 1.5),
     )
-    return np.array(values, dtype=np.float32)
+    return values
 
 
 OBJECT_SLOTS = 2
@@ -165,12 +169,12 @@ class Observer:
 
     def __call__(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
                  sim_time: float = 0.0) -> np.ndarray:
-        obs = observe(track, car, where)
-        if not self.objects and not self.lidar:
-            return obs
-        parts = [obs]
+        values = _values(track, car, where)
         if self.objects:
-            parts.append(np.array(self._ahead(track, car, where, things), dtype=np.float32))
+            values += self._ahead(track, car, where, things)
+        if not self.lidar:
+            return np.array(values, dtype=np.float32)
+        parts = [np.array(values, dtype=np.float32)]
         if self.lidar:
             if self._scan is None or sim_time - self._scan_time >= _LIDAR_PERIOD_S - 1e-9:
                 self._scan = lidar_scan(car.bx, car.by, car.yaw, things, self.rng)
@@ -180,17 +184,28 @@ class Observer:
 
     def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> list[float]:
         length, arc = track.length, where.arc
-        ahead = sorted(((o.distance - arc) % length, i) for i, o in enumerate(things))
+        first = second = None  # the two nearest ahead: (gap, object)
+        for o in things:
+            gap = (o[4] - arc) % length  # o.distance
+            if gap > _OBJECT_RANGE_M:
+                continue
+            if first is None or gap < first[0]:
+                first, second = (gap, o), first
+            elif second is None or gap < second[0]:
+                second = (gap, o)
+        values: list[float] = []
+        if first is None:
+            return [0.0] * (5 * OBJECT_SLOTS)
         c, s = math.cos(car.yaw), math.sin(car.yaw)
         half = 0.5 * track.vertex_widths[where.seg]
         ccw = 1.0 if track.is_ccw else -1.0
-        values: list[float] = []
-        for gap, i in ahead[:OBJECT_SLOTS]:
-            if gap > _OBJECT_RANGE_M:
-                break
-            o = things[i]
+        bot = _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5)
+        for slot in (first, second)[:OBJECT_SLOTS]:
+            if slot is None:
+                values += (0.0, 0.0, 0.0, 0.0, 0.0)
+                continue
+            o = slot[1]
             rx, ry = o.x - car.x, o.y - car.y
             values += (1.0, _clip((rx * c + ry * s) / 3.0, -2.0, 2.0), _clip((ry * c - rx * s) / 3.0, -2.0, 2.0),
-                       _clip(ccw * o.offset / half, -3.0, 3.0),
-                       _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5) if o.kind == "bot" else 0.0)
-        return values + [0.0] * (5 * OBJECT_SLOTS - len(values))
+                       _clip(ccw * o.offset / half, -3.0, 3.0), bot if o.kind == "bot" else 0.0)
+        return values

@@ -51,24 +51,66 @@ class Objects:
     """
 
     __slots__ = ("things", "bots", "bot_speed", "camera", "location", "distance", "distance_from_center",
-                 "left_of_center", "heading", "speed", "order", "sorted_distance", "front_pct")
+                 "left_of_center", "heading", "speed", "order", "sorted_distance", "_length", "_hit", "one_step")
 
     def __init__(self, track: Track | None = None, things: Sequence[TrackObject] = (), bots: bool = False,
-                 bot_speed: float = 0.0, camera: str = "simulator"):
+                 bot_speed: float = 0.0, camera: str = "simulator", one_step: bool = False):
         self.things = tuple(things)
         self.bots, self.bot_speed, self.camera = bots, bot_speed, camera
+        self.one_step = one_step
+        """Made for one step's params (a bot race's): they may take its lists rather than copies."""
         ccw = track.is_ccw if track is not None else True
-        self.location = [[o.x, o.y] for o in self.things]
-        self.distance = [o.distance for o in self.things]
-        self.distance_from_center = [abs(o.offset) for o in self.things]
-        self.left_of_center = [(o.offset > 0.0) == ccw for o in self.things]  # inner XOR clockwise (§6.4)
-        self.heading = [normalize_yaw(o.yaw) for o in self.things] if bots else [0.0] * len(self.things)
-        self.speed = [float(bot_speed)] * len(self.things) if bots else [0.0] * len(self.things)
+        length = track.length if track is not None else 1.0
+        # a bot race builds this every step: one pass, tuple unpacking (x, y, yaw, kind, distance, offset)
+        location: list[list[float]] = []
+        distance: list[float] = []
+        dfc: list[float] = []
+        left: list[bool] = []
+        heading: list[float] = []
+        for x, y, yaw, _, d, off in self.things:
+            location.append([x, y])
+            distance.append(d)
+            dfc.append(off if off >= 0.0 else -off)
+            left.append((off > 0.0) == ccw)  # inner XOR clockwise (§6.4)
+            heading.append((yaw if -math.pi <= yaw <= math.pi else normalize_yaw(yaw)) if bots else 0.0)
+        self.location, self.distance, self.distance_from_center = location, distance, dfc
+        self.left_of_center, self.heading = left, heading
+        self._length = length
+        self._hit: tuple[float, float, float, int] | None = None
+        self.speed = [float(bot_speed) if bots else 0.0] * len(self.things)
         self.order = sorted(range(len(self.things)), key=self.distance.__getitem__)
         self.sorted_distance = [self.distance[i] for i in self.order]
-        length = track.length if track is not None else 1.0
-        # a bot car's progress, for the behind-the-bot rule: its front point's share of the lap (§4.2)
-        self.front_pct = [100.0 * ((o.distance + PARAMS_POINT_X_M) % length) / length for o in self.things]
+
+    def lists(self) -> dict[str, list]:
+        """The object params, as fresh lists."""
+        return {"objects_location": [list(p) for p in self.location], "objects_distance": list(self.distance),
+                "objects_distance_from_center": list(self.distance_from_center),
+                "objects_left_of_center": list(self.left_of_center), "objects_heading": list(self.heading),
+                "objects_speed": list(self.speed)}
+
+    def lists_once(self) -> dict[str, list]:
+        """The object params, handing over this snapshot's own lists (it serves one step only)."""
+        return {"objects_location": self.location, "objects_distance": self.distance,
+                "objects_distance_from_center": self.distance_from_center,
+                "objects_left_of_center": self.left_of_center, "objects_heading": self.heading,
+                "objects_speed": self.speed}
+
+    def front_pct(self, i: int) -> float:
+        """Object ``i``'s progress for the behind-the-bot rule: its front point's share of the lap [%] (§4.2)."""
+        return 100.0 * ((self.things[i].distance + PARAMS_POINT_X_M) % self._length) / self._length
+
+    def touching(self, x: float, y: float, yaw: float) -> int:
+        """The first object a car (params point (x, y) [m], ``yaw`` [rad]) touches, or -1 (objects spec §4.1).
+        Computed once per pose: the params and the bot cars' rear-end check ask the same question."""
+        if self._hit is not None and self._hit[:3] == (x, y, yaw):
+            return self._hit[3]
+        hit = -1
+        for o in self.things:
+            if -_REACH_M < o[0] - x < _REACH_M and -_REACH_M < o[1] - y < _REACH_M:  # near enough to touch
+                hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), self.things)
+                break
+        self._hit = (x, y, yaw, hit)
+        return hit
 
     @classmethod
     def place(cls, track: Track, positions: Sequence[tuple[float, float]], camera: str = "simulator") -> "Objects":
@@ -110,15 +152,19 @@ def progress_from(position: float, start_progress: float, prev_progress: float |
     return min(p, 100.0)
 
 
+_REACH_M = 0.65  # no object centre further than this (each way) from the params point can touch the car: a
+# corner of the car is within 0.32 m of the params point, and a crash rectangle's corners within 0.33 m of its centre
+
+
 def counted_crash(x: float, y: float, yaw: float, objects: Objects, agent_pct: float) -> tuple[int, bool]:
     """The object the car touches (-1: none) and whether the crash counts (objects spec §4.1-4.2): one of the
     car's four footprint corners strictly inside an object's crash rectangle; an obstacle always counts, a
     bot car only when the car is behind it (``agent_pct``, its share of the lap from waypoint 0, below the
     bot's; the comparison does not wrap, as in the simulator)."""
-    hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), objects.things)
+    hit = objects.touching(x, y, yaw)
     if hit < 0:
         return -1, False
-    return hit, objects.things[hit].kind != "bot" or agent_pct < objects.front_pct[hit]
+    return hit, objects.things[hit].kind != "bot" or agent_pct < objects.front_pct(hit)
 
 
 def compute_params(
@@ -184,12 +230,7 @@ def compute_params(
         "waypoints": list(track.waypoints),
         "closest_waypoints": track.closest_waypoints(arc / track.length),
         "closest_objects": closest_objects,
-        "objects_location": [list(p) for p in objects.location],
-        "objects_distance": list(objects.distance),
-        "objects_distance_from_center": list(objects.distance_from_center),
-        "objects_left_of_center": list(objects.left_of_center),
-        "objects_heading": list(objects.heading),
-        "objects_speed": list(objects.speed),
+        **(objects.lists() if not objects.one_step else objects.lists_once()),
         "object_in_camera": in_camera,
         "projection_distance": arc,
         "sim_time": float(sim_time),

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence, TextIO
 
 from racer_env.errors import LogFormatError
 
-__all__ = ["TraceRow", "row_from_params", "closest_waypoint", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter",
+__all__ = ["TraceRow", "row_from_params", "read_objects", "closest_waypoint", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter",
            "EpisodeSummary", "STATUS_LABELS", "iteration_files", "gzip_file", "unpack_simtrace"]
 
 FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
@@ -67,6 +67,9 @@ class TraceRow(NamedTuple):
     wall_clock: float = 0.0
     lineno: int = 0
     """The line of the log it was read from (0 when recorded)."""
+    objects: tuple = ()
+    """The obstacles and bot cars (:class:`racer_env.sim.objects.TrackObject`) on this step: racer_env's own
+    runs keep them beside the log (``N-objects.csv``), as DeepRacer's format has no place for them."""
 
 
 @dataclass
@@ -232,7 +235,7 @@ def closest_waypoint(waypoints: Sequence[tuple[float, float]], prv: int, nxt: in
 
 def row_from_params(params: dict[str, Any], status: str, steering: float, speed: float, action: str,
                     reward: float, done: bool, pause_s: float, tstamp: float, episode: int = 0,
-                    crash_counter: int = 0) -> TraceRow:
+                    crash_counter: int = 0, objects: tuple = ()) -> TraceRow:
     """The SIM_TRACE row of a step (spec §7.1) from its params, commanded steering [deg] and speed [m/s], the
     action as logged, the reward, the penalty seconds left and the sim clock when the step ended [s], and
     ``obstacle_crash_counter`` (the mercy-reset count, objects spec §4.4: 0 unless ENABLE_MERCY_RESET).
@@ -243,7 +246,7 @@ def row_from_params(params: dict[str, Any], status: str, steering: float, speed:
     closest = closest_waypoint(params["waypoints"], prv, nxt, x, y)
     return TraceRow(episode, params["steps"], x, y, params["heading"], steering, speed, action, reward, done,
                     params["all_wheels_on_track"], params["progress"], closest, params["track_length"],
-                    tstamp, status, pause_s, 0 if done else crash_counter)
+                    tstamp, status, pause_s, 0 if done else crash_counter, 0.0, 0, objects)
 
 
 class TraceWriter:
@@ -297,10 +300,26 @@ class TraceWriter:
         now = time.time()
         assert self._csv is not None
         self._csv.write("".join(csv_row(r, episode, now) + "\n" for r in rows))
+        if any(r.objects for r in rows):
+            self._write_objects(iteration, episode, rows)
         if self._log is not None:
             self._log.write("".join(format_line(r, episode, now) + "\n" for r in rows))
         if self.on_episode is not None:
             self.on_episode(EpisodeSummary.from_rows(episode, rows))
+
+    def _write_objects(self, iteration: int, episode: int, rows: list[TraceRow]) -> None:
+        """The objects of an episode into ``<iteration>-objects.csv``: a row whenever they move."""
+        path = self.csv_dir / f"{iteration}-objects.csv"
+        new = not path.exists()
+        with open(path, "a") as f:
+            if new:
+                f.write("episode,steps,objects\n")
+            last: tuple | None = None
+            for r in rows:
+                if r.objects != last:
+                    f.write(f"{episode},{r.steps:g}," + ";".join(f"{o.kind} {o.x:.4f} {o.y:.4f} {o.yaw:.4f}"
+                                                                  for o in r.objects) + "\n")
+                    last = r.objects
 
     def _finish_iteration(self) -> None:
         if self._csv is None:
@@ -309,6 +328,9 @@ class TraceWriter:
         self._csv = None
         if self.compress:
             gzip_file(self.csv_dir / f"{self._csv_iteration}-iteration.csv")
+            objects = self.csv_dir / f"{self._csv_iteration}-objects.csv"
+            if objects.exists():
+                gzip_file(objects)
 
     def flush(self) -> None:
         for f in (self._csv, self._log):
@@ -321,6 +343,29 @@ class TraceWriter:
             if f is not None:
                 f.close()
         self._csv = self._log = None
+
+
+def read_objects(folder: str | Path) -> dict[int, list[tuple[float, tuple]]]:
+    """The objects racer_env recorded beside a simtrace folder (``N-objects.csv``, plain or gzipped): for each
+    episode, (steps from which they stand there, the objects) in order. Empty when there are none."""
+    from racer_env.sim.objects import TrackObject
+
+    out: dict[int, list[tuple[float, tuple]]] = {}
+    folder = Path(folder)
+    files = sorted(folder.glob("*-objects.csv*"), key=lambda p: int(p.name.split("-")[0]) if p.name.split("-")[0].isdigit() else 0)
+    for path in files:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt") as f:
+            next(f, None)
+            for line in f:
+                try:
+                    episode, steps, packed = line.rstrip("\n").split(",", 2)
+                    objects = tuple(TrackObject(float(x), float(y), float(yaw), kind, 0.0, 0.0)
+                                    for kind, x, y, yaw in (o.split() for o in packed.split(";") if o))
+                    out.setdefault(int(episode), []).append((float(steps), objects))
+                except ValueError:
+                    continue  # a line cut short by a kill
+    return out
 
 
 def gzip_file(path: Path) -> Path:

@@ -49,6 +49,7 @@ class Traffic:
         self.track, self.settings = track, settings
         self.placed = [object_at(track, float(x), float(y)) for x, y in placed]
         self.lanes = Lanes(track) if settings.has_objects else None
+        self._placed: dict[tuple[float, int, str], TrackObject] = {}
         self.rng = random.Random()
         self.bot_pause_s = settings.bot_penalty(mode)
         self.conversions = 1  # the shrinking gap: the simulator converts it once at start-up (objects spec §2.3)
@@ -86,9 +87,7 @@ class Traffic:
             layout = generated_layout(length, s.NUMBER_OF_OBSTACLES, self._obstacle_gap(),
                                       self.rng if s.RANDOMIZE_OBSTACLE_LOCATIONS else None)
         kind = "parked" if s.IS_OBSTACLE_BOT_CAR else "box"
-        assert self.lanes is not None or not (layout or s.bots)
-        self.obstacles = self.placed + [self.lanes.obstacle(d, lane, kind) for d, lane in layout] if self.lanes \
-            else list(self.placed)
+        self.obstacles = self.placed + [self._obstacle(d, lane, kind) for d, lane in layout]
         bots = generated_layout(length, s.bots, s.MIN_DISTANCE_BETWEEN_BOT_CARS,
                                 self.rng if s.RANDOMIZE_BOT_CAR_LOCATIONS else None)
         self.bots = [_Bot(d, lane) for d, lane in bots]
@@ -96,6 +95,17 @@ class Traffic:
         self.mercy_count, self.mercy_index = 0, -1
         self.now = self.obstacles + self._bot_poses()
         self.seen = self._objects(self.now)
+
+    def _obstacle(self, distance: float, lane: int, kind: str) -> TrackObject:
+        """An obstacle placed on its lane; fixed layouts come back every episode, so they are kept."""
+        key = (distance, lane, kind)
+        placed = self._placed.get(key)
+        if placed is None:
+            assert self.lanes is not None
+            placed = self.lanes.obstacle(distance, lane, kind)
+            if len(self._placed) < 64:
+                self._placed[key] = placed
+        return placed
 
     def _obstacle_gap(self) -> float:
         """The gap [m] of generated obstacles this episode (objects spec §2.3)."""
@@ -121,22 +131,23 @@ class Traffic:
             self.run_time += DT_S
 
     def _bot_poses(self) -> list[TrackObject]:
+        """Every bot car's pose after ``run_time`` seconds of driving (every step of a head-to-bot race)."""
         s, lanes, t = self.settings, self.lanes, self.run_time
         assert lanes is not None or not self.bots
+        speed, changes = s.BOT_CAR_SPEED, s.IS_LANE_CHANGE
         out = []
         for bot in self.bots:
-            if s.IS_LANE_CHANGE:
+            if changes:
                 if bot.change_at == math.inf:  # its first running step: when to change lanes
                     self._schedule(bot, t)
                 while t >= bot.change_end:
                     bot.lane = 1 - bot.lane
                     self._schedule(bot, bot.change_end)
-            distance = bot.start + s.BOT_CAR_SPEED * t
-            if bot.change_at <= t < bot.change_end:
-                start = bot.start + s.BOT_CAR_SPEED * bot.change_at
-                out.append(lanes.changing(distance, start, s.LANE_CHANGE_DISTANCE, bot.lane))  # type: ignore
-            else:
-                out.append(lanes.bot(distance, bot.lane))  # type: ignore
+                if bot.change_at <= t:
+                    out.append(lanes.changing(bot.start + speed * t, bot.start + speed * bot.change_at,  # type: ignore
+                                              s.LANE_CHANGE_DISTANCE, bot.lane))
+                    continue
+            out.append(lanes.bot(bot.start + speed * t, bot.lane))  # type: ignore
         return out
 
     def _schedule(self, bot: _Bot, after: float) -> None:
@@ -149,7 +160,8 @@ class Traffic:
         if not things:
             return NO_OBJECTS
         s = self.settings
-        return Objects(self.track, things, bots=s.bots > 0, bot_speed=s.BOT_CAR_SPEED, camera=s.object_in_camera)
+        return Objects(self.track, things, bots=s.bots > 0, bot_speed=s.BOT_CAR_SPEED, camera=s.object_in_camera,
+                       one_step=s.bots > 0)
 
     def rear_end(self, x: float, y: float, yaw: float, params: dict[str, Any], start_progress: float) -> bool:
         """After a running step: does the car touch a bot car that does not count as its crash (the car is
@@ -157,13 +169,14 @@ class Traffic:
         default) unless already frozen (§3.5)."""
         if not self.bots:
             return False
-        hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), self.seen.things)
+        hit = self.seen.touching(x, y, yaw)
         if hit < 0 or self.seen.things[hit].kind != "bot":
             return False
         agent = (params["progress"] + start_progress) % 100.0
-        bot = self.seen.front_pct[hit]
+        bot = self.seen.front_pct(hit)
         if agent > bot and self.pause_left <= 0.0 and self.bot_pause_s > 0.0:
             self.pause_left = self.bot_pause_s
+            self.run_time -= DT_S  # they stop where they are now, and go on from there after the pause
             self.rear_ends += 1
         return agent >= bot
 
@@ -195,7 +208,7 @@ class Traffic:
         * otherwise the lane point of spec §2.2 (:meth:`Episode.put_back_pose`).
         """
         if episode.status == "crashed":
-            hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), self.seen.things)
+            hit = self.seen.touching(x, y, yaw)
             if hit >= 0 and self.seen.things[hit].kind == "bot":
                 return x, y, yaw
         s, length = self.settings, self.track.length

@@ -95,30 +95,45 @@ class PurePursuit:
 
 
 class Dodger:
-    """Pure pursuit round obstacles and bot cars: it follows the lane away from the nearest object ahead
-    (within ``reach_m`` along the track), and the centre line when the way is clear.
+    """Pure pursuit round obstacles and bot cars: of five lines across the road (centre, half-way to each lane,
+    each lane) it follows the one that keeps clearest of the objects within ``reach_m`` ahead, nearer ones
+    counting more; it keeps its line when another is no better.
 
     Args:
         track: the track as driven.
         speed: commanded speed [m/s].
-        reach_m: how far ahead [m] an object makes it change lanes.
+        reach_m: how far ahead [m] objects are considered.
     """
 
-    def __init__(self, track: Track, speed: float, reach_m: float = 2.0):
+    LINES = (0.0, 0.3, -0.3, 0.55, -0.55)  # lateral fractions of the half-width, positive left
+
+    def __init__(self, track: Track, speed: float, reach_m: float = 2.5):
         self.pursuit = PurePursuit(track, speed)
         self.track, self.reach_m = track, reach_m
 
     def controls(self, car: Pose, objects: Sequence[TrackObject]) -> tuple[float, float]:
         """(steering [deg], speed [m/s]) for a car at its params point, with these objects on the track."""
-        where = self.track.project(car.x, car.y)
-        ahead = [((o.distance - where.arc) % self.track.length, o) for o in objects]
-        near = [(gap, o) for gap, o in ahead if gap < self.reach_m or gap > self.track.length - 0.4]
-        if near:
-            _, o = min(near, key=lambda g: g[0] if g[0] < self.reach_m else g[0] - self.track.length)
-            inner_left = 1.0 if self.track.is_ccw else -1.0  # the inner lane is on the left of a ccw lap
-            self.pursuit.lateral_fraction = -0.55 * inner_left if o.offset > 0 else 0.55 * inner_left
-        else:
-            self.pursuit.lateral_fraction = 0.0
+        track = self.track
+        where = track.project(car.x, car.y)
+        half = track.vertex_widths[where.seg] / 2
+        left = 1.0 if track.is_ccw else -1.0  # an object's offset is positive on the inner side: left on a ccw lap
+        near = []
+        for o in objects:
+            gap = (o.distance - where.arc) % track.length
+            gap = gap - track.length if gap > track.length - 0.6 else gap
+            if -0.6 < gap < self.reach_m:
+                room = (0.2 if o.kind == "box" else 0.1) + 0.1 + 0.08  # half its width, half the car's, a margin
+                near.append((gap, left * o.offset, room))
+
+        def cost(fraction: float) -> float:
+            lateral = fraction * half
+            return sum(max(0.0, room - abs(lateral - side)) / (max(gap, 0.0) + 0.5) for gap, side, room in near) \
+                + 0.01 * abs(fraction)
+
+        current = self.pursuit.lateral_fraction
+        best = min(self.LINES, key=cost)
+        if cost(current) > cost(best) + 1e-6:
+            self.pursuit.lateral_fraction = best
         return self.pursuit.controls(car)
 
 

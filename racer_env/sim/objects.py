@@ -68,6 +68,9 @@ class TrackObject(NamedTuple):
     ``objects_distance_from_center``."""
 
 
+_new = tuple.__new__  # a NamedTuple built without its keyword-checking __new__: twice as fast
+
+
 def smoothstep(u: float) -> float:
     """0 below 0, 1 above 1, and a smooth S between (zero slope at both ends).
 
@@ -100,32 +103,39 @@ class Lanes:
         rows = track.rows
         centre = rows[:, 0:2]
         self.points = ((centre + rows[:, 2:4]) / 2, (centre + rows[:, 4:6]) / 2)
-        self._tables: list[tuple[list[float], ...]] = []  # made on the first bot car's first step
+        self._tables: list[list[tuple[float, float, float, float, float]]] = []  # made on a bot car's first step
 
     # ------------------------------------------------------------------ placing
     def place(self, distance: float, lane: int) -> tuple[float, float, float]:
         """Where an obstacle at ``distance`` [m] in ``lane`` stands (§2.4): the centre-line point at that
         distance projected onto the lane polyline; its heading is that lane segment's direction.
         Returns (x, y, yaw [rad])."""
-        cx, cy, _ = self.track.point_at(distance % self.length)
+        cx, cy, seg = self.track.point_at(distance % self.length)
         pts = self.points[lane]
-        a, d = pts[:-1], pts[1:] - pts[:-1]
-        l2 = np.maximum((d**2).sum(axis=1), 1e-18)
-        t = np.clip(((np.array([cx, cy]) - a) * d).sum(axis=1) / l2, 0.0, 1.0)
-        near = a + t[:, None] * d
-        i = int(np.argmin(((near - [cx, cy]) ** 2).sum(axis=1)))
-        return float(near[i, 0]), float(near[i, 1]), math.atan2(float(d[i, 1]), float(d[i, 0]))
+        n = len(pts) - 1
+        best = (math.inf, 0.0, 0.0, 0.0)
+        for k in range(seg - 6, seg + 7):  # lane vertex i lies beside centre vertex i: look near the segment
+            i = k % n if self.track.closed else min(max(k, 0), n - 1)
+            ax, ay = float(pts[i, 0]), float(pts[i, 1])
+            dx, dy = float(pts[i + 1, 0]) - ax, float(pts[i + 1, 1]) - ay
+            l2 = max(dx * dx + dy * dy, 1e-18)
+            t = min(max(((cx - ax) * dx + (cy - ay) * dy) / l2, 0.0), 1.0)
+            px, py = ax + t * dx, ay + t * dy
+            d2 = (px - cx) ** 2 + (py - cy) ** 2
+            if d2 < best[0]:
+                best = (d2, px, py, math.atan2(dy, dx))
+        return best[1], best[2], best[3]
 
     def obstacle(self, distance: float, lane: int, kind: str) -> TrackObject:
         """A static obstacle at ``distance`` [m] in ``lane``, with its distance and side measured as the
         params measure them (§6.2-6.4)."""
         x, y, yaw = self.place(distance, lane)
-        where = self.track.project(x, y)
+        where = self.track.project(x, y, self.track.point_at(distance % self.length)[2])
         return TrackObject(x, y, yaw, kind, where.arc, where.distance * (1 if lane == 0 else -1))
 
 
     # ------------------------------------------------------------------ driving
-    def _tabulate(self, lane: int) -> tuple[list[float], ...]:
+    def _tabulate(self, lane: int) -> list[tuple[float, float, float, float, float]]:
         """x, y, yaw, distance and signed offset of the lane every 1 cm of centre-line distance, from a cubic
         spline through the lane points parameterised by their projection on the centre line (§3.1)."""
         from scipy.interpolate import CubicSpline
@@ -158,19 +168,20 @@ class Lanes:
             hint = where.seg
             dist.append(where.arc)
             off.append(where.distance if inner_side(track, x, y, where.seg) else -where.distance)
-        return xs, ys, yaws, dist, off
+        return list(zip(xs, ys, yaws, dist, off))
 
     def at(self, distance: float, lane: int) -> tuple[float, float, float, float, float]:
         """A bot car's (x, y, yaw, distance, signed offset) at centre-line ``distance`` [m] in ``lane``."""
         if not self._tables:
             self._tables = [self._tabulate(0), self._tabulate(1)]
-        xs, ys, yaws, dist, off = self._tables[lane]
-        s = distance % self.length
-        k = int(s / _TABLE_STEP_M)
-        f = s / _TABLE_STEP_M - k
-        return (xs[k] + f * (xs[k + 1] - xs[k]), ys[k] + f * (ys[k + 1] - ys[k]), yaws[k],
-                dist[k] + f * (dist[k + 1] - dist[k]) if abs(dist[k + 1] - dist[k]) < 1.0 else dist[k],
-                off[k] + f * (off[k + 1] - off[k]))
+        rows = self._tables[lane]
+        s = (distance % self.length) / _TABLE_STEP_M
+        k = int(s)
+        f = s - k
+        x0, y0, yaw, d0, o0 = rows[k]
+        x1, y1, _, d1, o1 = rows[k + 1]
+        return (x0 + f * (x1 - x0), y0 + f * (y1 - y0), yaw, d0 + f * (d1 - d0) if -1.0 < d1 - d0 < 1.0 else d0,
+                o0 + f * (o1 - o0))
 
     def changing(self, distance: float, start: float, length_m: float, lane_from: int) -> TrackObject:
         """A bot car changing lanes: at ``distance`` [m], on an S-curve from ``lane_from`` to the other lane
@@ -181,16 +192,31 @@ class Lanes:
         ax, ay, ayaw, ad, ao = self.at(distance, lane_from)
         bx, by, byaw, bd, bo = self.at(distance, 1 - lane_from)
         x, y = ax + w * (bx - ax), ay + w * (by - ay)
-        # heading: the lanes' common direction, turned by the sideways rate of the blend
+        # heading: the lanes' direction, turned by the sideways rate of the blend (dw/ds times the lane gap)
         dw = 6.0 * u * (1.0 - u) / length_m if 0.0 < u < 1.0 else 0.0
-        tx = math.cos(ayaw) * (1 - w) + math.cos(byaw) * w + dw * (bx - ax)
-        ty = math.sin(ayaw) * (1 - w) + math.sin(byaw) * w + dw * (by - ay)
-        d = ad + w * (bd - ad) if abs(bd - ad) < 1.0 else ad
-        return TrackObject(x, y, math.atan2(ty, tx), "bot", d, ao + w * (bo - ao))
+        turn = byaw - ayaw
+        if turn > math.pi:
+            turn -= 2 * math.pi
+        elif turn < -math.pi:
+            turn += 2 * math.pi
+        along = ayaw + w * turn
+        c, s = math.cos(along), math.sin(along)
+        yaw = along + math.atan(dw * ((bx - ax) * -s + (by - ay) * c))  # the gap across the lanes' direction
+        d = ad + w * (bd - ad) if -1.0 < bd - ad < 1.0 else ad
+        return _new(TrackObject, (x, y, yaw, "bot", d, ao + w * (bo - ao)))
 
     def bot(self, distance: float, lane: int) -> TrackObject:
-        x, y, yaw, d, off = self.at(distance, lane)
-        return TrackObject(x, y, yaw, "bot", d, off)
+        """A bot car driving ``lane`` at ``distance`` [m] (:meth:`at`, inlined: every step of a head-to-bot race)."""
+        if not self._tables:
+            self._tables = [self._tabulate(0), self._tabulate(1)]
+        rows = self._tables[lane]
+        s = (distance % self.length) / _TABLE_STEP_M
+        k = int(s)
+        f = s - k
+        x0, y0, yaw, d0, o0 = rows[k]
+        x1, y1, _, d1, o1 = rows[k + 1]
+        return _new(TrackObject, (x0 + f * (x1 - x0), y0 + f * (y1 - y0), yaw, "bot",
+                                  d0 + f * (d1 - d0) if -1.0 < d1 - d0 < 1.0 else d0, o0 + f * (o1 - o0)))
 
 
 def inner_side(track: Track, x: float, y: float, seg: int) -> bool:
@@ -256,8 +282,8 @@ def contact(corners: Sequence[tuple[float, float]], objects: Sequence[TrackObjec
     """The first object (in the order given) with one of the agent's ``corners`` strictly inside its crash
     rectangle, or -1 (§4.1). A corner of the object inside the agent, or edges that cross with no corner
     inside, are not seen, as in the simulator."""
-    cx = sum(p[0] for p in corners) / 4
-    cy = sum(p[1] for p in corners) / 4
+    cx = (corners[0][0] + corners[1][0] + corners[2][0] + corners[3][0]) / 4
+    cy = (corners[0][1] + corners[1][1] + corners[2][1] + corners[3][1]) / 4
     for i, o in enumerate(objects):
         if i == skip or abs(o.x - cx) > 0.6 or abs(o.y - cy) > 0.6:  # too far for any corner to be inside
             continue

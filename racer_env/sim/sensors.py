@@ -66,6 +66,8 @@ def in_camera(bx: float, by: float, yaw: float, obj: TrackObject) -> bool:
     (True, False)
     """
     c, s = math.cos(yaw), math.sin(yaw)
+    if (obj.x - bx) * c + (obj.y - by) * s < CAMERA_X_M - 0.05:  # its centre behind the camera: no corner is
+        return False  # far enough ahead (0.2 m past the camera, and corners are within 0.33 m of the centre)
     z = BOX_Z_M if obj.kind == "box" else 0.0
     if _visible(bx, by, c, s, obj.x, obj.y, z):
         return True

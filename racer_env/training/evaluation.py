@@ -55,6 +55,8 @@ class EvalResult:
     trajectory: list[tuple[float, float, float, int]] = field(default_factory=list)
     lap_time_limit: float | None = None
     """The track's lap-time limit for this car [s] (racer raceline), when known."""
+    objects: tuple = ()
+    """The obstacles and bot cars at the end (races with objects)."""
 
     def limit_ratio(self, lap_time: float) -> float | None:
         """A lap time over the track's limit (1.0 is the limit), when the limit is known."""
@@ -182,6 +184,7 @@ def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuo
                 break
     if trace is not None:
         trace.flush()
+    result.objects = tuple(env.traffic.now)
     return result
 
 
@@ -229,7 +232,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     path = write_evaluation(result, run.path, stamp)
     best = f", best lap {result.best_lap_time:.2f} s" if result.best_lap_time else ""
     save_trajectory_png(env_kwargs["track"], result.trajectory, folder / "trajectory.png",
-                        title=f"{result.track}: {result.completed}/{result.planned} laps{best}")
+                        title=f"{result.track}: {result.completed}/{result.planned} laps{best}", objects=result.objects)
     return result, path
 
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
-from racer_env.env.simtrace import SimTrace, TraceRow, closest_waypoint, read_sim_trace
+from racer_env.constants import DT_S
+from racer_env.env.race import RaceSettings, race_settings
+from racer_env.env.simtrace import SimTrace, TraceRow, closest_waypoint, read_objects, read_sim_trace
+from racer_env.env.traffic import Traffic
 from racer_env.errors import RacerEnvError
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import CarModel, car_model_for
 from racer_env.training.rundir import RunDir
 
-__all__ = ["DrivenLog", "open_log", "track_for_log", "waypoint_agreement", "log_car_model"]
+__all__ = ["DrivenLog", "open_log", "track_for_log", "waypoint_agreement", "log_car_model", "log_objects"]
 
 
 @dataclass
@@ -109,3 +112,74 @@ def _find_log_track(log: Path, track: str | Path | None) -> Track:
             raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here ({err}); "
                                 f"pass --track {name}.npy with its folder") from None
     raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")
+
+
+def log_objects(log: str | Path, episodes: Sequence[Sequence[TraceRow]], track: Track,
+                race: str | Path | None = None) -> tuple[Callable[[Any], tuple] | None, str]:
+    """What to draw of the obstacles and bot cars while replaying a log, and a sentence saying where it comes
+    from (empty for a time trial).
+
+    DeepRacer's logs do not hold the objects' positions. racer_env's own runs keep them beside the simtrace
+    (exact). Otherwise they are placed from the race settings (``race``, else the run directory's race.yaml):
+    fixed positions and evenly spaced obstacles exactly, episode by episode as the job would place them; bot cars
+    that neither start at random nor change lanes by the log's clock (a pause after a rear-end is not in the
+    log); randomised obstacles, random bot starts and lane changes cannot be known, and are not drawn.
+    """
+    folder = _simtrace_folder(Path(log))
+    recorded = read_objects(folder) if folder is not None else {}
+    if recorded:
+        by_row = {id(r): objects for r, objects in _carry(episodes, recorded)}
+        return (lambda row: by_row.get(id(row), ())), "objects as recorded in the run"
+    settings = _race_of(Path(log), race)
+    if not settings.has_objects:
+        return None, ""
+    unknown = []
+    obstacles_known = not (settings.RANDOMIZE_OBSTACLE_LOCATIONS and not settings.OBJECT_POSITIONS)
+    bots_known = not (settings.RANDOMIZE_BOT_CAR_LOCATIONS or settings.IS_LANE_CHANGE)
+    if settings.obstacles and not obstacles_known:
+        unknown.append("randomised obstacles")
+    if settings.bots and not bots_known:
+        unknown.append("bot cars with random starts or lane changes")
+    traffic = Traffic(track, settings, "eval")
+    placed: dict[int, tuple] = {}
+    for rows in episodes:  # one reset per episode, as the job did (the shrinking gap counts them)
+        traffic.reset()
+        for r in rows:
+            obstacles = list(traffic.obstacles) if obstacles_known else []
+            bots: list = []
+            if settings.bots and bots_known:
+                traffic.run_time = max(0.0, r.tstamp - rows[0].tstamp - DT_S)
+                bots = traffic._bot_poses()
+            placed[id(r)] = tuple(obstacles + bots)
+    note = "the log does not hold the objects: placed from the race settings"
+    if unknown:
+        note += f"; {' and '.join(unknown)} cannot be known from a log and are not drawn"
+    return (lambda row: placed.get(id(row), ())), note
+
+
+def _simtrace_folder(log: Path) -> Path | None:
+    if log.is_dir():
+        return log / "training-simtrace" if (log / "training-simtrace").is_dir() else log
+    return log.parent if log.name.endswith(("-iteration.csv", "-iteration.csv.gz")) else None
+
+
+def _carry(episodes: Sequence[Sequence[TraceRow]], recorded: dict[int, list[tuple[float, tuple]]]):
+    """Each row with the objects recorded at or before its step in its episode."""
+    for rows in episodes:
+        marks = recorded.get(rows[0].episode, []) if rows else []
+        k, current = 0, ()
+        for r in rows:
+            while k < len(marks) and marks[k][0] <= r.steps:
+                current = marks[k][1]
+                k += 1
+            yield r, current
+
+
+def _race_of(log: Path, race: str | Path | None) -> RaceSettings:
+    if race is not None:
+        return race_settings(race)
+    for folder in (log, *log.parents):
+        if (folder / "run.json").exists():
+            run = RunDir(folder)
+            return race_settings(run.race if run.race.exists() else None)
+    return race_settings(None)

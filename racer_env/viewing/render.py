@@ -309,12 +309,14 @@ def rgb(surface: pygame.Surface) -> np.ndarray:
 
 
 def save_trajectory_png(track: Track, trajectory: list[tuple], path, title: str = "",
-                        size: tuple[int, int] = (960, 720)) -> None:
-    """A PNG of the track with a trajectory of (x [m], y [m], speed [m/s], ...) rows coloured by speed."""
+                        size: tuple[int, int] = (960, 720), objects: tuple[TrackObject, ...] = ()) -> None:
+    """A PNG of the track with a trajectory of (x [m], y [m], speed [m/s], ...) rows coloured by speed, and
+    ``objects`` (the obstacles, the bot cars where they ended) drawn on it."""
     r = Renderer(track, size)
     trail = [(row[0], row[1], row[2]) for row in trajectory]
     r._update_trail(trail)
     surf = r._base.copy()
+    r._draw_objects(surf, objects)
     if title:
         surf.blit(r.font.render(title, True, TEXT), (10, 8))
     # legend: speed colour bar

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from racer_env.constants import MAX_SPEED_MPS, STEP_HZ
 from racer_env.errors import RacerEnvError
@@ -84,13 +84,15 @@ class LogSource:
         car: the car model the log was driven with, for the HUD.
         last_episode: with ``episode``, play the episodes from ``episode`` to this one (inclusive).
         max_seconds: stop after this much of the log [s of sim time, 15 frames a second].
+        objects: the obstacles and bot cars to draw with a row: ``objects(row)``, or None for none.
     """
 
     def __init__(self, episodes: Sequence[Sequence[Any]], track: Track, episode: int | None = None,
                  name: str = "the log", car: str = "", last_episode: int | None = None,
-                 max_seconds: float | None = None):
+                 max_seconds: float | None = None, objects: Callable[[Any], Sequence[Any]] | None = None):
         self.track = track
         self.car = car
+        self.objects = objects
         if episode is not None:
             last = episode if last_episode is None else last_episode
             for k, option in ((episode, "--episode"), (last, "--episodes")):
@@ -119,7 +121,8 @@ class LogSource:
         if self.car:
             hud["car"] = self.car
         # the log has the commanded steering only: the wheels are drawn at it
-        return Frame(r.x, r.y, yaw, r.steer, speed, wheels, trail, hud, r.episode_status)
+        objects = tuple(self.objects(r)) if self.objects is not None else ()
+        return Frame(r.x, r.y, yaw, r.steer, speed, wheels, trail, hud, r.episode_status, objects)
 
     def frames(self) -> Iterator[Frame]:
         left = self.frame_count()
