@@ -133,6 +133,30 @@ def test_reward_hacking_is_caught(tmp_path):
     assert any(w.startswith("circling in place") for w in report.warnings), report.warnings
 
 
+def test_ramming_the_objects_is_caught_when_it_pays(tmp_path):
+    """A function that pays for closeness to the next object: the ramming probe earns more than dodging."""
+    f = tmp_path / "close.py"
+    f.write_text("import math\n\ndef reward_function(params):\n    if not params['objects_location']:\n"
+                 "        return 1.0\n    ox, oy = params['objects_location'][params['closest_objects'][1]]\n"
+                 "    return 10.0 / (0.1 + math.hypot(ox - params['x'], oy - params['y']))\n")
+    race = tmp_path / "race.yaml"
+    race.write_text("OBJECT_POSITIONS: ['0.2,1', '0.5,-1', '0.8,1']\n")
+    report = run_check(f, "harbour_loop", ActionSpec.default(), tmp_path / "out", race=race)
+    assert any(r.name.startswith("dodging") and r.status == "lap_complete" for r in report.probes)
+    assert any(w.startswith("ramming the next object") for w in report.warnings), report.warnings
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reward, race", [("avoid_obstacles", "NUMBER_OF_OBSTACLES: 3\nRANDOMIZE_OBSTACLE_LOCATIONS: true\n"),
+                                          ("head_to_bot", "NUMBER_OF_BOT_CARS: 3\nBOT_CAR_SPEED: 1.0\nIS_LANE_CHANGE: true\n")])
+def test_the_race_reward_functions_pass_in_their_race(reward, race, tmp_path):
+    f = tmp_path / "race.yaml"
+    f.write_text(race)
+    report = run_check(REWARD_DIR / f"{reward}.py", "harbour_loop", ActionSpec.default(), tmp_path / "out", race=f)
+    assert not report.failed and report.warnings == [] and report.findings == [], report.warnings
+    assert any(r.name.startswith("ramming") for r in report.probes)
+
+
 def test_discrete_action_space_is_tried(tmp_path):
     meta = shared_path("model_metadata", "sample-discrete-model_metadata.json")
     proc = racer("check", "reward_functions/no_zigzag.py", "--model-metadata", str(meta), "--out",

@@ -65,9 +65,17 @@ def files(tmp_path_factory):
         "hp_big_batch.json": {"batch_size": 4096, "n_steps": 16},
         "hp_one_step.json": {"n_steps": 1},
         "hp_discount.json": {"discount_factor": 2.0},
+        "sensor_radar.json": {"action_space": [{"steering_angle": 0, "speed": 1}], "sensor": ["RADAR"]},
+        "lidar_sectors.json": {"action_space": [{"steering_angle": 0, "speed": 1}],
+                               "sensor": ["FRONT_FACING_CAMERA", "DISCRETIZED_SECTOR_LIDAR"],
+                               "lidar_config": {"num_sectors": 7}},
     }
     for name, obj in metadata.items():
         f[name] = write(name, json.dumps(obj))
+    f["race_typo.yaml"] = write("race_typo.yaml", "NUMBER_OF_OBSTACLE: 3\n")
+    f["race_bad.yaml"] = write("race_bad.yaml", "NUMBER_OF_BOT_CARS: lots\n")
+    f["race_yaml.yaml"] = write("race_yaml.yaml", "NUMBER_OF_OBSTACLES: [3\n")
+    f["run.env"] = write("run.env", "DR_RACE_TYPE=OBJECT_AVOIDANCE\nDR_OA_OBJECT_POSITIONS=0.5\n")
     run = d / "fake_run"
     (run / "model").mkdir(parents=True)
     (run / "run.json").write_text(json.dumps({"track": "harbour_loop"}))
@@ -101,6 +109,16 @@ CASES = [
     ("train --model-metadata {no_action_space.json}", "'action_space'"),
     ("train --model-metadata {sac_discrete.json}", "'training_algorithm'"),
     ("train --model-metadata {version_abc.json}", "'version'"),
+    ("train --model-metadata {sensor_radar.json}", "'sensor': unknown 'RADAR'"),
+    ("train --model-metadata {lidar_sectors.json}", "'lidar_config.num_sectors': expected a whole number dividing 64"),
+    ("train --race missing_race.yaml", "missing_race.yaml"),
+    ("train --race {race_typo.yaml}", "did you mean NUMBER_OF_OBSTACLES"),
+    ("train --race {race_bad.yaml}", "NUMBER_OF_BOT_CARS: expected a whole number"),
+    ("train --race {race_yaml.yaml}", "not valid YAML"),
+    ("train --race {run.env}", "DR_OA_OBJECT_POSITIONS"),
+    ("evaluate {run} --race {race_typo.yaml}", "NUMBER_OF_OBSTACLE"),
+    ("check {good.py} --race {race_bad.yaml}", "NUMBER_OF_BOT_CARS"),
+    ("replay {log} --track harbour_loop --race {race_typo.yaml}", "NUMBER_OF_OBSTACLE"),
     ("train --hyperparameters {hp_learning_rate.json}", "did you mean 'lr'"),
     ("train --hyperparameters {hp_lr_text.json}", "'lr'"),
     ("train --hyperparameters {hp_big_batch.json} --n-envs 2", "'batch_size'"),

@@ -149,6 +149,7 @@ class ActionSpec:
             except (TypeError, ValueError):
                 raise ModelMetadataError(
                     f"{source}: field 'version': expected a number such as \"5\", got {version!r}") from None
+        _check_sensors(meta, source)
         space = meta["action_space"]
         if kind == "discrete":
             if not isinstance(space, list) or not space:
@@ -185,6 +186,38 @@ class ActionSpec:
     @classmethod
     def default(cls) -> "ActionSpec":
         return cls.from_dict(DEFAULT_MODEL_METADATA, "racer_env default model_metadata")
+
+
+SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation", "LIDAR", "SECTOR_LIDAR",
+           "DISCRETIZED_SECTOR_LIDAR")
+"""The names model_metadata's ``sensor`` list may hold: [SIM] architecture/constants.py (objects spec §7)."""
+
+
+def _check_sensors(meta: dict[str, Any], source: str) -> None:
+    """``sensor``: a list of known names with at most one LIDAR; ``lidar_config``: sectors dividing 64."""
+    sensors = meta.get("sensor")
+    if sensors is None:
+        return
+    if not isinstance(sensors, list) or not all(isinstance(x, str) for x in sensors):
+        raise ModelMetadataError(f"{source}: field 'sensor': expected a list of sensor names, got {sensors!r:.80}")
+    unknown = [x for x in sensors if x not in SENSORS]
+    if unknown:
+        raise ModelMetadataError(f"{source}: field 'sensor': unknown {unknown[0]!r}; expected some of {', '.join(SENSORS)}")
+    if sum(x.endswith("LIDAR") for x in sensors) > 1:
+        raise ModelMetadataError(f"{source}: field 'sensor': at most one LIDAR, got {sensors}")
+    config = meta.get("lidar_config")
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise ModelMetadataError(f"{source}: field 'lidar_config': expected an object, got {config!r:.80}")
+    for key, ok, expected in (("num_sectors", lambda v: v >= 1 and 64 % v == 0, "a whole number dividing 64"),
+                              ("num_values_per_sector", lambda v: v >= 1, "a whole number >= 1"),
+                              ("clipping_dist", lambda v: v > 0, "a distance > 0 m")):
+        if key in config:
+            v = config[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v) or \
+                    (key != "clipping_dist" and v != int(v)):
+                raise ModelMetadataError(f"{source}: field 'lidar_config.{key}': expected {expected}, got {v!r}")
 
 
 def _number(entry: Any, key: str, where: str) -> float:

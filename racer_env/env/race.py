@@ -234,9 +234,11 @@ def _str2bool(value: Any) -> bool:
 def _from_keys(data: dict[str, Any], where: str, strict: bool) -> RaceSettings:
     known = {f.name: f for f in fields(RaceSettings)}
     values: dict[str, Any] = {}
+    names: dict[str, str] = {}  # key -> the run.env variable it came from
     fix = data.pop("fix_simulator_bugs", None)
     for key, raw in data.items():
         name, value = (raw.name, raw.value) if isinstance(raw, _Var) else (key, raw)
+        names[key] = name
         if key not in known:
             close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.8)
             if strict or close:
@@ -248,7 +250,7 @@ def _from_keys(data: dict[str, Any], where: str, strict: bool) -> RaceSettings:
         for key, intended in _INTENDED.items():
             values.setdefault(key, intended)
     settings = replace(TIME_TRIAL, **values)
-    _validate(settings, where)
+    _validate(settings, where, names)
     return settings
 
 
@@ -291,9 +293,9 @@ def _convert(kind: Any, key: str, value: Any, where: str) -> Any:
         raise RaceSettingsError(f"{where}: expected {expected}, got {value!r}") from None
 
 
-def _validate(s: RaceSettings, where: str) -> None:
+def _validate(s: RaceSettings, where: str, names: dict[str, str]) -> None:
     def bad(key: str, expected: str) -> RaceSettingsError:
-        return RaceSettingsError(f"{where}: {key}: expected {expected}, got {getattr(s, key)!r}")
+        return RaceSettingsError(f"{where}: {names.get(key, key)}: expected {expected}, got {getattr(s, key)!r}")
 
     if s.RACE_TYPE.upper() not in RACE_TYPES:
         raise bad("RACE_TYPE", f"one of {', '.join(RACE_TYPES)}")
@@ -308,7 +310,7 @@ def _validate(s: RaceSettings, where: str) -> None:
     try:
         fixed_layout(1.0, s.OBJECT_POSITIONS)
     except ValueError as err:
-        raise RaceSettingsError(f"{where}: OBJECT_POSITIONS: {err}") from None
+        raise RaceSettingsError(f"{where}: {names.get('OBJECT_POSITIONS', 'OBJECT_POSITIONS')}: {err}") from None
     if any(not 0.0 <= float(p.split(",")[0]) <= 1.0 for p in s.OBJECT_POSITIONS):
         raise bad("OBJECT_POSITIONS", "fractions of a lap between 0 and 1 (not percent)")
     for key in ("MIN_DISTANCE_BETWEEN_OBSTACLES", "MIN_DISTANCE_BETWEEN_BOT_CARS", "RESET_BEHIND_DIST",

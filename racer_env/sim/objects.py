@@ -206,17 +206,9 @@ class Lanes:
         return _new(TrackObject, (x, y, yaw, "bot", d, ao + w * (bo - ao)))
 
     def bot(self, distance: float, lane: int) -> TrackObject:
-        """A bot car driving ``lane`` at ``distance`` [m] (:meth:`at`, inlined: every step of a head-to-bot race)."""
-        if not self._tables:
-            self._tables = [self._tabulate(0), self._tabulate(1)]
-        rows = self._tables[lane]
-        s = (distance % self.length) / _TABLE_STEP_M
-        k = int(s)
-        f = s - k
-        x0, y0, yaw, d0, o0 = rows[k]
-        x1, y1, _, d1, o1 = rows[k + 1]
-        return _new(TrackObject, (x0 + f * (x1 - x0), y0 + f * (y1 - y0), yaw, "bot",
-                                  d0 + f * (d1 - d0) if -1.0 < d1 - d0 < 1.0 else d0, o0 + f * (o1 - o0)))
+        """A bot car driving ``lane`` at ``distance`` [m]."""
+        x, y, yaw, d, off = self.at(distance, lane)
+        return _new(TrackObject, (x, y, yaw, "bot", d, off))
 
 
 def inner_side(track: Track, x: float, y: float, seg: int) -> bool:
