@@ -156,8 +156,9 @@ def _watch(args: argparse.Namespace) -> int:
 
     _check_play_arguments(args)
     run = RunDir(args.run)
-    env = RacerEnv(**run.env_settings(args.track, args.race), mode="eval", laps=args.laps, render_mode="rgb_array")
-    source = ModelSource(env, run.load_model(args.model))
+    model, settings = run.model_env_settings(args.model, args.track, args.race)
+    env = RacerEnv(**settings, mode="eval", laps=args.laps, render_mode="rgb_array")
+    source = ModelSource(env, model)
     _play(source, args)
     if source.result is not None:
         r = source.result

@@ -74,7 +74,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         mode: ``"train"`` or ``"eval"``.
         reverse: drive against the waypoint order (REVERSE_DIR).
         race: the race: simulator keys (a dict), a YAML or DRfC run.env file, or :class:`RaceSettings`.
-        objects: boxes placed by hand, centres at (x, y) [m].
+        objects, object_features: boxes placed by hand, centres at (x, y) [m]; observe objects (default: if any).
         max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
         laps: laps in one episode (DeepRacer's continuous evaluation when above 1).
         max_resets: events an episode survives (NUMBER_OF_RESETS).
@@ -105,7 +105,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
                  model_metadata: str | Path | ActionSpec | None = None, mode: str = "train", reverse: bool = False,
                  objects: Sequence[tuple[float, float]] = (), race: RaceSettings | dict | str | Path | None = None,
                  max_episode_steps: int | None = None, laps: int = 1, max_resets: int = 0,
-                 off_track_penalty: float = OFF_TRACK_PENALTY_S,
+                 off_track_penalty: float = OFF_TRACK_PENALTY_S, object_features: bool | None = None,
                  collision_penalty: float = COLLISION_PENALTY_S, start_offset: float = 0.0,
                  record_trace: bool = False, reward_output: Output | None = None, render_mode: str | None = None,
                  render_size: tuple[int, int] = (640, 480)):
@@ -120,8 +120,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         self.mode = mode
         self.race = race_settings(race)
         self.traffic = Traffic(self.track, self.race, mode, objects)
-        self.observer = Observer(self.traffic.active, self.actions.sensors, self.actions.lidar_config,
-                                 self.race.BOT_CAR_SPEED)
+        self.observer = Observer(self.traffic.active if object_features is None else object_features,
+                                 self.actions.sensors, self.actions.lidar_config, self.race.BOT_CAR_SPEED)
         self.observation_space = self.observer.space
         self.laps = int(laps)
         self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)

@@ -219,8 +219,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     from racer_env.training.laplimit import lap_time_limit
 
     run = RunDir(run_dir)
-    env_kwargs = run.env_settings(track, race)
-    model = run.load_model(which)
+    model, env_kwargs = run.model_env_settings(which, track, race)
     stamp = time.strftime("%Y%m%d%H%M%S")
     folder = run.evaluation_dir(stamp)
     trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)

@@ -188,7 +188,24 @@ class RunDir:
         reverse = bool(info.get("reverse", False))
         return dict(track=Track.load(track or info["track"], reverse=reverse), reward_function=str(self.reward_function),
                     model_metadata=load_model_metadata(self.model_metadata), reverse=reverse,
-                    race=race_settings(race or (self.race if self.race.exists() else None)))
+                    race=race_settings(race or (self.race if self.race.exists() else None)),
+                    object_features=info.get("object_features"))
+
+    def model_env_settings(self, which: str = "best", track: str | None = None,
+                           race: str | None = None) -> tuple[Any, dict[str, Any]]:
+        """The model and the RacerEnv arguments it drives with: :meth:`env_settings`, observing objects as the
+        model was trained to (a run from before run.json said so: as its observation size says)."""
+        from racer_env.env.observations import OBJECT_SLOTS, OBS_SIZE
+        from racer_env.sim.sensors import LIDAR_SENSORS, lidar_size
+
+        model = self.load_model(which)
+        settings = self.env_settings(track, race)
+        if settings["object_features"] is None and model.observation_space.shape:
+            actions = settings["model_metadata"]
+            lidar = [s for s in actions.sensors if s in LIDAR_SENSORS]
+            size = OBS_SIZE + (lidar_size(lidar[0], actions.lidar_config) if lidar else 0)
+            settings["object_features"] = model.observation_space.shape[0] == size + 5 * OBJECT_SLOTS
+        return model, settings
 
     def evaluation_dir(self, stamp: str) -> Path:
         return self.path / f"evaluation-{stamp}"

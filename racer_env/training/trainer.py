@@ -196,6 +196,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
     reward_src = reward_file(cfg.reward)
     RewardFunction(reward_src)  # loads, or names the file and line that fail
     race = race_settings(cfg.race)
+    features = bool(previous.get("object_features", race.has_objects)) if source is not None else race.has_objects
     n_envs = max(1, cfg.n_envs)
     n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
     check_sb3_settings(hp, actions, n_steps, n_envs, cfg.hyperparameters)
@@ -223,7 +224,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
     subproc = cfg.vec == "subproc" and n_envs > 1
     factories: list[Callable[[], gym.Env]] = [
         _EnvFactory(track, str(reward_src), actions, run.reward_log, i / n_envs, ignore_sigint=subproc,
-                    reward_time_limit=cfg.reward_time_limit, race=race) for i in range(n_envs)]
+                    reward_time_limit=cfg.reward_time_limit, race=race, object_features=features) for i in range(n_envs)]
     venv = SubprocVecEnv(factories, start_method="forkserver") if subproc else DummyVecEnv(factories)
     venv.seed(cfg.seed)
     model = _make_model(cfg, actions, hp, n_steps, venv, run, source)
@@ -232,7 +233,8 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
     checkpoints = cb.Checkpoints(run)
     callbacks: list[Any] = [
         cb.RecordEpisodes(state, writer),
-        cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse, race=race),
+        cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse, race=race,
+                                                object_features=features),
                                on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None,
                                max_resets=EVAL_RESETS_WITH_OBJECTS if race.has_objects else 0,
                                crashes_per_lap=cfg.until_crashes),
@@ -249,6 +251,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
         "algorithm": actions.algorithm, "car_model": car_model_for(actions.version).name,
         "model_metadata_version": actions.version, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
         "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "race": race.kind,
+        "object_features": features,
     }
     run.write_info({**previous, **run_info, "status": "training"})
 
@@ -322,10 +325,10 @@ class _EnvFactory:
     """
 
     def __init__(self, track: Track, reward: str, actions: ActionSpec, reward_log: Path, start_offset: float,
-                 ignore_sigint: bool, reward_time_limit: float | None, race: RaceSettings):
+                 ignore_sigint: bool, reward_time_limit: float | None, race: RaceSettings, object_features: bool):
         self.track, self.reward, self.actions = track, reward, actions
         self.reward_log, self.start_offset, self.ignore_sigint = reward_log, start_offset, ignore_sigint
-        self.reward_time_limit, self.race = reward_time_limit, race
+        self.reward_time_limit, self.race, self.object_features = reward_time_limit, race, object_features
 
     def __call__(self) -> gym.Env:
         from racer_env.env.environment import RacerEnv
@@ -335,7 +338,8 @@ class _EnvFactory:
         out = open(self.reward_log, "a", buffering=1)
         reward = RewardFunction(self.reward, stdout=out, time_limit_s=self.reward_time_limit)
         env = RacerEnv(track=self.track, reward_function=reward, model_metadata=self.actions, mode="train",
-                       start_offset=self.start_offset, record_trace=True, race=self.race)
+                       start_offset=self.start_offset, record_trace=True, race=self.race,
+                       object_features=self.object_features)
         return _ErrorsToInfo(env)
 
 
