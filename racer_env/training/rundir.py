@@ -198,8 +198,8 @@ class RunDir:
         from racer_env.env.observations import OBJECT_SLOTS, OBS_SIZE
         from racer_env.sim.sensors import LIDAR_SENSORS, lidar_size
 
+        settings = self.env_settings(track, race)  # bad settings are named before the slower model load
         model = self.load_model(which)
-        settings = self.env_settings(track, race)
         if settings["object_features"] is None and model.observation_space.shape:
             actions = settings["model_metadata"]
             lidar = [s for s in actions.sensors if s in LIDAR_SENSORS]
