@@ -7,6 +7,7 @@
     racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...] [--race F]
     racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG] [--race F]
     racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
+    racer sweep    SWEEP.yaml [--workers N] [--address auto|HOST:6379] [--out DIR] [--resume DIR]
     racer drive    [--track T] [--reward R] [--speed V]
     racer tracks
     racer unpack   RUN [--log]
@@ -220,6 +221,21 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from racer_env.tools.sweep import sweep
+    from racer_env.training.sweepfile import load_sweep
+
+    if not args.sweep and not args.resume:
+        raise RacerEnvError("racer sweep: expected a sweep file (or --resume SWEEP_DIR)")
+    plan = load_sweep(args.sweep) if args.sweep and not args.resume else None
+    out = args.resume or args.out or f"sweeps/{Path(args.sweep).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = sweep(plan, out, workers=args.workers, address=args.address, resume=bool(args.resume))
+    return 130 if result.interrupted else 0
+
+
 def _raceline(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -398,6 +414,15 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--out", help="output folder (default runs/raceline-<track>)")
     rl.add_argument("--reverse", action="store_true", help="drive the track the other way")
     rl.set_defaults(func=_raceline)
+
+    sw = sub.add_parser("sweep", help="train many variants at once on Ray Tune and rank them (needs racer_env[sweep])")
+    sw.add_argument("sweep", nargs="?", help="the sweep file (YAML: rewards, tracks, hyperparameters, budget, ...)")
+    sw.add_argument("--workers", type=_positive_int, help="trials at once (default: one per CPU)")
+    sw.add_argument("--address", help="join a Ray cluster: auto, HOST:6379 or ray://HOST:10001 (default: a local "
+                                      "Ray instance, started and stopped here)")
+    sw.add_argument("--out", help="the sweep's folder (default sweeps/<file>-<time>)")
+    sw.add_argument("--resume", metavar="SWEEP_DIR", help="continue an interrupted sweep (finished trials are kept)")
+    sw.set_defaults(func=_sweep)
 
     u = sub.add_parser("unpack", help="restore a run's gzipped simtrace iterations as plain CSVs (for deepracer-utils)")
     u.add_argument("run", help="a run directory")

@@ -10,5 +10,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC2086
 .venv/bin/pip install --quiet ${TORCH_INSTALL_ARGS:-} "torch==2.13.0"
-.venv/bin/pip install --quiet -e ".[dev]"
+.venv/bin/pip install --quiet -e ".[dev,sweep]"  # the tests cover racer sweep, so its extra too
 .venv/bin/python -c "import racer_env, torch, stable_baselines3, pygame; print('racer_env', racer_env.__version__, 'torch', torch.__version__)"

@@ -104,9 +104,10 @@ class EvaluateAndKeepBest(BaseCallback):
     """
 
     def __init__(self, state: RunState, run: RunDir, env_kwargs: dict[str, Any], laps: int = EVAL_LAPS,
-                 on_clean: Callable[[], None] | None = None, max_resets: int = 0, crashes_per_lap: int = 0):
+                 on_clean: Callable[[], None] | None = None, max_resets: int = 0, crashes_per_lap: int = 0,
+                 on_update: Callable[[dict[str, Any], EvalResult], None] | None = None):
         super().__init__()
-        self.state, self.run, self.laps, self.on_clean = state, run, laps, on_clean
+        self.state, self.run, self.laps, self.on_clean, self.on_update = state, run, laps, on_clean, on_update
         self.max_resets, self.crashes_per_lap = max_resets, crashes_per_lap
         self.env_kwargs = {**env_kwargs, "reward_function": lambda params: 0.0}
         self.updates = 0
@@ -146,6 +147,8 @@ class EvaluateAndKeepBest(BaseCallback):
             "eval_lap_time": res.best_lap_time,
             "best_lap_time": state.best_lap,
         })
+        if self.on_update is not None:
+            self.on_update(state.history[-1], res)
         self.logger.record("racer/mean_progress", state.history[-1]["mean_progress"])
         self.logger.record("racer/eval_progress", res.mean_progress)
         if res.best_lap_time is not None:

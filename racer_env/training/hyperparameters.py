@@ -17,7 +17,7 @@ from racer_env.errors import HyperparametersError
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import clip_controls
 
-__all__ = ["Hyperparameters", "load_hyperparameters", "rollout_steps", "check_sb3_settings", "PPO_LOG_STD_INIT"]
+__all__ = ["Hyperparameters", "load_hyperparameters", "hyperparameters_from", "rollout_steps", "check_sb3_settings", "PPO_LOG_STD_INIT"]
 
 PPO_LOG_STD_INIT = -0.7
 """Initial log standard deviation of PPO's Gaussian policy (SB3's default 0.0 means a std of 1 over the whole
@@ -79,6 +79,16 @@ def load_hyperparameters(path: str | Path | None) -> tuple[Hyperparameters, set[
         raise HyperparametersError(f"{p}: cannot read ({err.strerror})") from err
     except json.JSONDecodeError as err:
         raise HyperparametersError(f"{p}: line {err.lineno}: not valid JSON ({err.msg})") from err
+    return hyperparameters_from(data, p)
+
+
+def hyperparameters_from(data: Any, where: str | Path) -> tuple[Hyperparameters, set[str]]:
+    """Hyperparameters from a dict of ``hyperparameters.json`` fields: (values, the keys it set).
+
+    Raises:
+        HyperparametersError: unknown key (with a "did you mean") or a value of the wrong type, naming ``where``.
+    """
+    p = where
     if not isinstance(data, dict):
         raise HyperparametersError(f"{p}: expected a JSON object of hyperparameters")
     known = {f for f in Hyperparameters.__dataclass_fields__}

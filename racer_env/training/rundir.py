@@ -140,6 +140,19 @@ class RunDir:
             return ckpts[-1]
         return self.final_model if self.final_model.exists() else None
 
+    def trained_steps(self) -> int:
+        """The environment steps behind :meth:`latest_model` (0 without one), read from the SB3 zip's data."""
+        import zipfile
+
+        latest = self.latest_model()
+        if latest is None:
+            return 0
+        try:
+            with zipfile.ZipFile(latest) as z:
+                return int(json.loads(z.read("data")).get("num_timesteps", 0))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return 0
+
     def prune_checkpoints(self, keep: int = KEEP_CHECKPOINTS) -> None:
         """Delete all but the ``keep`` newest checkpoints."""
         for old in self.checkpoints()[:-keep]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -119,8 +120,12 @@ class TrainResult:
         return self.stopped.startswith("interrupted")
 
 
-def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
+def train(cfg: TrainConfig, console: Any = None,
+          on_update: Callable[[dict[str, Any], EvalResult], None] | None = None) -> TrainResult:
     """Train a model as ``cfg`` says, evaluate it, and write the run directory.
+
+    ``on_update`` is called after each policy update with its history row (:class:`TrainResult`'s ``history``)
+    and the greedy evaluation of that update (``racer sweep`` reports them to Ray Tune).
 
     The run directory is locked for the whole run: a second process training into it gets a RunDirError naming
     the first.
@@ -135,7 +140,7 @@ def train(cfg: TrainConfig, console: Any = None) -> TrainResult:
     if cfg.resume and not Path(cfg.resume).is_dir():
         raise RunDirError(f"{cfg.resume}: no such run directory to resume")
     with run.lock():
-        return _train(cfg, run, console)
+        return _train(cfg, run, console, on_update)
 
 
 def _say(console: Any, text: str) -> None:
@@ -144,7 +149,8 @@ def _say(console: Any, text: str) -> None:
     (console or Console()).print(text)
 
 
-def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
+def _train(cfg: TrainConfig, run: RunDir, console: Any,
+           on_update: Callable[[dict[str, Any], EvalResult], None] | None) -> TrainResult:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -237,7 +243,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
                                                 object_features=features),
                                on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None,
                                max_resets=EVAL_RESETS_WITH_OBJECTS if race.has_objects else 0,
-                               crashes_per_lap=cfg.until_crashes),
+                               crashes_per_lap=cfg.until_crashes, on_update=on_update),
         cb.WatchRewardTime(state, console, str(reward_src), timesteps),
     ]
     if not cfg.quiet:
@@ -262,6 +268,8 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any) -> TrainResult:
         interrupt_reward_call()  # inside a slow reward function: stop it now (the checkpoint is still saved)
 
     stop_signals = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    if threading.current_thread() is not threading.main_thread():
+        stop_signals = []  # only the main thread may handle signals (a Ray Tune trial runs in a thread)
     old_handlers = {s: signal.signal(s, on_signal) for s in stop_signals}
     state.started = time.time()
     error: BaseException | None = None
