@@ -122,9 +122,9 @@ def draw_sweep(result: SweepResult) -> list[Path]:
     for r in rows[:BEST_CURVES]:
         curve = result.curves.get(r["trial"], [])
         if curve:
-            steps, values = [c[0] for c in curve], [c[1] for c in curve]
+            steps, objectives = [c[0] for c in curve], [c[1] for c in curve]
             varied = ", ".join(f"{d}={_cell(r.get(d))}" for d in dims)
-            ax.plot(steps, values, marker=".", label=f"#{r['rank']} {r['trial']} {varied}"[:80])
+            ax.plot(steps, objectives, marker=".", label=f"#{r['rank']} {r['trial']} {varied}"[:80])
     ax.set_xlabel("training steps")
     ax.set_ylabel(label)
     ax.set_title(f"learning curves of the {min(BEST_CURVES, len(rows))} best trials (best evaluation so far)")
