@@ -40,15 +40,16 @@ def sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = None
         live.update(sweep_table(result.rows))
     pictures = draw_sweep(result)
     plan = result.plan
-    console.print(escape(f"{len(result.rows)} trials in {result.seconds / 60:.1f} min, ranked by {plan.objective}: "
+    console.print(escape(f"{len(result.rows)} of {plan.trials} trials in {result.seconds / 60:.1f} min, ranked by {plan.objective}: "
                          f"{OBJECTIVES[plan.objective][1]}"))
     console.print(f"results: {result.out / 'results.csv'}, {result.out / 'results.json'}; pictures: "
-                  + ", ".join(str(p) for p in pictures))
+                  + ", ".join(str(p) for p in pictures), soft_wrap=True)
     if result.interrupted:
-        console.print(f"stopped before every trial finished; continue with: racer sweep --resume {result.out}")
+        console.print(f"stopped before every trial finished; continue with: racer sweep --resume {result.out}",
+                      soft_wrap=True)
     best = result.best
     if best is not None:
-        console.print(f"winner: trial {best['trial']}; watch it: racer watch {best['run_dir']}")
+        console.print(f"winner: trial {best['trial']}; watch it: racer watch {best['run_dir']}", soft_wrap=True)
     return result
 
 

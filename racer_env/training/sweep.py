@@ -211,8 +211,8 @@ def _make_trial(plan: SweepPlan, out: Path) -> Callable[[dict[str, Any]], None]:
                 race=None if race is None else str(ship / race))
             try:
                 result = train(cfg, on_update=report)
-            except RacerEnvError as err:
-                tune.report({**best, "error": str(err), "node": node, "run_dir": str(run.path), "finished": True})
+            except RacerEnvError as err:  # named by the file's place in OUT/ship, not the node's copy
+                tune.report({**best, "error": str(err).replace(f"{ship}{os.sep}", ""), "node": node, "run_dir": str(run.path), "finished": True})
                 return
         tune.report({**best, "timesteps": result.timesteps, "node": node, "run_dir": str(run.path),
                      "finished": True})
@@ -340,34 +340,37 @@ _LIVE = _Live()
 
 # ------------------------------------------------------------------------------------------ results
 def _results(plan: SweepPlan, out: Path, grid: Any, seconds: float) -> SweepResult:
+    # Tune's state of each trial: TERMINATED (ended: its budget, ASHA or a failure reported), ERROR, or PENDING,
+    # PAUSED, RUNNING after Ctrl-C. ResultGrid has no public per-trial state; its analysis has.
+    trials = getattr(getattr(grid, "_experiment_analysis", None), "trials", None) or []
+    states = {t.trial_id: t.status for t in trials}
     rows, curves = [], {}
-    unfinished = False
-    for res in grid:
+    for trial, res in zip(trials, grid):
         m = res.metrics or {}
-        trial_id = m.get("trial_id") or Path(res.path).name
+        state = states.get(trial.trial_id)
         if m.get("error"):
             status = f"failed: {m['error']}"
         elif m.get("finished"):
             status = "finished"
         elif res.error is not None:
             status = f"error: {str(res.error).strip().splitlines()[-1] if str(res.error).strip() else res.error}"
-        elif trial_id in _LIVE.stopped or (m and trial_id not in _LIVE.rows):  # stopped in an earlier session
+        elif state == "TERMINATED" and trial.trial_id in _LIVE.stopped | set(m and [trial.trial_id]):
             status = "stopped early"
         else:
             status = "unfinished"
-            unfinished = True
         df = res.metrics_dataframe
         if df is not None and "timesteps" in df and "objective" in df:
-            curves[trial_id] = [(int(t), float(o)) for t, o in zip(df["timesteps"], df["objective"]) if o == o]
-        rows.append({"trial": trial_id, **_settings_of(plan, res.config or {}), "status": status,
+            curves[trial.trial_id] = [(int(t), float(o)) for t, o in zip(df["timesteps"], df["objective"]) if o == o]
+        rows.append({"trial": trial.trial_id, **_settings_of(plan, trial.config or {}), "status": status,
                      "objective": m.get("objective") if not m.get("error") else None, "laps": m.get("laps"),
                      "best_lap": m.get("best_lap"), "timesteps": m.get("timesteps"),
                      "minutes": round(m.get("time_total_s", 0.0) / 60, 2), "node": m.get("node"),
-                     "run_dir": m.get("run_dir") or str(out / TRIALS_DIR / trial_id)})
+                     "run_dir": m.get("run_dir") or str(out / TRIALS_DIR / trial.trial_id)})
     rows.sort(key=lambda r: rank_key(plan.objective, r["objective"]))
     for i, row in enumerate(rows, 1):
         row["rank"] = i
-    return SweepResult(out, plan, rows, curves, interrupted=unfinished, seconds=seconds)
+    interrupted = len(rows) < plan.trials and not plan.total_minutes or any(r["status"] == "unfinished" for r in rows)
+    return SweepResult(out, plan, rows, curves, interrupted=interrupted, seconds=seconds)
 
 
 def _write_results(result: SweepResult) -> None:
