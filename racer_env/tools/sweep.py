@@ -59,7 +59,7 @@ def sweep_table(rows: Sequence[dict[str, Any]], live_view: bool = False) -> Any:
 
     rows = list(rows)
     settings = [k for k in (rows[0] if rows else {}) if k not in (*TABLE_COLUMNS, "trial", "rank", "status",
-                                                                     "minutes", "node", "run_dir")
+                                                                     "minutes", "rss_mb", "node", "run_dir")
                 and len({str(r.get(k)) for r in rows}) > 1]
     table = Table(title="racer sweep: trials" if live_view else "racer sweep: ranked")
     for col in ("#" if not live_view else "trial", *settings, "status" if not live_view else "state",

@@ -99,13 +99,14 @@ class EvaluateAndKeepBest(BaseCallback):
     """After each policy update: a greedy evaluation of ``laps`` back-to-back laps; a better score saves
     ``best_model.zip``. The score is DeepRacer's best-model metric, progress, then the first lap's time.
 
+    ``on_update(row, evaluation)`` is called after each one; returning False stops the run ("stopped").
     ``on_clean`` is called the first time every lap is complete with no off-track and at most
     ``crashes_per_lap`` crashes in a lap; ``max_resets`` lets a lap go on after a crash (races with objects).
     """
 
     def __init__(self, state: RunState, run: RunDir, env_kwargs: dict[str, Any], laps: int = EVAL_LAPS,
                  on_clean: Callable[[], None] | None = None, max_resets: int = 0, crashes_per_lap: int = 0,
-                 on_update: Callable[[dict[str, Any], EvalResult], None] | None = None):
+                 on_update: Callable[[dict[str, Any], EvalResult], bool | None] | None = None):
         super().__init__()
         self.state, self.run, self.laps, self.on_clean, self.on_update = state, run, laps, on_clean, on_update
         self.max_resets, self.crashes_per_lap = max_resets, crashes_per_lap
@@ -147,8 +148,8 @@ class EvaluateAndKeepBest(BaseCallback):
             "eval_lap_time": res.best_lap_time,
             "best_lap_time": state.best_lap,
         })
-        if self.on_update is not None:
-            self.on_update(state.history[-1], res)
+        if self.on_update is not None and self.on_update(state.history[-1], res) is False:
+            state.request_stop("stopped")  # by the caller (racer sweep's scheduler)
         self.logger.record("racer/mean_progress", state.history[-1]["mean_progress"])
         self.logger.record("racer/eval_progress", res.mean_progress)
         if res.best_lap_time is not None:

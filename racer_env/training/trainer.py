@@ -108,7 +108,7 @@ class TrainResult:
     timesteps: int
     episodes: int
     seconds: float
-    stopped: str  # "done", "interrupted ...", "max_episodes", "minutes", "laps"
+    stopped: str  # "done", "interrupted ...", "max_episodes", "minutes", "laps", "stopped" (by on_update)
     evaluation: EvalResult | None = None
     first_clean_laps_s: float | None = None  # training wall time until a greedy evaluation drove all laps cleanly
     history: list[dict] = field(default_factory=list)
@@ -121,11 +121,12 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, console: Any = None,
-          on_update: Callable[[dict[str, Any], EvalResult], None] | None = None) -> TrainResult:
+          on_update: Callable[[dict[str, Any], EvalResult], bool | None] | None = None) -> TrainResult:
     """Train a model as ``cfg`` says, evaluate it, and write the run directory.
 
     ``on_update`` is called after each policy update with its history row (:class:`TrainResult`'s ``history``)
-    and the greedy evaluation of that update (``racer sweep`` reports them to Ray Tune).
+    and the greedy evaluation of that update (``racer sweep`` reports them to Ray Tune); when it returns False,
+    the run stops there, saving as at the end of its budget, with status "stopped".
 
     The run directory is locked for the whole run: a second process training into it gets a RunDirError naming
     the first.
@@ -150,7 +151,7 @@ def _say(console: Any, text: str) -> None:
 
 
 def _train(cfg: TrainConfig, run: RunDir, console: Any,
-           on_update: Callable[[dict[str, Any], EvalResult], None] | None) -> TrainResult:
+           on_update: Callable[[dict[str, Any], EvalResult], bool | None] | None) -> TrainResult:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -287,8 +288,9 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
         venv.close()
         checkpoints.model = model
         checkpoints.save()
-        status = "failed" if error else ("interrupted" if (state.stop_reason or "").startswith("interrupt")
-                                          else "trained")
+        reason = state.stop_reason or ""
+        status = "failed" if error else ("interrupted" if reason.startswith("interrupt") else
+                                          "stopped" if reason == "stopped" else "trained")
         run.write_info({**previous, **run_info, "status": status, "timesteps": int(model.num_timesteps),
                         "episodes": state.episodes, "train_seconds": round(time.time() - state.started, 1),
                         "best_score": state.best_score})
