@@ -126,6 +126,22 @@ def test_without_ray_it_says_what_to_install(tmp_path, monkeypatch):
     assert "ray[tune]" in INSTALL_HINT
 
 
+@pytest.mark.parametrize("address, words", [
+    ("127.0.0.1:1", "--address 127.0.0.1:1: no Ray cluster answers there"),
+    ("auto", "--address auto: cannot join that Ray cluster"),
+])
+def test_a_cluster_that_is_not_there_gets_one_line_at_once(tmp_path, capsys, address, words):
+    sweep = write(tmp_path / "s.yaml", "rewards: [follow_center]\nbudget: {timesteps: 1000}\n")
+    env_address = os.environ.pop("RAY_ADDRESS", None)
+    try:
+        assert main(["sweep", str(sweep), "--address", address, "--out", str(tmp_path / "out")]) == 2
+    finally:
+        if env_address is not None:
+            os.environ["RAY_ADDRESS"] = env_address
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+
+
 # ------------------------------------------------------------------------------------------ real sweeps
 def _rows(out: Path) -> list[dict]:
     with open(out / "results.csv") as f:

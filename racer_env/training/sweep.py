@@ -134,6 +134,7 @@ def run_sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = 
     except ImportError:
         raise RacerEnvError(INSTALL_HINT) from None
 
+    _check_reachable(address)
     out = Path(out).resolve()
     tune_dir = out / TUNE_DIR
     if resume:
@@ -147,9 +148,13 @@ def run_sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = 
         out.mkdir(parents=True, exist_ok=True)
         plan = stage(plan, out)
     started = time.time()
-    ray.init(address=address, num_cpus=None if address else (workers or os.cpu_count()),
-             include_dashboard=False, log_to_driver=False, configure_logging=True, logging_level=logging.ERROR,
-             runtime_env={"working_dir": str(out / SHIP_DIR), "env_vars": WORKER_ENV})
+    try:
+        ray.init(address=address, num_cpus=None if address else (workers or os.cpu_count()),
+                 include_dashboard=False, log_to_driver=False, configure_logging=True, logging_level=logging.ERROR,
+                 runtime_env={"working_dir": str(out / SHIP_DIR), "env_vars": WORKER_ENV})
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        where = f"--address {address}: cannot join that Ray cluster" if address else "cannot start a local Ray instance"
+        raise RacerEnvError(f"{where} ({str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__})") from None
     try:
         concurrent = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         global _LIVE
@@ -169,6 +174,20 @@ def run_sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = 
         ray.shutdown()
     _write_results(result)
     return result
+
+
+def _check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """Fail at once, in one line, when ``HOST:PORT`` does not answer (Ray itself retries for minutes)."""
+    import socket
+
+    if not address or address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except (OSError, ValueError) as err:
+        raise RacerEnvError(f"--address {address}: no Ray cluster answers there ({err}); start one with "
+                            f"'ray start --head --port {port}', or use --address auto") from None
 
 
 # ------------------------------------------------------------------------------------------ the trial
