@@ -251,7 +251,8 @@ n_envs: 4
         subprocess.run([str(ray_cli), "stop", "--force"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(head, ignore_errors=True), shutil.rmtree(worker, ignore_errors=True)
     rows = _rows(out)
-    assert len(rows) == 4 and all(r["status"] in ("finished", "stopped early") for r in rows), [r["status"] for r in rows]
+    statuses = [r["status"] for r in rows]
+    assert len(rows) == 4 and all(s in ("finished", "stopped early") for s in statuses), statuses
     assert len({r["node"] for r in rows}) == 2  # trials ran on both nodes
     lrs = {float(r["lr"]) for r in rows}
     assert len(lrs) == 4 and all(0.0002 <= lr <= 0.002 for lr in lrs)  # Optuna's points, in the range

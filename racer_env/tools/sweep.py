@@ -38,10 +38,11 @@ def sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = None
         result = run_sweep(plan, out, workers=workers, address=address, resume=resume,
                            on_table=lambda rows: live.update(sweep_table(rows, live_view=True)))
         live.update(sweep_table(result.rows))
+    console.line()
     pictures = draw_sweep(result)
     plan = result.plan
-    console.print(escape(f"{len(result.rows)} of {plan.trials} trials in {result.seconds / 60:.1f} min, ranked by {plan.objective}: "
-                         f"{OBJECTIVES[plan.objective][1]}"))
+    console.print(escape(f"{len(result.rows)} of {plan.trials} trials in {result.seconds / 60:.1f} min, ranked by "
+                         f"{plan.objective}: {OBJECTIVES[plan.objective][1]}"))
     console.print(f"results: {result.out / 'results.csv'}, {result.out / 'results.json'}; pictures: "
                   + ", ".join(str(p) for p in pictures), soft_wrap=True)
     if result.interrupted:
@@ -49,7 +50,8 @@ def sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = None
                       soft_wrap=True)
     best = result.best
     if best is not None:
-        console.print(f"winner: trial {best['trial']}; watch it: racer watch {best['run_dir']}", soft_wrap=True)
+        console.print(f"winner: trial {best['trial']}; watch it: racer watch {best['run_dir']}",
+                      soft_wrap=True)
     return result
 
 

@@ -143,7 +143,8 @@ def run_sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = 
         plan = load_sweep(out / "sweep.yaml")
     else:
         if tune_dir.exists():
-            raise RunDirError(f"{out}: a sweep is already there: continue it with --resume {out}, or choose another --out")
+            raise RunDirError(f"{out}: a sweep is already there: continue it with --resume {out}, "
+                              f"or choose another --out")
         assert plan is not None
         out.mkdir(parents=True, exist_ok=True)
         plan = stage(plan, out)
@@ -153,8 +154,9 @@ def run_sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = 
                  include_dashboard=False, log_to_driver=False, configure_logging=True, logging_level=logging.ERROR,
                  runtime_env={"working_dir": str(out / SHIP_DIR), "env_vars": WORKER_ENV})
     except (ConnectionError, RuntimeError, ValueError) as err:
-        where = f"--address {address}: cannot join that Ray cluster" if address else "cannot start a local Ray instance"
-        raise RacerEnvError(f"{where} ({str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__})") from None
+        where = f"--address {address}: cannot join that Ray cluster" if address else "cannot start Ray here"
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RacerEnvError(f"{where} ({first})") from None
     try:
         concurrent = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         global _LIVE
