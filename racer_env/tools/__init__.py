@@ -1,1 +1,2 @@
-"""The tools around training: ``racer check`` for reward functions (``check/``) and ``racer drive`` (``drive``)."""
+"""The tools around training: ``racer check`` for reward functions (``check/``), ``racer raceline``
+(``raceline``), ``racer sweep`` (``sweep``) and ``racer drive`` (``drive``)."""

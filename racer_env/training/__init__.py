@@ -1,6 +1,8 @@
-"""Training and evaluation on DeepRacer's files: run directories, stable-baselines3, greedy evaluation laps.
+"""Training and evaluation on DeepRacer's files: run directories, stable-baselines3, greedy evaluation laps, and
+sweeps of many trainings on Ray Tune.
 
-torch and stable-baselines3 are imported here only, and only when a model is built or loaded.
+torch and stable-baselines3 are imported here only, and only when a model is built or loaded; Ray only by
+``sweep``.
 """
 
 from racer_env.training.evaluation import EvalResult, evaluate, evaluate_run
