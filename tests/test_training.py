@@ -230,3 +230,20 @@ def test_subprocess_envs_train_and_pass_reward_errors_back(tmp_path):
         train(TrainConfig(reward=str(bad), timesteps=4096, n_envs=2, vec="subproc", out=str(tmp_path / "bad"),
                           quiet=True, eval_laps=0))
     assert list((tmp_path / "bad" / "model" / "checkpoints").glob("checkpoint-*.zip"))
+
+
+def test_on_update_sees_each_evaluation_and_false_stops_the_run_saved(tmp_path):
+    """The hook racer sweep reports through: a row and the evaluation after every policy update; False stops."""
+    seen = []
+
+    def on_update(row, evaluation):
+        seen.append((row["timesteps"], evaluation.completed, len(evaluation.laps)))
+        return len(seen) < 2
+
+    out = tmp_path / "run"
+    result = train(TrainConfig(reward="follow_center", timesteps=50_000, n_envs=4, out=str(out), quiet=True,
+                               eval_laps=0), on_update=on_update)
+    assert [s[0] for s in seen] == [1024, 2048] and all(laps >= 1 for _, _, laps in seen)
+    assert result.stopped == "stopped" and result.timesteps < 4000
+    assert json.loads((out / "run.json").read_text())["status"] == "stopped"
+    assert (out / "model" / "model.zip").exists()  # saved as at the end of a budget
