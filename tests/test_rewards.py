@@ -132,3 +132,34 @@ def test_print_output_is_redirected(tmp_path):
     env.reset()
     env.step(env.action_space.sample())
     assert sink.getvalue() == "hello 2.0\n"
+
+
+def test_a_hung_call_in_another_thread_is_stopped_with_its_line(tmp_path):
+    """A Ray Tune trial calls the reward function in a thread: the time limit holds there too, and a stop that
+    came too late for one call never lands in the code after it."""
+    import threading
+    import time
+
+    hung = tmp_path / "hung.py"
+    hung.write_text("def reward_function(params):\n    while params['steps'] > 3:\n        pass\n    return 1.0\n")
+    out: dict = {}
+
+    def trial():
+        f = load_reward_function(str(hung))
+        f.time_limit_s = 0.3
+        t0 = time.perf_counter()
+        try:
+            f({"steps": 4})
+        except RewardFunctionError as err:
+            out["error"], out["seconds"] = str(err), time.perf_counter() - t0
+        out["after"] = [f({"steps": 2}) for _ in range(20000)]  # quick calls, then a pause past any deadline
+        time.sleep(0.3)
+        out["later"] = sum(range(1000))
+
+    thread = threading.Thread(target=trial)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert f"{hung}:3: reward function was stopped after running 0.3 s" in out["error"] or \
+        f"{hung}:2: reward function was stopped after running 0.3 s" in out["error"]
+    assert out["seconds"] < 2.0 and out["after"] == [1.0] * 20000 and out["later"] == 499500

@@ -17,6 +17,7 @@ time, so a slow one can be named.
 from __future__ import annotations
 
 import builtins
+import ctypes
 import itertools
 import math
 import signal
@@ -51,23 +52,32 @@ class _RewardTimeout(BaseException):
     reward function does not swallow it)."""
 
 
+_MAIN_THREAD = threading.main_thread().ident
+
+
 class _Watchdog:
-    """One thread per process that stops a reward call running past its deadline, by sending SIGALRM to the main
-    thread (whose handler raises inside the call). A call only stores its deadline: no system call per step."""
+    """One thread per process that stops a reward call running past its deadline. In the main thread it sends
+    SIGALRM (whose handler raises inside the call); in another thread (a Ray Tune trial) it raises inside the call
+    with ``PyThreadState_SetAsyncExc``, which takes effect at the call's next Python line (a call blocked in C,
+    such as ``time.sleep``, is stopped when it returns). A call only stores its deadline: no system call per step."""
 
     def __init__(self) -> None:
         self.deadline: float | None = None
         self.calling = 0  # reward calls in progress (nested calls are possible in tools)
+        self.target: int | None = None  # the thread making the limited call
+        self.lock = threading.Lock()  # the thread path: raising and clearing never cross
         self.usable = hasattr(signal, "SIGALRM") and hasattr(signal, "pthread_kill")
         self._thread: threading.Thread | None = None
+        self._alarm = False  # our SIGALRM handler is installed
 
     def start(self) -> bool:
-        """Make sure the watchdog runs; False where it cannot (no SIGALRM, or not in the main thread)."""
-        if not self.usable or threading.current_thread() is not threading.main_thread():
-            return False
-        if self._thread is None:
+        """Make sure the watchdog runs; False where it cannot (no SIGALRM in the main thread)."""
+        if threading.get_ident() == _MAIN_THREAD and not self._alarm:
+            if not self.usable:
+                return False
             signal.signal(signal.SIGALRM, _on_alarm)
-            self._main = threading.main_thread().ident
+            self._alarm = True
+        if self._thread is None:
             self._thread = threading.Thread(target=self._watch, name="racer-reward-watchdog", daemon=True)
             self._thread.start()
         return True
@@ -76,9 +86,28 @@ class _Watchdog:
         while True:
             time.sleep(0.05)
             deadline = self.deadline
-            if deadline is not None and time.perf_counter() > deadline:
+            if deadline is None or time.perf_counter() <= deadline:
+                continue
+            target = self.target
+            if target == _MAIN_THREAD:
                 self.deadline = None
-                signal.pthread_kill(self._main, signal.SIGALRM)  # type: ignore[arg-type]
+                signal.pthread_kill(target, signal.SIGALRM)  # type: ignore[arg-type]
+                continue
+            with self.lock:
+                if self.deadline is not None and self.target == target and target is not None:
+                    self.deadline = None
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(_RewardTimeout))
+
+    def end_call(self) -> None:
+        """After a limited call: no deadline, and (in a thread) no stop left pending for code after the call."""
+        if self.target == _MAIN_THREAD:
+            self.deadline = None
+            return
+        with self.lock:
+            fired = self.deadline is None  # the watchdog clears the deadline when it raises
+            self.deadline = None
+            if fired and self.target is not None:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.target), None)
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -206,6 +235,7 @@ class RewardFunction:
         t0 = time.perf_counter()
         watchdog.calling += 1
         if limited:
+            watchdog.target = threading.get_ident()
             watchdog.deadline = t0 + self.time_limit_s  # type: ignore[operator]
         try:
             raw = self.fn(params)
@@ -224,7 +254,7 @@ class RewardFunction:
         finally:
             watchdog.calling -= 1
             if limited:
-                watchdog.deadline = None
+                watchdog.end_call()
             self.calls += 1
             self.seconds += time.perf_counter() - t0
         try:

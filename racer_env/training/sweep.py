@@ -388,7 +388,7 @@ def _results(plan: SweepPlan, out: Path, grid: Any, seconds: float) -> SweepResu
         m = res.metrics or {}
         state = states.get(trial.trial_id)
         if m.get("error"):
-            status = f"failed: {m['error']}"
+            status = f"failed: {m['error'].splitlines()[0]}"  # the first line: file, line and what (not params)
         elif m.get("finished") or (plan.timesteps and (m.get("timesteps") or 0) >= plan.timesteps):
             status = "finished"  # (ASHA may stop a trial at its last report, when it is done anyway)
         elif res.error is not None:
