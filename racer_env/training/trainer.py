@@ -147,7 +147,7 @@ def train(cfg: TrainConfig, console: Any = None,
 def _say(console: Any, text: str) -> None:
     from rich.console import Console
 
-    (console or Console()).print(text)
+    (console or Console()).print(text, soft_wrap=True)  # one line each: paths stay whole for copying
 
 
 def _train(cfg: TrainConfig, run: RunDir, console: Any,
