@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from baseline import baseline_tree
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -43,20 +45,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         cases = [("this tree", REPO, []), ("this tree, --sim-trace-log", REPO, ["--sim-trace-log"])]
-        if args.baseline:
-            worktree = work / "baseline"
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.baseline],
-                           check=True, capture_output=True)
-            cases.append((f"baseline {args.baseline}", worktree, []))
-        try:
+        with baseline_tree(args.baseline, work) as tree:
+            if tree is not None:
+                cases.append((f"baseline {args.baseline}", tree, []))
             for k, (name, source, extra) in enumerate(cases):
                 trace, whole = trace_mb_per_million(source, args.steps, work / f"run{k}", extra)
                 print(f"{name}: trace files {trace:.1f} MB per million steps (whole run directory {whole:.1f} MB; "
                       f"measured over {args.steps:,} steps)", flush=True)
-        finally:
-            if args.baseline:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")],
-                               capture_output=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ in a fresh process, fed the same pre-computed actions.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import statistics
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from baseline import baseline_tree
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = ("RacerEnv, random actions", "RacerEnv, driving laps", "RacerEnv via gym.make", "CartPole-v1 via gym.make")
@@ -84,9 +86,10 @@ def measure(track: str, actions_file: str, steps: int) -> dict[str, float]:
     env = gym.make("RacerEnv-v0", track=track, reward_function=lambda params: 1.0)
     out[CASES[2]] = steps_per_second(env, random_actions, steps)
     out[CASES[3]] = steps_per_second(gym.make("CartPole-v1"), cart_actions, steps)
+    has_races = "race" in inspect.signature(racer_env.RacerEnv.__init__).parameters  # a baseline may predate them
     for name, race in OBJECT_CASES.items():
         key = _key(name)
-        if key in data:  # this tree: the recorded dodging laps, with the objects and in a time trial
+        if has_races and key in data:  # the recorded dodging laps, with the objects and in a time trial
             env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0, mode="eval", race=race)
             out[name] = replay_per_second(env, data[key], data[key + "_ends"], steps)
             env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0, mode="eval")
@@ -163,21 +166,14 @@ def main() -> None:
         actions_file = Path(tmp) / "actions.npz"
         make_actions(args.track, actions_file)
         trees = {"this tree": REPO}
-        if args.baseline:
-            worktree = Path(tmp) / "baseline"
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.baseline],
-                           check=True, capture_output=True)
-            trees[f"baseline {args.baseline}"] = worktree
-        results: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
-        try:
+        with baseline_tree(args.baseline, Path(tmp)) as tree:
+            if tree is not None:
+                trees[f"baseline {args.baseline}"] = tree
+            results: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
             for _ in range(args.repeats):  # interleave so that machine noise hits every tree and case alike
                 for name, source in trees.items():
                     for case, value in run_worker(source, args.track, actions_file, args.steps).items():
                         results[name].setdefault(case, []).append(value)
-        finally:
-            if args.baseline:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(trees.popitem()[1])],
-                               check=False, capture_output=True)
 
     print(f"track {args.track}, {args.steps} steps x {args.repeats} repeats, median steps/s:")
     medians = {t: {c: statistics.median(v) for c, v in r.items()} for t, r in results.items()}

@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from baseline import baseline_tree
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -79,12 +81,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         runs = [("this tree", REPO, args.steps)]
-        if args.baseline:
-            worktree = work / "baseline"
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.baseline],
-                           check=True, capture_output=True)
-            runs.append((f"baseline {args.baseline}", worktree, args.baseline_steps))
-        try:
+        with baseline_tree(args.baseline, work) as tree:
+            if tree is not None:
+                runs.append((f"baseline {args.baseline}", tree, args.baseline_steps))
             for name, source, steps in runs:
                 log = work / f"{steps}" / "training.log"
                 if not log.exists():
@@ -95,10 +94,6 @@ def main() -> None:
                     print(f"{name}: {steps:,}-step log to {suffix[1:].upper()}: racer process peak "
                           f"{r['racer_mb']:.0f} MB, ffmpeg peak {r['ffmpeg_mb']:.0f} MB, file {r['file_mb']:.1f} MB",
                           flush=True)
-        finally:
-            if args.baseline:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")],
-                               capture_output=True)
 
 
 if __name__ == "__main__":
