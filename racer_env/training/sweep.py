@@ -355,8 +355,6 @@ class _LiveTable(_TuneCallback):
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
-        if not last.get("finished"):
-            _LIVE.stopped.add(trial.trial_id)
         self._row(trial, "failed" if last.get("error") else ("done" if last.get("finished") else "stopped early"),
                   last)
 
@@ -370,8 +368,6 @@ class _Live:
 
     on_table: Callable[[list[dict[str, Any]]], None] | None = None
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stopped: set[str] = field(default_factory=set)
-    """Trials that ended without finishing their budget: stopped by ASHA."""
 
 
 _LIVE = _Live()
@@ -382,18 +378,16 @@ def _results(plan: SweepPlan, out: Path, grid: Any, seconds: float) -> SweepResu
     # Tune's state of each trial: TERMINATED (ended: its budget, ASHA or a failure reported), ERROR, or PENDING,
     # PAUSED, RUNNING after Ctrl-C. ResultGrid has no public per-trial state; its analysis has.
     trials = getattr(getattr(grid, "_experiment_analysis", None), "trials", None) or []
-    states = {t.trial_id: t.status for t in trials}
     rows, curves = [], {}
     for trial, res in zip(trials, grid):
         m = res.metrics or {}
-        state = states.get(trial.trial_id)
         if m.get("error"):
             status = f"failed: {m['error'].splitlines()[0]}"  # the first line: file, line and what (not params)
         elif m.get("finished") or (plan.timesteps and (m.get("timesteps") or 0) >= plan.timesteps):
             status = "finished"  # (ASHA may stop a trial at its last report, when it is done anyway)
         elif res.error is not None:
             status = f"error: {str(res.error).strip().splitlines()[-1] if str(res.error).strip() else res.error}"
-        elif state == "TERMINATED" and trial.trial_id in _LIVE.stopped | set(m and [trial.trial_id]):
+        elif trial.status == "TERMINATED" and m:  # ended by Tune before its budget: ASHA, or the sweep's total budget
             status = "stopped early"
         else:
             status = "unfinished"
