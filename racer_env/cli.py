@@ -2,9 +2,11 @@
 
     racer train    [--reward R] [--track T] [--model-metadata F] [--hyperparameters F] [--race F]
                    [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
+                   [--observation camera|vector] [--frame-stack N]
     racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S] [--race F]
-    racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif] [--race F]
+    racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif] [--race F] [--camera]
     racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...] [--race F]
+                   [--camera]
     racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG] [--race F]
     racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
     racer sweep    SWEEP.yaml [--workers N] [--address auto|HOST:6379] [--out DIR] [--resume DIR]
@@ -93,7 +95,8 @@ def _train(args: argparse.Namespace) -> int:
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
                       eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse,
                       until_laps=args.until_laps, until_crashes=args.until_crashes, vec=args.vec, reward_time_limit=args.reward_time_limit or None,
-                      sim_trace_log=args.sim_trace_log, race=args.race)
+                      sim_trace_log=args.sim_trace_log, race=args.race, observation=args.observation,
+                      frame_stack=args.frame_stack)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -115,7 +118,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     console = Console()
     result, path = evaluate_run(args.run, laps=args.laps, track=args.track, continuous=args.continuous,
                                 max_resets=args.resets, off_track_penalty=args.off_track_penalty,
-                                collision_penalty=args.collision_penalty, which=args.model, race=args.race)
+                                collision_penalty=args.collision_penalty, which=args.model, race=args.race,
+                                observation=args.observation)
     console.print(results_table(result))
     console.print(f"{result.completed}/{len(result.laps)} laps complete; metrics: {path}")
     return 0
@@ -138,15 +142,17 @@ def _play(source, args: argparse.Namespace) -> None:
     from racer_env.viewing.viewer import parse_speed, record, show
 
     speed = parse_speed(args.speed)
+    camera = bool(args.camera)
     if not args.record:
-        show(source, speed)
+        show(source, speed, camera=camera)
         return
     total = source.frame_count()
     print(f"recording {f'{total:,} frames' if total is not None else 'the laps'} to {args.record}", flush=True)
     with Progress(TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   transient=True) as bar:
         task = bar.add_task("record", total=total)
-        n = record(source, args.record, speed, progress=lambda done, _: bar.update(task, completed=done))
+        n = record(source, args.record, speed, progress=lambda done, _: bar.update(task, completed=done),
+                   camera=camera)
     print(f"wrote {args.record}: {n} frames at {15 * (speed or 1):g} fps")
 
 
@@ -157,7 +163,9 @@ def _watch(args: argparse.Namespace) -> int:
 
     _check_play_arguments(args)
     run = RunDir(args.run)
-    model, settings = run.model_env_settings(args.model, args.track, args.race)
+    model, settings = run.model_env_settings(args.model, args.track, args.race, args.observation)
+    if args.camera is None:  # shown from the start when the model drives by the camera
+        args.camera = settings["observation"] == "camera"
     env = RacerEnv(**settings, mode="eval", laps=args.laps, render_mode="rgb_array")
     source = ModelSource(env, model)
     _play(source, args)
@@ -337,6 +345,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop with an error when one reward call runs longer (0: no limit; AWS has none; "
                         "default %(default)s)")
     p.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the resumed run's, else a time trial)")
+    p.add_argument("--observation", choices=("camera", "vector"),
+                   help="what the policy sees: the camera image (the default when model_metadata's sensor lists a "
+                        "camera, as on AWS) or racer_env's vector of the road ahead (the default otherwise; "
+                        "trains in seconds)")
+    p.add_argument("--frame-stack", type=_positive_int, metavar="N",
+                   help="camera frames stacked in one observation (default 1, as on AWS, which ignores stack_size)")
     p.add_argument("--sim-trace-log", action="store_true",
                    help="also write logs/training.log, SIM_TRACE_LOG lines as in a robomaker log (the simtrace CSVs "
                         "hold the same rows)")
@@ -365,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds (default %(default)s)")
     e.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
     e.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the run's)")
+    e.add_argument("--observation", choices=("camera", "vector"),
+                   help="the observation the model was trained on (default: the run's); another is refused")
     e.set_defaults(func=_evaluate)
 
     w = sub.add_parser("watch", help="watch a trained model drive, live or into a video")
@@ -375,6 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--track", help="drive another track")
     w.add_argument("--model", default="best", help="best, final, or a model .zip (default best)")
     w.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the run's)")
+    w.add_argument("--observation", choices=("camera", "vector"),
+                   help="the observation the model was trained on (default: the run's); another is refused")
+    w.add_argument("--camera", action=argparse.BooleanOptionalAction, default=None,
+                   help="show the car's camera beside the top-down view (the c key toggles it; recorded with "
+                        "--record); default: on when the model drives by the camera")
     w.set_defaults(func=_watch)
 
     r = sub.add_parser("replay", help="play a DeepRacer SIM_TRACE log (ours or AWS's) on its track")
@@ -388,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--record", help="write a video instead of opening a window: out.mp4 or out.gif")
     r.add_argument("--race", metavar="FILE", help=RACE_HELP + ": to place the objects the log does not hold "
                                                   "(default: the run's)")
+    r.add_argument("--camera", action=argparse.BooleanOptionalAction, default=False,
+                   help="show the car's camera beside the top-down view (the c key toggles it; recorded with "
+                        "--record)")
     r.set_defaults(func=_replay)
 
     c = sub.add_parser("check", help="test a reward function: failures, statistics, reward hacking, pictures")

@@ -75,6 +75,13 @@ CAMERA_ASPECT = 480 / 640
 CAMERA_NEAR_M = 0.2  # near and far planes
 CAMERA_FAR_M = 300.0
 BOX_Z_M = 0.1  # height of a box's origin (a bot's is 0): [SIM] agent_ctrl/constants.py
+BOX_BODY_HEIGHT_M = 0.25  # the box model is 0.4 x 0.3 x 0.25 m about its origin: [SIM] models/box_obstacle/model.sdf
+BOT_HEIGHT_M = 0.15  # a bot car's body, roughly: its camera, on top, is 0.13 m up (deepracer_single_cam.urdf)
+
+# --- the camera image (spec §3.2, §4) --------------------------------------
+CAMERA_IMAGE_W = 160  # TRAINING_IMAGE_SIZE (160, 120): the sensor resizes the 640 x 480 frame to it:
+CAMERA_IMAGE_H = 120  # [SIM] environments/constants.py, sensors/sensors_rollout.py
+STEREO_BASELINE_M = 0.06  # the stereo pair's cameras sit 0.03 m either side: [SIM] cameras/frustum.py
 
 # --- LIDAR (objects spec §7.2-7.3) -----------------------------------------
 LIDAR_BEAMS = 64  # [SIM] racecar.gazebo, sensors/constants.py

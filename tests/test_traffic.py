@@ -4,7 +4,6 @@ param (objects spec §3-§6)."""
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -253,24 +252,20 @@ def test_the_observation_reports_the_objects_ahead():
     assert np.sign(first[3]) == side and np.sign(second[3]) == -side  # inner lane, then outer
 
 
-def test_lidar_sensors_add_their_observation_and_cameras_say_once_they_are_not_simulated():
+def test_lidar_sensors_add_their_observation_to_the_vector_and_to_the_camera():
     meta = {"action_space": {"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 0.5, "high": 4}},
             "action_space_type": "continuous",
             "sensor": ["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], "training_algorithm": "clipped_ppo", "version": "5"}
     env = RacerEnv(race={"OBJECT_POSITIONS": ["0.1,1"]}, model_metadata=ActionSpec.from_dict(meta),
-                   reward_function=lambda p: 1.0, mode="eval")
+                   reward_function=lambda p: 1.0, mode="eval", observation="vector")
     obs, _ = env.reset(seed=0)
     assert obs.shape == (36 + 8,) and env.observation_space.contains(obs)
-    import racer_env.env.observations as observations
-
-    observations._said_cameras = False
     stereo = {**meta, "sensor": ["STEREO_CAMERAS", "LIDAR"]}
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always")
-        a = RacerEnv(model_metadata=ActionSpec.from_dict(stereo), reward_function=lambda p: 1.0)
-        RacerEnv(model_metadata=ActionSpec.from_dict(stereo), reward_function=lambda p: 1.0)
-    assert len([w for w in said if "STEREO_CAMERAS" in str(w.message)]) == 1
-    assert a.reset(seed=0)[0].shape == (26 + 64,)
+    vector = RacerEnv(model_metadata=ActionSpec.from_dict(stereo), reward_function=lambda p: 1.0, observation="vector")
+    assert vector.reset(seed=0)[0].shape == (26 + 64,)
+    camera = RacerEnv(model_metadata=ActionSpec.from_dict(stereo), reward_function=lambda p: 1.0)
+    obs, _ = camera.reset(seed=0)
+    assert obs["STEREO_CAMERAS"].shape == (120, 160, 2) and obs["LIDAR"].shape == (64,)
 
 
 def test_a_dodging_driver_passes_bot_cars_and_boxes():

@@ -36,11 +36,15 @@ DEFAULT_MODEL_METADATA: dict[str, Any] = {
                      "speed": {"low": DEFAULT_SPEED_MPS[0], "high": DEFAULT_SPEED_MPS[1]}},
     "action_space_type": "continuous",
     "training_algorithm": "clipped_ppo",
-    "sensor": ["FRONT_FACING_CAMERA"],
-    "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
     "version": "5",
 }
-"""racer_env's default: continuous steering ±30°, speed 0.5–4 m/s, PPO."""
+"""racer_env's default: continuous steering ±30°, speed 0.5–4 m/s, PPO, and no camera: the vector observation."""
+NEURAL_NETWORKS = ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "DEEP_CONVOLUTIONAL_NETWORK", "DEEP_CONVOLUTIONAL_NETWORK_DEEP")
+"""model_metadata's ``neural_network``: [SIM] architecture/constants.py ``NeuralNetwork``."""
+CAMERA_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation")
+"""model_metadata's camera sensors: [SIM] architecture/constants.py ``Input``."""
+PREPROCESS_TYPES = ("GREY_SCALE", "RGB")
+"""model_metadata's ``preprocess_type``, racer_env's key: the simulator has none and always turns the camera grey."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,31 @@ class ActionSpec:
 
     @property
     def sensors(self) -> list[str]:
-        """model_metadata's ``sensor`` list (the camera by default)."""
-        sensors = (self.metadata or {}).get("sensor") or ["FRONT_FACING_CAMERA"]
+        """model_metadata's ``sensor`` list ([] when it has none: racer_env's vector observation)."""
+        sensors = (self.metadata or {}).get("sensor") or []
         return [str(s) for s in sensors] if isinstance(sensors, list) else [str(sensors)]
+
+    @property
+    def camera(self) -> str | None:
+        """The camera the ``sensor`` list names, if any."""
+        cameras = [s for s in self.sensors if s in CAMERA_SENSORS]
+        return cameras[0] if cameras else None
+
+    @property
+    def observation(self) -> str:
+        """The observation a model of this file trains on by default: ``"camera"`` when ``sensor`` lists a
+        camera, as in the simulator, else ``"vector"``."""
+        return "camera" if self.camera else "vector"
+
+    @property
+    def neural_network(self) -> str:
+        """model_metadata's ``neural_network`` (DeepRacer's default: the shallow one)."""
+        return str((self.metadata or {}).get("neural_network") or NEURAL_NETWORKS[0])
+
+    @property
+    def preprocess_type(self) -> str:
+        """model_metadata's ``preprocess_type`` (racer_env's; ``GREY_SCALE``, as the simulator, by default)."""
+        return str((self.metadata or {}).get("preprocess_type") or PREPROCESS_TYPES[0])
 
     @property
     def lidar_config(self) -> dict | None:
@@ -194,10 +220,11 @@ SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation"
 
 
 def _check_sensors(meta: dict[str, Any], source: str) -> None:
-    """``sensor``: a list of known names with at most one LIDAR; ``lidar_config``: sectors dividing 64."""
+    """``sensor``: a list of known names with at most one camera and one LIDAR; ``neural_network`` and
+    ``preprocess_type``: known names; ``lidar_config``: sectors dividing 64."""
     sensors = meta.get("sensor")
     if sensors is None:
-        return
+        sensors = []
     if not isinstance(sensors, list) or not all(isinstance(x, str) for x in sensors):
         raise ModelMetadataError(f"{source}: field 'sensor': expected a list of sensor names, got {sensors!r:.80}")
     unknown = [x for x in sensors if x not in SENSORS]
@@ -205,6 +232,11 @@ def _check_sensors(meta: dict[str, Any], source: str) -> None:
         raise ModelMetadataError(f"{source}: field 'sensor': unknown {unknown[0]!r}; expected some of {', '.join(SENSORS)}")
     if sum(x.endswith("LIDAR") for x in sensors) > 1:
         raise ModelMetadataError(f"{source}: field 'sensor': at most one LIDAR, got {sensors}")
+    if sum(x in CAMERA_SENSORS for x in sensors) > 1:
+        raise ModelMetadataError(f"{source}: field 'sensor': at most one camera, got {sensors}")
+    for key, allowed in (("neural_network", NEURAL_NETWORKS), ("preprocess_type", PREPROCESS_TYPES)):
+        if key in meta and meta[key] not in allowed:
+            raise ModelMetadataError(f"{source}: field '{key}': expected one of {', '.join(allowed)}, got {meta[key]!r}")
     config = meta.get("lidar_config")
     if config is None:
         return

@@ -20,7 +20,7 @@ import numpy as np
 from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
 from racer_env.env.actions import ActionSpec, load_model_metadata
 from racer_env.env.episode import Episode, Judgement, round_robin_start, start_from_options
-from racer_env.env.observations import Observer
+from racer_env.env.observations import OBSERVATIONS, make_observer
 from racer_env.env.params import compute_params
 from racer_env.env.race import RaceSettings, race_settings
 from racer_env.env.rewards import DEFAULT_REWARD, Output, RewardFunction
@@ -32,7 +32,7 @@ from racer_env.sim.vehicle import Car, car_model_for, wheels_on_track
 __all__ = ["RacerEnv"]
 
 
-class RacerEnv(gym.Env[np.ndarray, Any]):
+class RacerEnv(gym.Env[Any, Any]):
     """A 1/18-scale DeepRacer car on a 2-D track, stepping at 15 Hz, calling a DeepRacer reward function every
     step with the ``params`` the AWS simulator would pass (``racer_env.env.params``).
 
@@ -41,9 +41,12 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
     steering ±30° (positive left), speed 0.5–4 m/s. Its ``version`` picks the car (``car_model``): 5 and
     above (the default) the kinematic car, below 5 the effort-driven one (``racer_env.sim.vehicle``).
 
-    **Observation space.** A 26-vector: centre-line points ahead in the car's frame, the offset from the
-    centre, speed and steering state; 10 more for the two nearest objects ahead in a race with objects; a
-    LIDAR's when model_metadata's ``sensor`` lists one (tables and bounds: ``racer_env.env.observations``).
+    **Observation space.** ``observation="camera"`` (the default when model_metadata's ``sensor`` lists a camera):
+    the simulator's, a ``Dict`` of the camera's 120 x 160 uint8 image (grey, one channel, unless
+    ``preprocess_type`` says ``RGB``) and the LIDAR's observation if the sensor lists one. ``"vector"`` (the
+    default otherwise): a 26-vector of centre-line points ahead in the car's frame, the offset from the centre,
+    speed and steering state; 10 more for the two nearest objects ahead in a race with objects; a LIDAR's when
+    the sensor lists one. Tables and bounds: ``racer_env.env.observations``.
 
     **Race.** A time trial unless ``race`` sets object avoidance or head-to-bot in the simulator's own keys
     (``racer_env.env.race``); obstacles and bot cars move, crash and reset as in ``racer_env.env.traffic``.
@@ -82,6 +85,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         start_offset: where the first training episode starts, as a fraction of a lap (START_POSITION_OFFSET).
         record_trace: hand each episode's SIM_TRACE rows (``TraceRow``) over in ``info["trace"]`` at its end.
         reward_output: where the reward function's ``print`` goes (default stdout).
+        observation: ``"camera"`` or ``"vector"`` (default: as model_metadata's ``sensor`` says).
+        frame_stack: camera frames stacked on the channel axis (1, the simulator's).
         render_mode: ``"human"`` (a window), ``"rgb_array"`` (an (H, W, 3) frame) or None (no pygame).
         render_size: (width, height) in pixels.
 
@@ -95,7 +100,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
     Version History:
         * v0: racer_env 0.1: time trials on 2-D tracks, the spec §3.5 car fit. racer_env 0.2: the steering lag
           and grip limit of spec §3.6, the effort-driven car for model_metadata versions 3-4, object
-          avoidance and head-to-bot races, LIDAR observations.
+          avoidance and head-to-bot races, LIDAR observations. racer_env 0.3: the camera observation.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": int(STEP_HZ)}
@@ -107,8 +112,8 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
                  max_episode_steps: int | None = None, laps: int = 1, max_resets: int = 0,
                  off_track_penalty: float = OFF_TRACK_PENALTY_S, object_features: bool | None = None,
                  collision_penalty: float = COLLISION_PENALTY_S, start_offset: float = 0.0,
-                 record_trace: bool = False, reward_output: Output | None = None, render_mode: str | None = None,
-                 render_size: tuple[int, int] = (640, 480)):
+                 record_trace: bool = False, reward_output: Output | None = None, observation: str | None = None,
+                 frame_stack: int = 1, render_mode: str | None = None, render_size: tuple[int, int] = (640, 480)):
         _check_arguments(mode, render_mode, laps, max_resets, off_track_penalty, collision_penalty)
         base = track if isinstance(track, Track) else Track.load(track)
         self.track = base.reversed() if reverse != base.is_reversed else base
@@ -120,8 +125,15 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         self.mode = mode
         self.race = race_settings(race)
         self.traffic = Traffic(self.track, self.race, mode, objects)
-        self.observer = Observer(self.traffic.active if object_features is None else object_features,
-                                 self.actions.sensors, self.actions.lidar_config, self.race.BOT_CAR_SPEED)
+        self.observation = observation or self.actions.observation
+        if self.observation not in OBSERVATIONS:
+            raise ValueError(f"observation: expected one of {', '.join(OBSERVATIONS)}, got {observation!r}")
+        if self.observation == "camera" and not self.actions.camera:
+            raise ValueError(f"observation: 'camera' needs a camera in model_metadata's sensor list, got "
+                             f"{self.actions.sensors}")
+        self.observer = make_observer(self.observation, self.track, self.actions.sensors, self.actions.lidar_config,
+                                      self.traffic.active if object_features is None else object_features,
+                                      self.race.BOT_CAR_SPEED, self.actions.preprocess_type, frame_stack)
         self.observation_space = self.observer.space
         self.laps = int(laps)
         self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)
@@ -138,8 +150,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         self._last_reward = 0.0
 
     # ----------------------------------------------------------------- reset
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None:  # a seed restarts the sequence of episodes, so it repeats exactly
             self._episodes, self.sim_time = 0, 0.0
@@ -168,7 +179,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
         return self._observe(), self._info()
 
     # ------------------------------------------------------------------ step
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         steering, speed = self.actions.to_controls(action)  # act
         self.episode.next_step()
         self.traffic.step()
@@ -203,7 +214,7 @@ class RacerEnv(gym.Env[np.ndarray, Any]):
                               prev_progress=episode.prev_progress, where=self._where, objects=self.traffic.seen,
                               sim_time=self.sim_time)
 
-    def _observe(self) -> np.ndarray:
+    def _observe(self) -> Any:
         return self.observer(self.track, self.car, self._where, self.traffic.now, self.sim_time)
 
     def _after_step(self, judged: Judgement, params: dict[str, Any], action: Any, steering: float, speed: float,

@@ -1,8 +1,26 @@
-"""The policy's observation: a small vector a policy learns from quickly.
+"""The policy's observation: DeepRacer's camera image, or a small vector that a policy learns from quickly.
 
-It is not DeepRacer's camera image: a 2-D simulator has none, and a vector
-trains in minutes on a CPU. It holds what a driver needs (all in the car's
-frame, x forward and y left, from the params point):
+**The camera** (``observation="camera"``, the default when model_metadata's ``sensor`` lists a camera) is what
+the simulator's network sees (:mod:`racer_env.sim.camera`): a ``Dict`` keyed by the sensor's name, as the
+simulator's observation is,
+
+=========================  ===================================================  ==============================
+key                        value                                                space
+=========================  ===================================================  ==============================
+``FRONT_FACING_CAMERA``    the front camera, grey (``preprocess_type``           Box(0, 255, (120, 160, 1),
+(or ``observation``,       ``GREY_SCALE``, the simulator's input filter) or      uint8); (120, 160, 3) RGB;
+``LEFT_CAMERA``)           colour (``RGB``, racer_env's option)                  times ``frame_stack`` channels
+``STEREO_CAMERAS``         the left and right cameras (0.06 m apart), grey       Box(0, 255, (120, 160, 2), uint8)
+``LIDAR``, ...             the LIDAR's observation, when the sensor lists one    as in the vector below
+=========================  ===================================================  ==============================
+
+The simulator stacks one frame whatever ``stack_size`` says ([SIM] ``sagemaker_graph_manager.py`` hard-codes
+``ObservationStackingFilter(1)``); ``frame_stack`` > 1 stacks the newest frames, oldest first, on the channel
+axis (the stack starts full of the first frame, as rl_coach's filter does).
+
+**The vector** (``observation="vector"``, the default otherwise) is not DeepRacer's: it is privileged state that
+no real car has, and it trains in seconds on a CPU. It holds what a driver needs (all in the car's frame, x
+forward and y left, from the params point):
 
 =====  ============================================================  ===========
 index  value                                                         bounds
@@ -38,27 +56,29 @@ index  value                                                         bounds
 **LIDAR** (model_metadata ``sensor`` lists ``LIDAR``, ``SECTOR_LIDAR`` or ``DISCRETIZED_SECTOR_LIDAR``): the
 simulator's observation of its 64-beam scan follows (:func:`racer_env.sim.sensors.lidar_observation`: 64
 ranges in [0.15, 1], 8 sector flags, or ``num_sectors × num_values_per_sector`` one-hot bins), from a scan
-refreshed at 10 Hz as the simulator's is. Cameras are not simulated: a metadata file that asks for one
-trains on this vector, and says so once.
+refreshed at 10 Hz as the simulator's is.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import warnings
-from typing import Sequence
+from collections import deque
+from typing import Any, Sequence
 
 import numpy as np
 from gymnasium import spaces
 
-from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG
+from racer_env.constants import CAMERA_IMAGE_H, CAMERA_IMAGE_W, MAX_SPEED_MPS, MAX_STEERING_DEG, STEREO_BASELINE_M
+from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES
+from racer_env.sim.camera import Camera
 from racer_env.sim.objects import TrackObject
 from racer_env.sim.sensors import LIDAR_SENSORS, lidar_observation, lidar_scan, lidar_size
 from racer_env.sim.track import Projection, Track
 from racer_env.sim.vehicle import Car
 
-__all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE", "Observer", "OBJECT_SLOTS"]
+__all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE", "Observer", "CameraObserver", "make_observer",
+           "OBJECT_SLOTS", "CAMERA_SENSORS", "PREPROCESS_TYPES", "OBSERVATIONS"]
 
 LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)
 """Distances [m] ahead along the centre line of the points the policy sees."""
@@ -123,49 +143,67 @@ _OBJECT_RANGE_M = 5.0
 _OBJ_LOW = [0.0, -2.0, -2.0, -3.0, 0.0]
 _OBJ_HIGH = [1.0, 2.0, 2.0, 3.0, 1.5]
 _LIDAR_PERIOD_S = 0.1  # the scan's update rate, 10 Hz: objects spec §7.2
-_CAMERAS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation")
-_said_cameras = False
+OBSERVATIONS = ("vector", "camera")
+
+
+class _Lidar:
+    """A LIDAR's observation, from a scan refreshed at 10 Hz."""
+
+    def __init__(self, sensor: str, config: dict | None):
+        self.sensor, self.config = sensor, config
+        self.size = lidar_size(sensor, config)
+        self.rng = random.Random()
+        self._scan: np.ndarray | None = None
+        self._scan_time = -1.0
+
+    def reset(self, seed: int | None) -> None:
+        if seed is not None:
+            self.rng.seed(seed)
+        self._scan, self._scan_time = None, -1.0
+
+    def __call__(self, car: Car, things: Sequence[TrackObject], sim_time: float) -> np.ndarray:
+        if self._scan is None or sim_time - self._scan_time >= _LIDAR_PERIOD_S - 1e-9:
+            self._scan = lidar_scan(car.bx, car.by, car.yaw, things, self.rng)
+            self._scan_time = sim_time
+        return lidar_observation(self.sensor, self._scan, self.config)
+
+    @property
+    def low(self) -> float:
+        return 0.15 if self.sensor == "LIDAR" else 0.0
+
+
+def _lidar(sensors: Sequence[str], config: dict | None) -> _Lidar | None:
+    lidars = [s for s in sensors if s in LIDAR_SENSORS]
+    return _Lidar(lidars[0], config) if lidars else None
 
 
 class Observer:
-    """The observation for a race and a model_metadata's sensors: the default vector, the objects ahead when
-    the race has objects, and a LIDAR observation when ``sensors`` asks for one (module docstring).
+    """The vector observation for a race and a model_metadata's sensors: the default vector, the objects ahead
+    when the race has objects, and a LIDAR observation when ``sensors`` asks for one (module docstring).
 
     Args:
         objects: the race has obstacles or bot cars.
-        sensors: model_metadata's ``sensor`` list.
+        sensors: model_metadata's ``sensor`` list (only a LIDAR in it counts).
         lidar_config: model_metadata's ``lidar_config`` (DISCRETIZED_SECTOR_LIDAR).
         bot_speed: the bot cars' speed [m/s].
     """
 
     def __init__(self, objects: bool = False, sensors: Sequence[str] = (), lidar_config: dict | None = None,
                  bot_speed: float = 0.0):
-        global _said_cameras
-        self.objects, self.bot_speed, self.lidar_config = objects, bot_speed, lidar_config
-        lidars = [s for s in sensors if s in LIDAR_SENSORS]
-        self.lidar = lidars[0] if lidars else None
-        cameras = [s for s in sensors if s in _CAMERAS and s != "FRONT_FACING_CAMERA"]
-        if cameras and not _said_cameras:
-            _said_cameras = True
-            warnings.warn(f"model_metadata sensor {cameras[0]}: racer_env has no cameras; the policy sees its "
-                          f"vector observation instead (racer_env.env.observations)", stacklevel=2)
+        self.objects, self.bot_speed = objects, bot_speed
+        self.lidar = _lidar(sensors, lidar_config)
         low, high = list(_LOW), list(_HIGH)
         if objects:
             low += _OBJ_LOW * OBJECT_SLOTS
             high += _OBJ_HIGH * OBJECT_SLOTS
         if self.lidar:
-            n = lidar_size(self.lidar, lidar_config)
-            low += [0.15 if self.lidar == "LIDAR" else 0.0] * n
-            high += [1.0] * n
+            low += [self.lidar.low] * self.lidar.size
+            high += [1.0] * self.lidar.size
         self.space = spaces.Box(np.array(low, dtype=np.float32), np.array(high, dtype=np.float32), dtype=np.float32)
-        self.rng = random.Random()
-        self._scan: np.ndarray | None = None
-        self._scan_time = -1.0
 
     def reset(self, seed: int | None = None) -> None:
-        if seed is not None:
-            self.rng.seed(seed)
-        self._scan, self._scan_time = None, -1.0
+        if self.lidar:
+            self.lidar.reset(seed)
 
     def __call__(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
                  sim_time: float = 0.0) -> np.ndarray:
@@ -174,13 +212,7 @@ class Observer:
             values += self._ahead(track, car, where, things)
         if not self.lidar:
             return np.array(values, dtype=np.float32)
-        parts = [np.array(values, dtype=np.float32)]
-        if self.lidar:
-            if self._scan is None or sim_time - self._scan_time >= _LIDAR_PERIOD_S - 1e-9:
-                self._scan = lidar_scan(car.bx, car.by, car.yaw, things, self.rng)
-                self._scan_time = sim_time
-            parts.append(lidar_observation(self.lidar, self._scan, self.lidar_config))
-        return np.concatenate(parts)
+        return np.concatenate([np.array(values, dtype=np.float32), self.lidar(car, things, sim_time)])
 
     def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> list[float]:
         length, arc = track.length, where.arc
@@ -209,3 +241,77 @@ class Observer:
             values += (1.0, _clip((rx * c + ry * s) / 3.0, -2.0, 2.0), _clip((ry * c - rx * s) / 3.0, -2.0, 2.0),
                        _clip(ccw * o.offset / half, -3.0, 3.0), bot if o.kind == "bot" else 0.0)
         return values
+
+
+class CameraObserver:
+    """The camera observation (module docstring): a dict of the camera's frames and the LIDAR's observation.
+
+    Args:
+        track: the track the camera sees.
+        sensors: model_metadata's ``sensor`` list, with one camera.
+        preprocess_type: ``"GREY_SCALE"`` (the simulator's) or ``"RGB"``; the stereo pair is always grey.
+        frame_stack: frames stacked on the channel axis, newest last (1: the simulator's).
+        lidar_config: model_metadata's ``lidar_config``.
+    """
+
+    def __init__(self, track: Track, sensors: Sequence[str], preprocess_type: str = "GREY_SCALE",
+                 frame_stack: int = 1, lidar_config: dict | None = None):
+        cameras = [s for s in sensors if s in CAMERA_SENSORS]
+        if len(cameras) != 1:
+            raise ValueError(f"sensor: expected one camera of {', '.join(CAMERA_SENSORS)}, got {list(sensors)}")
+        if preprocess_type not in PREPROCESS_TYPES:
+            raise ValueError(f"preprocess_type: expected one of {', '.join(PREPROCESS_TYPES)}, got {preprocess_type!r}")
+        if frame_stack < 1:
+            raise ValueError(f"frame_stack: expected a whole number >= 1, got {frame_stack}")
+        self.key, self.frame_stack = cameras[0], int(frame_stack)
+        half = STEREO_BASELINE_M / 2
+        grey = preprocess_type == "GREY_SCALE" or self.key == "STEREO_CAMERAS"
+        offsets = {"STEREO_CAMERAS": (half, -half), "LEFT_CAMERA": (half,)}.get(self.key, (0.0,))
+        self.cameras = [Camera(track, lateral_m=o, grey=grey) for o in offsets]  # left first, as the simulator
+        self.channels = (len(self.cameras) if grey else 3) * self.frame_stack
+        self.lidar = _lidar(sensors, lidar_config)
+        parts: dict[str, spaces.Space] = {
+            self.key: spaces.Box(0, 255, (CAMERA_IMAGE_H, CAMERA_IMAGE_W, self.channels), dtype=np.uint8)}
+        if self.lidar:
+            parts[self.lidar.sensor] = spaces.Box(self.lidar.low, 1.0, (self.lidar.size,), dtype=np.float32)
+        self.space = spaces.Dict(parts)
+        self._frames: deque[np.ndarray] = deque(maxlen=self.frame_stack)
+
+    def reset(self, seed: int | None = None) -> None:
+        self._frames.clear()
+        if self.lidar:
+            self.lidar.reset(seed)
+
+    def frame(self, car: Car, things: Sequence[TrackObject] = ()) -> np.ndarray:
+        """The cameras' image now: (120, 160, channels of one frame) uint8."""
+        shots = [cam.frame(car.bx, car.by, car.yaw, things) for cam in self.cameras]
+        if len(shots) == 1:
+            return shots[0] if shots[0].ndim == 3 else shots[0][:, :, None]
+        return np.stack(shots, axis=2)
+
+    def __call__(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
+                 sim_time: float = 0.0) -> dict[str, np.ndarray]:
+        frame = self.frame(car, things)
+        if self.frame_stack == 1:
+            image = frame
+        else:
+            if not self._frames:
+                self._frames.extend([frame] * self.frame_stack)
+            else:
+                self._frames.append(frame)
+            image = np.concatenate(self._frames, axis=2)
+        out = {self.key: image}
+        if self.lidar:
+            out[self.lidar.sensor] = self.lidar(car, things, sim_time)
+        return out
+
+
+def make_observer(kind: str, track: Track, sensors: Sequence[str], lidar_config: dict | None = None,
+                  objects: bool = False, bot_speed: float = 0.0, preprocess_type: str = "GREY_SCALE",
+                  frame_stack: int = 1) -> Observer | CameraObserver:
+    """The observer of ``kind`` (``"vector"`` or ``"camera"``; see the module docstring)."""
+    if kind == "camera":
+        return CameraObserver(track, sensors, preprocess_type, frame_stack, lidar_config)
+    if kind == "vector":
+        return Observer(objects, sensors, lidar_config, bot_speed)
+    raise ValueError(f"observation: expected one of {', '.join(OBSERVATIONS)}, got {kind!r}")

@@ -205,9 +205,9 @@ def write_evaluation(result: EvalResult, run_dir: Path, stamp: str | None = None
 def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, continuous: bool = False,
                  max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
                  collision_penalty: float = COLLISION_PENALTY_S, which: str = "best",
-                 race: str | None = None) -> tuple[EvalResult, Path]:
+                 race: str | None = None, observation: str | None = None) -> tuple[EvalResult, Path]:
     """Evaluate a trained run's model and write the evaluation files into the run directory (in the run's race,
-    or ``race``, a race settings file).
+    or ``race``, a race settings file). ``observation``, when given, must be the one the model was trained on.
 
     Returns the result and the path of the evaluation metrics JSON.
 
@@ -219,7 +219,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     from racer_env.training.laplimit import lap_time_limit
 
     run = RunDir(run_dir)
-    model, env_kwargs = run.model_env_settings(which, track, race)
+    model, env_kwargs = run.model_env_settings(which, track, race, observation)
     stamp = time.strftime("%Y%m%d%H%M%S")
     folder = run.evaluation_dir(stamp)
     trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)

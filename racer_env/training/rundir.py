@@ -191,29 +191,40 @@ class RunDir:
         return load_model(self.model_path(which), algorithm, env)
 
     # ------------------------------------------------------------- settings
-    def env_settings(self, track: str | None = None, race: str | None = None) -> dict[str, Any]:
-        """RacerEnv arguments that drive this run's car on its track (or on ``track``) with its reward, actions
-        and race (or ``race``, a race settings file)."""
+    def env_settings(self, track: str | None = None, race: str | None = None,
+                     observation: str | None = None) -> dict[str, Any]:
+        """RacerEnv arguments that drive this run's car on its track (or on ``track``) with its reward, actions,
+        race (or ``race``, a race settings file) and the observation its model was trained on.
+
+        Raises:
+            RunDirError: ``observation`` is not the one the model was trained on.
+        """
         from racer_env.env.actions import load_model_metadata
         from racer_env.env.race import race_settings
 
         info = self.info()
+        trained_on = info.get("observation", "vector")  # runs from before the camera observed the vector
+        if observation is not None and observation != trained_on:
+            raise RunDirError(f"{self.info_path}: field 'observation': the model was trained on the {trained_on}; "
+                              f"it cannot drive on the {observation} (drop --observation, or train a model on it)")
         reverse = bool(info.get("reverse", False))
         return dict(track=Track.load(track or info["track"], reverse=reverse), reward_function=str(self.reward_function),
                     model_metadata=load_model_metadata(self.model_metadata), reverse=reverse,
                     race=race_settings(race or (self.race if self.race.exists() else None)),
-                    object_features=info.get("object_features"))
+                    object_features=info.get("object_features"), observation=trained_on,
+                    frame_stack=int(info.get("frame_stack", 1)))
 
-    def model_env_settings(self, which: str = "best", track: str | None = None,
-                           race: str | None = None) -> tuple[Any, dict[str, Any]]:
+    def model_env_settings(self, which: str = "best", track: str | None = None, race: str | None = None,
+                           observation: str | None = None) -> tuple[Any, dict[str, Any]]:
         """The model and the RacerEnv arguments it drives with: :meth:`env_settings`, observing objects as the
         model was trained to (a run from before run.json said so: as its observation size says)."""
         from racer_env.env.observations import OBJECT_SLOTS, OBS_SIZE
         from racer_env.sim.sensors import LIDAR_SENSORS, lidar_size
 
-        settings = self.env_settings(track, race)  # bad settings are named before the slower model load
+        settings = self.env_settings(track, race, observation)  # bad settings are named before the slower model load
         model = self.load_model(which)
-        if settings["object_features"] is None and model.observation_space.shape:
+        if settings["object_features"] is None and settings["observation"] == "vector" and \
+                model.observation_space.shape:
             actions = settings["model_metadata"]
             lidar = [s for s in actions.sensors if s in LIDAR_SENSORS]
             size = OBS_SIZE + (lidar_size(lidar[0], actions.lidar_config) if lidar else 0)

@@ -9,6 +9,7 @@ reward-function error does the same, then re-raises.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -19,8 +20,10 @@ from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 
 from racer_env.env.actions import DEFAULT_MODEL_METADATA, ActionSpec, load_model_metadata
+from racer_env.env.observations import OBSERVATIONS
 from racer_env.env.race import RaceSettings, race_settings
 from racer_env.env.rewards import DEFAULT_REWARD, DEFAULT_TIME_LIMIT_S, RewardFunction, interrupt_reward_call, reward_file
 from racer_env.env.simtrace import TraceWriter
@@ -40,6 +43,9 @@ EVAL_RESETS_WITH_OBJECTS = 10
 the lap goes on (DeepRacer's evaluations allow resets; DRfC's default is 100)."""
 NET_ARCH = [64, 64]
 """Hidden layers of the policy and value networks: small, for the 26-value observation."""
+SAC_CAMERA_BUFFER = 30_000
+"""SAC's replay buffer with a camera [transitions]: 30,000 pairs of 19 KB frames take 1.2 GB (SB3's default of a
+million would take 38 GB)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,11 @@ class TrainConfig:
             simtrace CSVs hold the same rows; ``racer unpack RUN --log`` writes it later too).
         race: the race settings: a simulator YAML or a DRfC run.env (``racer_env.env.race``; default: the
             resumed run's, else a time trial). The run keeps them in ``race.yaml``.
+        observation: ``"camera"`` or ``"vector"`` (default: the resumed run's, else ``"camera"`` when
+            model_metadata's ``sensor`` lists a camera, as on AWS, else ``"vector"``).
+        frame_stack: camera frames stacked into one observation (default: the resumed run's, else 1, as on AWS).
+        torch_threads: threads torch may use (default: 1 for the vector's small networks; for a camera's
+            convolutions, up to 4, as many as there are cores).
     """
 
     track: str | None = None
@@ -93,6 +104,9 @@ class TrainConfig:
     reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S
     sim_trace_log: bool = False
     race: str | None = None
+    observation: str | None = None
+    frame_stack: int | None = None
+    torch_threads: int | None = None
 
     def run_dir(self) -> RunDir:
         if self.out:
@@ -158,7 +172,6 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
 
     import racer_env.training.callbacks as cb
 
-    torch.set_num_threads(1)  # small networks: one thread is fastest on 2 cores
     notes: list[str] = []
     previous: dict[str, Any] = {}
     source: RunDir | None = None
@@ -204,6 +217,11 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
     RewardFunction(reward_src)  # loads, or names the file and line that fail
     race = race_settings(cfg.race)
     features = bool(previous.get("object_features", race.has_objects)) if source is not None else race.has_objects
+    observation = _observation(cfg, actions, previous if source is not None else {})
+    frame_stack = cfg.frame_stack or int(previous.get("frame_stack", 1) if source is not None else 1)
+    if frame_stack < 1:
+        raise ModelMetadataError(f"frame_stack: expected a whole number >= 1, got {frame_stack}")
+    torch.set_num_threads(cfg.torch_threads or (1 if observation == "vector" else min(4, os.cpu_count() or 1)))
     n_envs = max(1, cfg.n_envs)
     n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
     check_sb3_settings(hp, actions, n_steps, n_envs, cfg.hyperparameters)
@@ -229,9 +247,11 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
                          hp.num_episodes_between_training, on_episode=state.add_episode, first_episode=state.episodes)
 
     subproc = cfg.vec == "subproc" and n_envs > 1
+    env_kwargs = dict(track=track, model_metadata=actions, reverse=cfg.reverse, race=race, object_features=features,
+                      observation=observation, frame_stack=frame_stack)
     factories: list[Callable[[], gym.Env]] = [
-        _EnvFactory(track, str(reward_src), actions, run.reward_log, i / n_envs, ignore_sigint=subproc,
-                    reward_time_limit=cfg.reward_time_limit, race=race, object_features=features) for i in range(n_envs)]
+        _EnvFactory(env_kwargs, str(reward_src), run.reward_log, i / n_envs, ignore_sigint=subproc,
+                    reward_time_limit=cfg.reward_time_limit) for i in range(n_envs)]
     venv = SubprocVecEnv(factories, start_method="forkserver") if subproc else DummyVecEnv(factories)
     venv.seed(cfg.seed)
     model = _make_model(cfg, actions, hp, n_steps, venv, run, source)
@@ -240,8 +260,7 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
     checkpoints = cb.Checkpoints(run)
     callbacks: list[Any] = [
         cb.RecordEpisodes(state, writer),
-        cb.EvaluateAndKeepBest(state, run, dict(track=track, model_metadata=actions, reverse=cfg.reverse, race=race,
-                                                object_features=features),
+        cb.EvaluateAndKeepBest(state, run, env_kwargs,
                                on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None,
                                max_resets=EVAL_RESETS_WITH_OBJECTS if race.has_objects else 0,
                                crashes_per_lap=cfg.until_crashes, on_update=on_update),
@@ -258,7 +277,8 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
         "algorithm": actions.algorithm, "car_model": car_model_for(actions.version).name,
         "model_metadata_version": actions.version, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
         "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "race": race.kind,
-        "object_features": features,
+        "object_features": features, "observation": observation, "frame_stack": frame_stack,
+        "neural_network": actions.neural_network if observation == "camera" else None,
     }
     run.write_info({**previous, **run_info, "status": "training"})
 
@@ -311,20 +331,45 @@ def _make_model(cfg: TrainConfig, actions: ActionSpec, hp: Any, n_steps: int, ve
     """A new SB3 model, or the newest model of the run being resumed."""
     from stable_baselines3 import PPO, SAC
 
+    from racer_env.training.networks import policy_kwargs
     from racer_env.training.rundir import load_model
 
     if source is not None:
         model = load_model(source.latest_model(), actions.algorithm, env=venv)  # type: ignore[arg-type]
         model.tensorboard_log = str(run.tensorboard)
         return model
+    camera = isinstance(venv.observation_space, spaces.Dict)
     if actions.algorithm == "sac":
-        return SAC("MlpPolicy", venv, learning_rate=hp.lr, batch_size=hp.batch_size, gamma=hp.discount_factor,
-                   ent_coef=hp.sac_alpha, policy_kwargs=dict(net_arch=NET_ARCH), seed=cfg.seed,
+        kwargs: dict[str, Any] = dict(net_arch=NET_ARCH)
+        if camera:  # the simulator's network under SB3's heads; a replay buffer of images that fits in memory
+            kwargs = {**policy_kwargs(actions.neural_network), "net_arch": [256]}
+        return SAC("MultiInputPolicy" if camera else "MlpPolicy", venv, learning_rate=hp.lr,
+                   batch_size=hp.batch_size, gamma=hp.discount_factor, ent_coef=hp.sac_alpha, policy_kwargs=kwargs,
+                   buffer_size=SAC_CAMERA_BUFFER if camera else 1_000_000, seed=cfg.seed,
                    tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
-    return PPO("MlpPolicy", venv, learning_rate=hp.lr, n_steps=n_steps, batch_size=hp.batch_size,
-               n_epochs=hp.num_epochs, gamma=hp.discount_factor, gae_lambda=0.95, clip_range=0.2,
-               ent_coef=hp.beta_entropy, policy_kwargs=dict(net_arch=NET_ARCH, log_std_init=PPO_LOG_STD_INIT),
-               seed=cfg.seed, tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
+    kwargs = policy_kwargs(actions.neural_network, PPO_LOG_STD_INIT) if camera else \
+        dict(net_arch=NET_ARCH, log_std_init=PPO_LOG_STD_INIT)
+    return PPO("MultiInputPolicy" if camera else "MlpPolicy", venv, learning_rate=hp.lr, n_steps=n_steps,
+               batch_size=hp.batch_size, n_epochs=hp.num_epochs, gamma=hp.discount_factor, gae_lambda=0.95,
+               clip_range=0.2, ent_coef=hp.beta_entropy, policy_kwargs=kwargs, seed=cfg.seed,
+               tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
+
+
+def _observation(cfg: TrainConfig, actions: ActionSpec, previous: dict[str, Any]) -> str:
+    """The run's observation: asked for, else the resumed run's (a run from before the camera: the vector), else
+    as model_metadata's sensor says."""
+    before = previous.get("observation", "vector") if previous else None
+    kind = cfg.observation or before or actions.observation
+    if kind not in OBSERVATIONS:
+        raise ModelMetadataError(f"--observation: expected one of {', '.join(OBSERVATIONS)}, got {kind!r}")
+    if kind == "camera" and not actions.camera:
+        raise ModelMetadataError(f"{cfg.model_metadata or 'the default model_metadata'}: field 'sensor': the camera "
+                                 f"observation needs a camera (FRONT_FACING_CAMERA or STEREO_CAMERAS), got "
+                                 f"{actions.sensors}")
+    if before and kind != before:
+        raise ModelMetadataError(f"{Path(str(cfg.resume)) / 'run.json'}: field 'observation': the model was trained "
+                                 f"on the {before}; it cannot go on with the {kind}")
+    return kind
 
 
 class _EnvFactory:
@@ -334,11 +379,10 @@ class _EnvFactory:
     ``info["trace"]``; a reward-function error comes back as ``info["error"]``.
     """
 
-    def __init__(self, track: Track, reward: str, actions: ActionSpec, reward_log: Path, start_offset: float,
-                 ignore_sigint: bool, reward_time_limit: float | None, race: RaceSettings, object_features: bool):
-        self.track, self.reward, self.actions = track, reward, actions
-        self.reward_log, self.start_offset, self.ignore_sigint = reward_log, start_offset, ignore_sigint
-        self.reward_time_limit, self.race, self.object_features = reward_time_limit, race, object_features
+    def __init__(self, env_kwargs: dict[str, Any], reward: str, reward_log: Path, start_offset: float,
+                 ignore_sigint: bool, reward_time_limit: float | None):
+        self.env_kwargs, self.reward, self.reward_log = env_kwargs, reward, reward_log
+        self.start_offset, self.ignore_sigint, self.reward_time_limit = start_offset, ignore_sigint, reward_time_limit
 
     def __call__(self) -> gym.Env:
         from racer_env.env.environment import RacerEnv
@@ -347,9 +391,8 @@ class _EnvFactory:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         out = open(self.reward_log, "a", buffering=1)
         reward = RewardFunction(self.reward, stdout=out, time_limit_s=self.reward_time_limit)
-        env = RacerEnv(track=self.track, reward_function=reward, model_metadata=self.actions, mode="train",
-                       start_offset=self.start_offset, record_trace=True, race=self.race,
-                       object_features=self.object_features)
+        env = RacerEnv(**self.env_kwargs, reward_function=reward, mode="train", start_offset=self.start_offset,
+                       record_trace=True)
         return _ErrorsToInfo(env)
 
 
@@ -360,7 +403,9 @@ class _ErrorsToInfo(gym.Wrapper):
         try:
             return self.env.step(action)
         except RacerEnvError as err:
-            obs = np.zeros(self.env.observation_space.shape or (), dtype=np.float32)
+            space = self.env.observation_space
+            obs = {k: np.zeros(v.shape or (), v.dtype or np.float32) for k, v in space.spaces.items()} \
+                if isinstance(space, spaces.Dict) else np.zeros(space.shape or (), dtype=np.float32)
             return obs, 0.0, True, False, {"error": str(err), "error_type": type(err).__name__}
 
 

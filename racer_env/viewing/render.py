@@ -28,12 +28,14 @@ from racer_env.constants import (
     MAX_SPEED_MPS,
     REAR_AXLE_X_M,
 )
+from racer_env.sim.camera import Camera, footprint
 from racer_env.sim.objects import TrackObject, body_size
+from racer_env.sim.scenery import luma
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import Car, body_origin, wheel_positions
 
-__all__ = ["Frame", "Renderer", "Window", "EnvView", "race_hud", "rgb", "speed_color", "save_trajectory_png",
-           "display_available"]
+__all__ = ["Frame", "Renderer", "CameraPanel", "Window", "EnvView", "race_hud", "rgb", "speed_color",
+           "save_trajectory_png", "display_available", "side_by_side"]
 
 GRASS = (46, 110, 52)
 ASPHALT = (72, 72, 76)
@@ -194,6 +196,16 @@ class Renderer:
         self._draw_hud(surf, frame, off)
         return surf
 
+    def draw_footprint(self, surf: pygame.Surface, frame: Frame, reach_m: float = 3.0) -> None:
+        """Outline on ``surf`` the ground the car's camera sees in ``frame``, out to ``reach_m`` metres."""
+        bx, by = body_origin(frame.x, frame.y, frame.yaw)
+        c, s = math.cos(frame.yaw), math.sin(frame.yaw)
+        pts = [self.to_px(bx + u * c - v * s, by + u * s + v * c) for u, v in footprint(reach_m)]
+        layer = pygame.Surface(self.size, pygame.SRCALPHA)
+        pygame.draw.polygon(layer, (255, 255, 255, 45), pts)
+        pygame.draw.polygon(layer, (255, 255, 255, 160), pts, 2)
+        surf.blit(layer, (0, 0))
+
     def _draw_objects(self, surf: pygame.Surface, objects: tuple[TrackObject, ...]) -> None:
         """Boxes as brown boxes; bot cars (and parked ones) as blue cars with a white nose."""
         for o in objects:
@@ -242,6 +254,46 @@ def race_hud(*, lap: int, laps: int, lap_time: float, progress: float, speed: fl
     }
 
 
+class CameraPanel:
+    """The car's front camera, drawn beside the top-down view: the colour frame on top, and below it the grey
+    image the simulator's network is given (:mod:`racer_env.sim.camera`), each scaled up to the panel's width.
+
+    Args:
+        track: the track the camera sees.
+        height: the panel's height [px]; its width is two thirds of it (two 4:3 images stacked).
+    """
+
+    def __init__(self, track: Track, height: int = 480):
+        pygame.font.init()
+        self.camera = Camera(track, grey=False)
+        self.size = (height * 2 // 3, height)
+        self.font = pygame.font.Font(None, max(14, height // 28))
+
+    def draw(self, frame: Frame) -> pygame.Surface:
+        """The camera's two images at the car's pose in ``frame``, among its objects."""
+        bx, by = body_origin(frame.x, frame.y, frame.yaw)
+        colour = self.camera.frame(bx, by, frame.yaw, frame.objects)
+        grey = np.repeat(luma(colour)[:, :, None], 3, axis=2)
+        w, h = self.size
+        panel = pygame.Surface(self.size)
+        panel.fill((0, 0, 0))
+        for k, (image, label) in enumerate(((colour, "camera"), (grey, "what the network sees (grey)"))):
+            shot = pygame.transform.scale(pygame.surfarray.make_surface(image.swapaxes(0, 1)), (w, h // 2))
+            panel.blit(shot, (0, k * h // 2))
+            panel.blit(self.font.render(label, True, TEXT), (6, k * h // 2 + 4))
+        return panel
+
+
+def side_by_side(left: pygame.Surface, right: pygame.Surface | None) -> pygame.Surface:
+    """``left`` with ``right`` beside it (``left`` alone when ``right`` is None)."""
+    if right is None:
+        return left
+    surf = pygame.Surface((left.get_width() + right.get_width(), max(left.get_height(), right.get_height())))
+    surf.blit(left, (0, 0))
+    surf.blit(right, (left.get_width(), 0))
+    return surf
+
+
 class Window:
     """A pygame window that shows surfaces at a frame rate."""
 
@@ -252,7 +304,10 @@ class Window:
         self.clock = pygame.time.Clock()
 
     def show(self, picture: pygame.Surface, fps: float | None) -> None:
-        """Put ``picture`` on screen, then wait to keep ``fps`` frames a second (None: no wait)."""
+        """Put ``picture`` on screen (the window takes its size), then wait to keep ``fps`` frames a second
+        (None: no wait)."""
+        if picture.get_size() != self.surface.get_size():
+            self.surface = pygame.display.set_mode(picture.get_size())
         self.surface.blit(picture, (0, 0))
         pygame.display.flip()
         if fps is not None:

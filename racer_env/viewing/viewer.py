@@ -6,7 +6,7 @@ DeepRacer SIM_TRACE log back. ``show`` plays a source in a window at 15 Hz
 times a speed factor; ``record`` writes it to an ``.mp4`` or ``.gif``.
 
 Keys in the window: space pauses, n or → steps once while paused,
-r restarts, q or Esc quits.
+c shows or hides the car's camera beside the top-down view, r restarts, q or Esc quits.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from racer_env.constants import MAX_SPEED_MPS, STEP_HZ
 from racer_env.errors import RacerEnvError
 from racer_env.sim.track import Projection, Track
 from racer_env.sim.vehicle import wheels_on_track
-from racer_env.viewing.render import Frame, Renderer, Window, display_available, rgb
+from racer_env.viewing.render import CameraPanel, Frame, Renderer, Window, display_available, rgb, side_by_side
 
 __all__ = ["ModelSource", "LogSource", "show", "record", "parse_speed"]
 
@@ -140,9 +140,29 @@ class LogSource:
                 prev = r
 
 
+class Pictures:
+    """Draws a source's frames: the top-down view, and the camera's panel beside it while ``camera`` is on."""
+
+    def __init__(self, track: Track, size: tuple[int, int], camera: bool):
+        self.renderer = Renderer(track, size)
+        self.camera = camera
+        self._panel: CameraPanel | None = None
+        self._height = size[1]
+
+    def draw(self, frame: Frame) -> Any:
+        top = self.renderer.draw(frame)
+        if not self.camera:
+            return top
+        if self._panel is None:
+            self._panel = CameraPanel(self.renderer.track, self._height)
+        self.renderer.draw_footprint(top, frame)
+        return side_by_side(top, self._panel.draw(frame))
+
+
 def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tuple[int, int] = (640, 480),
-           progress: Any = None) -> int:
+           progress: Any = None, camera: bool = False) -> int:
     """Write the source's frames to ``path`` (.mp4 or .gif) at 15 fps times ``speed``; returns the frame count.
+    With ``camera`` the car's camera is drawn beside the top-down view.
 
     Frames stream to ffmpeg one at a time, so memory stays flat however long the recording: an MP4 directly; a
     GIF through a lossless temporary video, from which ffmpeg makes a palette, then the GIF (two more passes
@@ -158,7 +178,7 @@ def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tu
         raise RacerEnvError(f"--record {path}: a folder; expected a .mp4 or .gif file name")
     fps = STEP_HZ * (speed or 1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    renderer = Renderer(source.track, size)
+    pictures = Pictures(source.track, size, camera)
     total = source.frame_count()
     video = path if suffix == ".mp4" else path.with_name(path.name + ".lossless.mp4")
     options: dict[str, Any] = dict(fps=fps, codec="libx264", macro_block_size=8, ffmpeg_log_level="error")
@@ -171,7 +191,7 @@ def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tu
     try:
         with writer:
             for frame in source.frames():
-                writer.append_data(rgb(renderer.draw(frame)))
+                writer.append_data(rgb(pictures.draw(frame)))
                 n += 1
                 if progress is not None:
                     progress(n, total)
@@ -203,17 +223,19 @@ def _video_to_gif(video: Path, gif: Path) -> None:
             palette.unlink()
 
 
-def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640, 480)) -> None:
-    """Play the source in a window; returns when it ends (after a short hold) or the user quits."""
+def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640, 480), camera: bool = False) -> None:
+    """Play the source in a window; returns when it ends (after a short hold) or the user quits. The camera's
+    view starts shown beside the top-down one when ``camera`` is True; the c key toggles it."""
     if not display_available():
         raise RacerEnvError("no display to open a window on: add --record out.mp4 (or out.gif) to write a video, "
                             "or run under a virtual display (xvfb-run racer ...)")
     import pygame
 
-    window = Window(size, f"racer_env - {source.track.name}  (space pause, n step, r restart, q quit)")
-    renderer = Renderer(source.track, size)
+    window = Window(size, f"racer_env - {source.track.name}  (space pause, n step, c camera, r restart, q quit)")
+    pictures = Pictures(source.track, size, camera)
     frames = source.frames()
     paused, step_once = False, False
+    frame: Frame | None = None
     try:
         while True:
             for event in window.events():
@@ -226,6 +248,10 @@ def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640
                         paused = not paused
                     elif event.key in (pygame.K_n, pygame.K_RIGHT):
                         paused, step_once = True, True
+                    elif event.key == pygame.K_c:
+                        pictures.camera = not pictures.camera
+                        if frame is not None:
+                            window.show(pictures.draw(frame), None)
                     elif event.key == pygame.K_r:
                         frames = source.frames()
             if paused and not step_once:
@@ -236,6 +262,6 @@ def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640
             if frame is None:
                 pygame.time.wait(1500)
                 return
-            window.show(renderer.draw(frame), STEP_HZ * speed if speed is not None else None)
+            window.show(pictures.draw(frame), STEP_HZ * speed if speed is not None else None)
     finally:
         window.close()

@@ -1,0 +1,293 @@
+"""The DeepRacer car's front camera: what the simulator's network sees, rendered from the track's scenery.
+
+The simulator's camera ([SIM] ``urdf/deepracer/racecar.gazebo``, ``deepracer_single_cam.urdf``; constants in
+:mod:`racer_env.constants`) is a 640 x 480 pinhole camera with a horizontal field of view of 1.13 rad, 15 frames
+a second, mounted 0.145 m ahead of the car's origin and 0.130 m above the ground, pitched 15° down. The sensor
+resizes each frame to 160 x 120 (PIL, bilinear: ``sensors_rollout.py``), and the network's input filter turns it
+grey ([SIM] ``sagemaker_graph_manager.py``; :func:`racer_env.sim.scenery.luma`).
+
+:class:`Camera` renders that 160 x 120 frame directly. Each pixel's ray is fixed in the car's frame, so where
+it meets the ground, and how much ground it covers, are computed once; a frame then moves those ground points to
+the car's pose with one small matrix product and reads the track's texture (:mod:`racer_env.sim.scenery`) at
+the mip level that matches each pixel's footprint, which stands in for the resize's smoothing. Above the
+horizon a pixel sees the wall round the field where the wall is near enough, else the background. Obstacles
+and bot cars in view are drawn over the ground as solid blocks, far ones first.
+
+Conventions: metres and radians; the car's frame has x forward, y left, z up, from its origin (``base_link``);
+image row 0 is the top, column 0 the left.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Sequence
+
+import numpy as np
+
+from racer_env.constants import (
+    BOT_HEIGHT_M,
+    BOX_BODY_HEIGHT_M,
+    BOX_Z_M,
+    CAMERA_HFOV_RAD,
+    CAMERA_IMAGE_H,
+    CAMERA_IMAGE_W,
+    CAMERA_PITCH_RAD,
+    CAMERA_X_M,
+    CAMERA_Z_M,
+)
+from racer_env.sim.objects import TrackObject, body_size
+from racer_env.sim.scenery import MIP_LEVELS, TEXEL_M, REINVENT_2018, Look, Scenery, luma, scenery_for
+from racer_env.sim.track import Track
+
+__all__ = ["Camera", "FOCAL_PX", "HORIZON_ROW", "ground_point", "pixel_of", "footprint"]
+
+FOCAL_PX = (CAMERA_IMAGE_W / 2) / math.tan(CAMERA_HFOV_RAD / 2)
+"""Focal length of the 160 x 120 image [px]: 126.1 (square pixels, so the vertical field of view is 0.88 rad)."""
+_COS_P, _SIN_P = math.cos(CAMERA_PITCH_RAD), math.sin(CAMERA_PITCH_RAD)
+HORIZON_ROW = CAMERA_IMAGE_H / 2 - FOCAL_PX * math.tan(CAMERA_PITCH_RAD)
+"""Where the horizon crosses the image [rows from the top]: 26.2, so rows 26 and below see the ground."""
+_FIRST_GROUND_ROW = int(math.ceil(HORIZON_ROW - 0.5 + 1e-9))
+_BOX_Z0_M = BOX_Z_M - BOX_BODY_HEIGHT_M / 2  # a box's foot (its origin is its centre, 0.1 m up)
+
+
+def _ray(row: np.ndarray | float, col: np.ndarray | float) -> tuple:
+    """The direction in the car's frame (forward, left, up) of the ray through image point (row, col) [px],
+    pixel centres at whole numbers + 0.5."""
+    xn = (np.asarray(col) - CAMERA_IMAGE_W / 2) / FOCAL_PX  # right in the image
+    yn = (np.asarray(row) - CAMERA_IMAGE_H / 2) / FOCAL_PX  # down in the image
+    return _COS_P - yn * _SIN_P, -xn, -_SIN_P - yn * _COS_P
+
+
+def ground_point(row: float, col: float, lateral_m: float = 0.0) -> tuple[float, float] | None:
+    """Where the ray through image point (row, col) [px] meets the ground, in the car's frame [m]; None above
+    the horizon. ``lateral_m`` moves the camera to the left (the stereo pair).
+
+    >>> x, y = ground_point(119.5, 80.0)   # the bottom edge, in the middle: the nearest ground in view
+    >>> round(x, 2), round(y, 2)
+    (0.3, 0.0)
+    """
+    fx, fy, fz = (float(v) for v in _ray(row, col))
+    if fz >= 0.0:
+        return None
+    t = CAMERA_Z_M / -fz
+    return CAMERA_X_M + t * fx, lateral_m + t * fy
+
+
+def pixel_of(x: float, y: float, z: float = 0.0, lateral_m: float = 0.0) -> tuple[float, float] | None:
+    """The image point (row, col) [px] of the point (x, y, z) in the car's frame [m]; None behind the camera.
+
+    >>> row, col = pixel_of(*ground_point(100.5, 40.5))
+    >>> round(row, 6), round(col, 6)
+    (100.5, 40.5)
+    """
+    dx, dy, dz = x - CAMERA_X_M, y - lateral_m, z - CAMERA_Z_M
+    depth = dx * _COS_P - dz * _SIN_P
+    if depth <= 1e-6:
+        return None
+    up = dx * _SIN_P + dz * _COS_P
+    return CAMERA_IMAGE_H / 2 - FOCAL_PX * up / depth, CAMERA_IMAGE_W / 2 - FOCAL_PX * dy / depth
+
+
+def footprint(reach_m: float = 3.0, lateral_m: float = 0.0) -> list[tuple[float, float]]:
+    """The outline of the ground the camera sees, out to ``reach_m`` metres from the car's origin, in the car's
+    frame [m]: the image's border traced round, each ray cut at that reach.
+
+    >>> pts = footprint()
+    >>> round(min(x for x, _ in pts), 2), round(max(abs(y) for _, y in pts), 2)   # nearest ground, widest
+    (0.3, 1.58)
+    """
+    h, w = CAMERA_IMAGE_H, CAMERA_IMAGE_W
+    edge = [(h, c) for c in np.linspace(0, w, 17)] + [(r, w) for r in np.linspace(h, 0, 25)[1:]] + \
+           [(0, c) for c in np.linspace(w, 0, 17)[1:]] + [(r, 0) for r in np.linspace(0, h, 25)[1:]]
+    out: list[tuple[float, float]] = []
+    for row, col in edge:
+        fx, fy, fz = (float(v) for v in _ray(row, col))
+        t = CAMERA_Z_M / -fz if fz < 0 else math.inf
+        t = min(t, reach_m / math.hypot(fx, fy))
+        point = (CAMERA_X_M + t * fx, lateral_m + t * fy)
+        if not out or point != out[-1]:
+            out.append(point)
+    return out
+
+
+class Camera:
+    """A DeepRacer camera on a track: ``camera.frame(x, y, yaw, objects)`` is the 160 x 120 image of a car whose
+    origin is at (x, y) [m] with heading ``yaw`` [rad].
+
+    Args:
+        track: the track; its scenery is built on first use and shared by every camera on it in the process.
+        lateral_m: the camera's offset to the left of the car's centre line [m] (±0.03 for the stereo pair,
+            [SIM] ``cameras/frustum.py``).
+        grey: the simulator's grey image (120, 160) (the default); False: the sensor's RGB image (120, 160, 3).
+        look: the scenery's colours.
+    """
+
+    def __init__(self, track: Track, lateral_m: float = 0.0, grey: bool = True, look: Look = REINVENT_2018):
+        self.track, self.lateral_m, self.grey, self.look = track, lateral_m, grey, look
+        rows = np.arange(_FIRST_GROUND_ROW, CAMERA_IMAGE_H) + 0.5
+        cols = np.arange(CAMERA_IMAGE_W) + 0.5
+        r, c = np.meshgrid(rows, cols, indexing="ij")
+        gx, gy = self._ground(r, c)
+        # each pixel's footprint on the ground: the area between the ground points of its corners
+        ax, ay = self._ground(r - 0.5, c - 0.5)
+        bx, by = self._ground(r + 0.5, c + 0.5)
+        ex, ey = self._ground(r - 0.5, c + 0.5)
+        fx, fy = self._ground(r + 0.5, c - 0.5)
+        area = 0.5 * np.abs((bx - ax) * (fy - ey) - (by - ay) * (fx - ex))
+        footprint = np.sqrt(np.maximum(area, 1e-12))
+        level = np.clip(np.floor(np.log2(footprint / TEXEL_M) + 0.5), 0, MIP_LEVELS - 1).astype(int)
+        gy = gy + lateral_m
+        reach = np.hypot(gx, gy)
+        self._pad = tuple(float(reach[level == k].max()) + 0.05 if np.any(level == k) else 0.0
+                          for k in range(MIP_LEVELS))
+        self._level, self._gx, self._gy = level.ravel(), gx.ravel(), gy.ravel()
+        self._scenery: Scenery | None = None
+        # above the horizon: each column's direction where it meets the horizon, and each pixel's rise per
+        # metre of horizontal travel; a pixel sees the wall when the wall is nearer than its height / rise
+        fwd, left, _ = _ray(HORIZON_ROW, cols)
+        horizontal = np.hypot(fwd, left)
+        self._column_dir = (fwd / horizontal, left / horizontal)
+        top = np.arange(_FIRST_GROUND_ROW) + 0.5
+        tr, tc = np.meshgrid(top, cols, indexing="ij")
+        fwd, left, up = _ray(tr, tc)
+        self._wall_reach = (look.wall_height_m - CAMERA_Z_M) / (up / np.hypot(fwd, left))
+
+    @staticmethod
+    def _ground(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fx, fy, fz = _ray(r, c)
+        t = CAMERA_Z_M / np.maximum(-fz, 1e-9)
+        return CAMERA_X_M + t * fx, t * fy
+
+    @property
+    def scenery(self) -> Scenery:
+        if self._scenery is None:
+            self._scenery = scenery_for(self.track, self._pad, self.look)
+            s = self._scenery
+            inv = 1.0 / (TEXEL_M * 2.0 ** self._level)
+            pad = np.array(s.pad_m)[self._level] * inv
+            # texture (col, row) of each ground pixel = [[1, 0, x, cos, -sin], [0, 1, y, sin, cos]] @ this
+            self._coords = np.ascontiguousarray(np.vstack([
+                pad, pad + np.array(s.row0)[self._level], inv, self._gx * inv, self._gy * inv]).astype(np.float32))
+        return self._scenery
+
+    def frame(self, x: float, y: float, yaw: float, objects: Sequence[TrackObject] = ()) -> np.ndarray:
+        """The image of a car with origin (x, y) [m] and heading ``yaw`` [rad], among ``objects``: (120, 160)
+        uint8 grey, or (120, 160, 3) RGB."""
+        s = self.scenery
+        c, sn = math.cos(yaw), math.sin(yaw)
+        px = min(max(x, s.x0), s.x1) - s.x0  # a car beyond the field sees it from the field's edge
+        py = min(max(y, s.y0), s.y1) - s.y0
+        m = np.array([[1.0, 0.0, px, c, -sn], [0.0, 1.0, py, sn, c]], dtype=np.float32)
+        ij = (m @ self._coords).astype(np.int32)
+        flat = ij[1] * np.int32(s.width)
+        flat += ij[0]
+        out = np.empty((CAMERA_IMAGE_H, CAMERA_IMAGE_W) + (() if self.grey else (3,)), dtype=np.uint8)
+        if self.grey:
+            np.take(s.grey.reshape(-1), flat, out=out[_FIRST_GROUND_ROW:].reshape(-1))
+        else:  # a texel's three bytes read as one
+            np.take(s.rgb.reshape(-1).view("V3"), flat, out=out[_FIRST_GROUND_ROW:].reshape(-1).view("V3"))
+        self._above_horizon(out[:_FIRST_GROUND_ROW], x, y, c, sn)
+        if objects:
+            self._draw_objects(out, x, y, c, sn, objects)
+        return out
+
+    def _above_horizon(self, out: np.ndarray, x: float, y: float, c: float, s: float) -> None:
+        """The wall where a ray meets it below its top, else the background: each column's ray leaves the
+        field's rectangle at some distance, and the pixels whose rays are still below the wall's top there see
+        the wall."""
+        sc = self.scenery
+        ux, uy = self._column_dir
+        cx = x + c * CAMERA_X_M - s * self.lateral_m  # the camera, in the world
+        cy = y + s * CAMERA_X_M + c * self.lateral_m
+        dx = ux * c - uy * s
+        dy = ux * s + uy * c
+        with np.errstate(divide="ignore"):
+            tx = np.maximum((sc.x1 - cx) / dx, (sc.x0 - cx) / dx)  # the exit through the x walls
+            ty = np.maximum((sc.y1 - cy) / dy, (sc.y0 - cy) / dy)
+        wall = self._wall_reach > np.minimum(tx, ty)
+        np.take(self._sky_and_wall, wall.view(np.uint8), axis=0, out=out)
+
+    @cached_property
+    def _sky_and_wall(self) -> np.ndarray:
+        return np.array([self._colour(self.look.sky), self._colour(self.look.wall)], dtype=np.uint8)
+
+    def _colour(self, rgb: tuple[int, int, int]) -> np.ndarray | int:
+        return int(luma(np.array(rgb, dtype=np.uint8))) if self.grey else np.array(rgb, dtype=np.uint8)
+
+    def _draw_objects(self, out: np.ndarray, x: float, y: float, c: float, s: float,
+                      objects: Sequence[TrackObject]) -> None:
+        """Boxes and bot cars as solid blocks: each one's silhouette (the hull of its projected corners), far
+        ones first. An object any corner of which is not in front of the camera is skipped."""
+        seen = []
+        for o in objects:
+            rx, ry = o.x - x, o.y - y
+            fx, fy = rx * c + ry * s, ry * c - rx * s  # its centre in the car's frame
+            if CAMERA_X_M < fx < 12.0:
+                corners = self._corners(o, rx, ry, c, s)
+                if corners is not None:
+                    seen.append((fx * fx + fy * fy, o.kind, corners))
+        for _, kind, corners in sorted(seen, reverse=True):
+            _fill_hull(out, corners, self._colour(_BOX_RGB if kind == "box" else _BOT_RGB))
+
+    def _corners(self, o: TrackObject, rx: float, ry: float, c: float, s: float) -> list | None:
+        """The image points of an object's eight corners (its centre at (rx, ry) from the car), or None when
+        one is not in front of the camera."""
+        length, width = body_size(o.kind)
+        z0, z1 = (_BOX_Z0_M, _BOX_Z0_M + BOX_BODY_HEIGHT_M) if o.kind == "box" else (0.0, BOT_HEIGHT_M)
+        oc, os_ = math.cos(o.yaw), math.sin(o.yaw)
+        corners = []
+        for u, v in ((length / 2, width / 2), (length / 2, -width / 2), (-length / 2, -width / 2),
+                     (-length / 2, width / 2)):
+            wx, wy = rx + u * oc - v * os_, ry + u * os_ + v * oc
+            cx, cy = wx * c + wy * s, wy * c - wx * s
+            for z in (z0, z1):
+                p = pixel_of(cx, cy, z, self.lateral_m)
+                if p is None:
+                    return None
+                corners.append(p)
+        return corners
+
+
+_BOX_RGB = (123, 97, 79)  # the box's material, #7b614f: [SIM] models/box_obstacle/model.sdf
+_BOT_RGB = (30, 30, 34)  # a bot car's dark body shell
+
+
+def _fill_hull(out: np.ndarray, points: list[tuple[float, float]], colour: np.ndarray | int) -> None:
+    """Fill the convex hull of image points (row, col) in ``out``."""
+    hull = _convex_hull(points)
+    if len(hull) < 3:
+        return
+    rows = [p[0] for p in hull]
+    cols = [p[1] for p in hull]
+    r0, r1 = max(int(math.floor(min(rows))), 0), min(int(math.ceil(max(rows))), out.shape[0])
+    c0, c1 = max(int(math.floor(min(cols))), 0), min(int(math.ceil(max(cols))), out.shape[1])
+    if r0 >= r1 or c0 >= c1:
+        return
+    rr, cc = np.mgrid[r0:r1, c0:c1] + 0.5
+    inside = np.ones(rr.shape, dtype=bool)
+    for (ar, ac), (br, bc) in zip(hull, hull[1:] + hull[:1]):  # counter-clockwise in (col, row) order
+        inside &= (br - ar) * (cc - ac) - (bc - ac) * (rr - ar) >= 0
+    out[r0:r1, c0:c1][inside] = colour
+
+
+def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Andrew's monotone chain: the hull of (row, col) points, in a consistent turning order."""
+    pts = sorted(set(points))
+    if len(pts) < 3:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple[float, float]] = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
