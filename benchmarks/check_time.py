@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-REWARD_DIR = REPO / "racer_env" / "reward_functions"
+REWARD_DIR = REPO / "reward_functions"
 
 
 def timed(args: list[str]) -> float:

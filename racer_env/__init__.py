@@ -2,7 +2,7 @@
 
 The folders are the architecture. Each layer imports only from the layers before it:
 
-    constants, errors  ->  sim  ->  viewing  ->  env  ->  training  ->  tools  ->  cli
+    constants, errors, cache  ->  sim  ->  viewing  ->  env  ->  training  ->  tools  ->  cli
 
 * ``sim/``: the simulation core: track geometry, the car's physics, scripted drivers (pure, SI units).
 * ``viewing/``: pygame drawing, the live viewer and video recording (the only pygame imports); it draws
@@ -33,7 +33,7 @@ from racer_env.errors import (
 from racer_env.sim.track import Track, bundled_tracks
 from racer_env.sim.vehicle import Car
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = [
     "ActionSpec", "Car", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
     "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track", "TrackFileError",

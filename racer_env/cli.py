@@ -9,9 +9,10 @@
                    [--camera]
     racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG] [--race F]
     racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
+    racer analyze  RUN|LOG [LOG ...] [--track T] [--episodes A-B] [--out DIR] [--open]
     racer sweep    SWEEP.yaml [--workers N] [--address auto|HOST:6379] [--out DIR] [--resume DIR]
     racer drive    [--track T] [--reward R] [--speed V]
-    racer tracks
+    racer tracks   [download NAME... | download --all]
     racer unpack   RUN [--log]
 
 ``python train.py ...`` is ``racer train ...``.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from racer_env.errors import RacerEnvError
 
@@ -229,6 +230,34 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from racer_env.tools.analyze import analyze
+
+    with Progress(TextColumn("[bold]reading {task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(path: str, done: int, total: int) -> None:
+            if path not in tasks:
+                tasks[path] = bar.add_task(path, total=total)
+            bar.update(tasks[path], completed=done)
+
+        result = analyze(args.inputs, out=args.out, track=args.track, episodes=args.episodes, progress=progress)
+    for a in result.analyses:
+        s = a.summary()
+        skipped = f"; {s['lines_skipped']} lines skipped (listed in the report)" if s["lines_skipped"] else ""
+        print(f"{a.label}: {s['rows']:,} steps, {s['episodes']} episodes, {s['laps_completed']} laps on "
+              f"{s['track']}{skipped}")
+    print(f"wrote {result.report} (and summary.json, the PNGs) ")
+    if args.open:
+        webbrowser.open(result.report.resolve().as_uri())
+    return 0
+
+
 def _sweep(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
@@ -289,18 +318,43 @@ def _tracks(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from racer_env.sim.track import listed_tracks
+    from racer_env.sim.track import aws_tracks, listed_tracks
 
-    table = Table(title="tracks found (bundled, then $RACER_TRACKS)")
+    console = Console()
+    table = Table(title="tracks found (bundled, then $RACER_TRACKS, then downloaded)")
     for col in ("name", "length m", "width m", "direction", "file"):
         table.add_column(col, justify="right" if col.endswith(" m") else "left")
+    found = set()
     for name, path, track in listed_tracks():
+        found.add(name)
         if track is None:
             table.add_row(name, "-", "-", "unreadable", str(path))
         else:
             table.add_row(name, f"{track.length:.2f}", f"{track.width:.2f}",
                           track.direction + ("" if track.closed else ", open"), str(path))
-    Console().print(table)
+    console.print(table)
+    aws = Table(title="AWS's tracks: racer tracks download NAME (or --all) fetches them")
+    for col in ("name", "title", "length m", "width m", "direction", "here"):
+        aws.add_column(col, justify="right" if col.endswith(" m") else "left")
+    for name, t in aws_tracks().items():
+        aws.add_row(name, t["title"], f"{t['length_m']:.2f}", f"{t['width_m']:.2f}",
+                    t["direction"] + ("" if t["closed"] else ", open"), "yes" if name in found else "")
+    console.print(aws)
+    return 0
+
+
+def _tracks_download(args: argparse.Namespace) -> int:
+    from racer_env.tools.tracks import download_tracks
+
+    def say(d) -> None:
+        print(f"{d.name}: {d.status}" + (f" to {d.path}" if d.status == "downloaded" else "")
+              + (f" ({d.detail})" if d.status == "failed" else ""), flush=True)
+
+    results = download_tracks(args.names, every=args.all, force=args.force, progress=say)
+    failed = [d for d in results if d.status == "failed"]
+    if failed:
+        raise RacerEnvError(f"{len(failed)} of {len(results)} tracks failed to download: "
+                            + "; ".join(f"{d.name}: {d.detail}" for d in failed[:3]))
     return 0
 
 
@@ -439,6 +493,15 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--reverse", action="store_true", help="drive the track the other way")
     rl.set_defaults(func=_raceline)
 
+    an = sub.add_parser("analyze", help="the log-analysis notebooks as one HTML report: runs, model folders, AWS logs")
+    an.add_argument("inputs", nargs="+", metavar="RUN|LOG", help="racer_env run directories, deepracer-for-cloud model "
+                    "folders, robomaker/simulation logs, simtrace CSVs (.csv or .csv.gz); several to compare")
+    an.add_argument("--track", help="the track, for inputs that do not say theirs (a name or a .npy file)")
+    an.add_argument("--episodes", type=_episode_range, metavar="A-B", help="only episodes A to B (0-based)")
+    an.add_argument("--out", default="analysis", help="the report's folder (default %(default)s)")
+    an.add_argument("--open", action="store_true", help="open the report in the web browser")
+    an.set_defaults(func=_analyze)
+
     sw = sub.add_parser("sweep", help="train many variants at once on Ray Tune and rank them (needs racer_env[sweep])")
     sw.add_argument("sweep", nargs="?", help="the sweep file (YAML: rewards, tracks, hyperparameters, budget, ...)")
     sw.add_argument("--workers", type=_positive_int, help="trials at once (default: one per CPU)")
@@ -453,8 +516,14 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--log", action="store_true", help="also write logs/training.log (SIM_TRACE_LOG lines)")
     u.set_defaults(func=_unpack)
 
-    t = sub.add_parser("tracks", help="list the tracks found: bundled and in $RACER_TRACKS")
+    t = sub.add_parser("tracks", help="list the tracks found (bundled, $RACER_TRACKS, downloaded) and AWS's tracks")
     t.set_defaults(func=_tracks)
+    tsub = t.add_subparsers(dest="tracks_command", parser_class=_Parser)
+    td = tsub.add_parser("download", help="fetch AWS's tracks by name into the track cache ($RACER_CACHE/tracks)")
+    td.add_argument("names", nargs="*", metavar="NAME", help="track names, as racer tracks lists them")
+    td.add_argument("--all", action="store_true", help="every track of the index")
+    td.add_argument("--force", action="store_true", help="download again even when a good copy is there")
+    td.set_defaults(func=_tracks_download)
 
     d = sub.add_parser("drive", help="drive one lap with a scripted pure-pursuit driver and show the rewards")
     d.add_argument("--track", default=DEFAULT_TRACK, help="bundled track name or .npy/.csv path")

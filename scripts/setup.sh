@@ -10,5 +10,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC2086
 .venv/bin/pip install --quiet ${TORCH_INSTALL_ARGS:-} "torch==2.13.0"
-.venv/bin/pip install --quiet -e ".[dev,sweep]"  # the tests cover racer sweep, so its extra too
+.venv/bin/pip install --quiet -e ".[dev,docs,sweep]"  # the tests cover racer sweep and build the docs
 .venv/bin/python -c "import racer_env, torch, stable_baselines3, pygame; print('racer_env', racer_env.__version__, 'torch', torch.__version__)"
+# Debian's chromium, for the test that opens racer analyze's report in a real browser (it skips, saying why, without)
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "setup: could not install Debian's chromium; the browser test of racer analyze will skip"
+fi

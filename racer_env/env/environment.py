@@ -77,11 +77,13 @@ class RacerEnv(gym.Env[Any, Any]):
         mode: ``"train"`` or ``"eval"``.
         reverse: drive against the waypoint order (REVERSE_DIR).
         race: the race: simulator keys (a dict), a YAML or DRfC run.env file, or :class:`RaceSettings`.
-        objects, object_features: boxes placed by hand, centres at (x, y) [m]; observe objects (default: if any).
+        objects: boxes placed by hand, centres at (x, y) [m].
+        object_features: observe the objects ahead in the vector (default: when the race has objects).
         max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
         laps: laps in one episode (DeepRacer's continuous evaluation when above 1).
         max_resets: events an episode survives (NUMBER_OF_RESETS).
-        off_track_penalty, collision_penalty: seconds frozen after an off-track or reversal, and a crash.
+        off_track_penalty: seconds frozen after an off-track or a reversal.
+        collision_penalty: seconds frozen after a crash.
         start_offset: where the first training episode starts, as a fraction of a lap (START_POSITION_OFFSET).
         record_trace: hand each episode's SIM_TRACE rows (``TraceRow``) over in ``info["trace"]`` at its end.
         reward_output: where the reward function's ``print`` goes (default stdout).
@@ -90,7 +92,7 @@ class RacerEnv(gym.Env[Any, Any]):
         render_mode: ``"human"`` (a window), ``"rgb_array"`` (an (H, W, 3) frame) or None (no pygame).
         render_size: (width, height) in pixels.
 
-    Example:
+    Examples:
         >>> env = RacerEnv(track="harbour_loop", reward_function=lambda p: p["speed"])
         >>> obs, info = env.reset(seed=0)
         >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())

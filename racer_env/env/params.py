@@ -267,7 +267,8 @@ def params_at(
 
     Args:
         track: the track, as driven (``Track.load(..., reverse=True)`` for a reversed lap).
-        x, y: the params point, 0.14 m ahead of the body origin [m].
+        x: the params point's x, 0.14 m ahead of the body origin [m].
+        y: its y [m].
         heading: yaw [deg], 0 along +x, positive counter-clockwise.
         steering_angle: commanded steering [deg], positive left.
         speed: commanded speed [m/s].
@@ -278,7 +279,7 @@ def params_at(
         sim_time: simulation clock [s].
         object_in_camera: ``"simulator"`` (it tests object next - 1, objects spec §6.8) or ``"intended"``.
 
-    Example:
+    Examples:
         >>> t = Track.load("harbour_loop")
         >>> x, y = t.waypoints[0]
         >>> p = params_at(t, x, y, 0.0)

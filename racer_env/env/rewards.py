@@ -17,6 +17,7 @@ time, so a slow one can be named.
 from __future__ import annotations
 
 import builtins
+import importlib.util
 import ctypes
 import itertools
 import math
@@ -35,8 +36,14 @@ from racer_env.errors import RewardFunctionError
 __all__ = ["RewardFunction", "load_reward_function", "reward_file", "Output", "REWARD_FUNCTIONS_DIR", "DEFAULT_REWARD",
            "RewardInterrupted", "interrupt_reward_call", "DEFAULT_TIME_LIMIT_S"]
 
-REWARD_FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "reward_functions"
-"""The example reward functions shipped with racer_env (package data)."""
+def _bundled_dir() -> Path:
+    spec = importlib.util.find_spec("racer_env.reward_functions")
+    return Path(spec.origin).parent if spec is not None and spec.origin else Path(__file__).parent
+
+
+REWARD_FUNCTIONS_DIR = _bundled_dir()
+"""The example reward functions shipped with racer_env: the repository's top-level ``reward_functions/``, installed
+as the package ``racer_env.reward_functions``."""
 DEFAULT_REWARD = "progress_speed"
 DEFAULT_TIME_LIMIT_S = 10.0
 """racer_env's limit on one reward call [s] (AWS has none): past it the call is stopped and reported."""
@@ -160,7 +167,7 @@ class RewardFunction:
         stdout: where the function's ``print`` output goes (default: ``sys.stdout``).
             Training sends it to the run's log so it cannot flood the terminal.
 
-    Example:
+    Examples:
         >>> rf = RewardFunction(lambda params: params["speed"] * 2)
         >>> rf({"speed": 1.5})
         3.0

@@ -52,7 +52,7 @@ class PurePursuit:
         lateral_fraction: the line to follow, as a fraction of the local half-width left of the centre
             line (negative: right); 0 follows the centre line.
 
-    Example:
+    Examples:
         >>> from racer_env import RacerEnv
         >>> env = RacerEnv(reward_function=lambda p: 1.0, mode="eval")
         >>> _ = env.reset()

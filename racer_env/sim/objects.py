@@ -89,7 +89,7 @@ class Lanes:
 
     ``lane`` 0 is the inner lane, 1 the outer one.
 
-    Example:
+    Examples:
         >>> t = Track.load("harbour_loop")
         >>> lanes = Lanes(t)
         >>> x, y, yaw, distance, offset = lanes.at(5.0, 0)

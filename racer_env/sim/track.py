@@ -12,14 +12,17 @@ they walk from a hint segment, and fall back to a vectorised scan only when no
 hint is given or the point is far from the road.
 
 Tracks are found by name on a search path: the bundled tracks, then the folders
-of the ``RACER_TRACKS`` environment variable, then any folders the caller adds
-(for a log, the log's own folder).
+of the ``RACER_TRACKS`` environment variable, then the tracks downloaded by
+``racer tracks download`` (``$RACER_CACHE/tracks``), then any folders the caller
+adds (for a log, the log's own folder). ``aws_tracks()`` is the index of AWS's
+official tracks that can be downloaded (``tracks/aws_tracks.json``).
 """
 
 from __future__ import annotations
 
 import bisect
 import csv
+import json
 import math
 import os
 from functools import cached_property
@@ -28,11 +31,11 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from racer_env.cache import tracks_cache
 from racer_env.errors import TrackFileError
 
 __all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "listed_tracks", "track_files", "read_rows",
-           "road_share", "DEFAULT_TRACK",
-           "TRACKS_DIR", "TRACKS_ENV"]
+           "road_share", "DEFAULT_TRACK", "TRACKS_DIR", "TRACKS_ENV", "aws_tracks", "AWS_TRACKS_INDEX"]
 
 TRACKS_DIR = Path(__file__).parent / "tracks"
 TRACKS_ENV = "RACER_TRACKS"
@@ -42,6 +45,18 @@ _DUPLICATE_M = 1e-9  # consecutive centre points closer than this are duplicates
 _WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
 _NEAR_M = 0.75  # a smaller neighbourhood, for wheels near the centre segment
 _FAR_M = 1.0  # a projection farther than half the width + this from the centre re-checks with a full scan
+
+
+AWS_TRACKS_INDEX = TRACKS_DIR / "aws_tracks.json"
+"""The index of AWS's official tracks in the community's race-data repository: each file's name, SHA-256, length,
+width, direction and whether it is a loop (written by scripts/track_index.py; the files are downloaded)."""
+
+
+def aws_tracks() -> dict[str, dict]:
+    """AWS's official tracks that ``racer tracks download`` can fetch: name -> its entry in the index."""
+    index = json.loads(AWS_TRACKS_INDEX.read_text())
+    return {t["name"]: {**t, "source": index["source"], "path": index["path"], "commit": index["commit"]}
+            for t in index["tracks"]}
 
 
 def bundled_tracks() -> list[str]:
@@ -93,9 +108,11 @@ def road_share(rows: np.ndarray, points: np.ndarray, margin_m: float = 0.05) -> 
 
 
 def track_search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
-    """Folders searched for a track given by name: bundled, then ``$RACER_TRACKS`` (``:``-separated), then ``extra``."""
+    """Folders searched for a track given by name: bundled, then ``$RACER_TRACKS`` (``:``-separated), then the
+    downloaded tracks, then ``extra``."""
     folders = [TRACKS_DIR]
     folders += [Path(p) for p in os.environ.get(TRACKS_ENV, "").split(os.pathsep) if p]
+    folders.append(tracks_cache())
     folders += [Path(p) for p in extra]
     return folders
 
@@ -232,7 +249,7 @@ class Track:
         length: centre-line length [m], DeepRacer's ``track_length`` (closing segment included).
         arc_at_waypoint: distance [m] along the centre line from waypoint 0 to each waypoint.
 
-    Example:
+    Examples:
         >>> t = Track.load("harbour_loop")
         >>> t.closed, round(t.width, 2)
         (True, 0.76)
@@ -306,9 +323,12 @@ class Track:
                     if (folder / name).is_file():
                         return folder / name
         where = ", ".join(str(f) for f in folders)
+        if path.stem in aws_tracks() and not path.is_absolute():
+            raise TrackFileError(f"{name_or_path}: not downloaded yet; it is one of AWS's tracks: "
+                                 f"racer tracks download {path.stem}   (looked in {where})")
         raise TrackFileError(
             f"{name_or_path}: no such track; looked for the file, then in {where} "
-            f"(set {TRACKS_ENV} to add folders; bundled: {', '.join(bundled_tracks())})")
+            f"(set {TRACKS_ENV} to add folders; bundled: {', '.join(bundled_tracks())}; AWS's: racer tracks)")
 
     @staticmethod
     def _validate(rows: np.ndarray, source: str, merge_duplicates: bool) -> tuple[np.ndarray, int]:

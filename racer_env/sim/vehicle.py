@@ -168,7 +168,7 @@ def car_model_for(metadata_version: float | str | None) -> CarModel:
     above, or none given, the kinematic car; below 5 the effort-driven one (versions 1-2, the 2019 cars, are
     not modelled and drive it too).
 
-    Example:
+    Examples:
         >>> car_model_for("4").name, car_model_for(5.0).name, car_model_for(None).name
         ('effort', 'kinematic', 'kinematic')
     """
@@ -188,7 +188,7 @@ class Car:
         moved: distance the params point moved during the last step [m].
         model: the :class:`CarModel` it drives by.
 
-    Example:
+    Examples:
         >>> car = Car.at(0.0, 0.0, heading=0.0, speed=1.5)
         >>> car.step(steering_angle=0.0, speed=1.5)
         >>> round(car.x, 3)

@@ -8,12 +8,12 @@ and the margin, so ``racer evaluate`` and ``racer check`` pay for a line once pe
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
 
+from racer_env.cache import cache_dir
 from racer_env.env.actions import ActionSpec
 from racer_env.errors import RacerEnvError
 from racer_env.sim.raceline import MARGIN_M, RacingLine, racing_line
@@ -21,15 +21,9 @@ from racer_env.sim.track import Track
 from racer_env.sim.vehicle import car_model_for
 from racer_env.training.rundir import atomic_write_bytes
 
-__all__ = ["cached_racing_line", "lap_time_limit", "cache_dir", "CACHE_ENV", "speed_range_of"]
+__all__ = ["cached_racing_line", "lap_time_limit", "speed_range_of"]
 
-CACHE_ENV = "RACER_CACHE"
 _VERSION = 1  # bump when racing_line's results change
-
-
-def cache_dir() -> Path:
-    """Where computed lines are kept: ``$RACER_CACHE``, else ``~/.cache/racer_env``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "racer_env")
 
 
 def speed_range_of(actions: ActionSpec) -> tuple[float, float]:

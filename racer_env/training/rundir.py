@@ -67,7 +67,7 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 class RunDir:
     """A run directory (see the module docstring for its layout).
 
-    Example:
+    Examples:
         >>> run = RunDir("runs/example")
         >>> run.best_model.as_posix(), run.exists()
         ('runs/example/model/best_model.zip', False)

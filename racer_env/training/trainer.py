@@ -42,7 +42,7 @@ EVAL_RESETS_WITH_OBJECTS = 10
 """Resets allowed in the evaluations during training in a race with objects: a crash costs the penalty, and
 the lap goes on (DeepRacer's evaluations allow resets; DRfC's default is 100)."""
 NET_ARCH = [64, 64]
-"""Hidden layers of the policy and value networks: small, for the 26-value observation."""
+"""Hidden layers of the policy and value networks on the vector observation: small, for 26 values."""
 SAC_CAMERA_BUFFER = 30_000
 """SAC's replay buffer with a camera [transitions]: 30,000 pairs of 19 KB frames take 1.2 GB (SB3's default of a
 million would take 38 GB)."""

@@ -18,8 +18,8 @@ import numpy as np
 
 try:
     import pygame
-except ImportError as err:  # pragma: no cover - pygame-ce is a core dependency
-    raise ImportError("rendering needs pygame-ce: pip install pygame-ce") from err
+except ImportError as err:  # pragma: no cover - pygame is a core dependency
+    raise ImportError("rendering needs pygame: pip install pygame") from err
 
 from racer_env.constants import (
     CAR_LENGTH_M,
