@@ -193,6 +193,56 @@ def test_first_call_steps_is_followed_through_a_class_as_the_k1999_reward_is_wri
     assert found == {("first-call-steps", 7)}
 
 
+WAYPOINT_MEMBERSHIP = {  # the right side of `point in ...`, each a collection of whole numbers
+    "list(range)": ("", "list(range(10, 20))"),
+    "set(range)": ("", "set(range(10, 20))"),
+    "tuple(range), variable bounds": ("", "tuple(range(first, first + 5))"),
+    "range, variable bounds": ("", "range(first, first + 5)"),
+    "a list literal of ints": ("", "[3, 4, 5, 6]"),
+    "a module-level list of indices": ("STRAIGHT = [0, 1, 2, 3, 40, 41]\n", "STRAIGHT"),
+    "a module-level list built from ranges": ("FAST = list(range(0, 10)) + list(range(40, 50))\n", "FAST"),
+    "a comprehension over a range": ("CURVE = [i for i in range(20, 30)]\n", "CURVE"),
+    "a set of a module-level range": ("TURN = set(range(60, 70))\n", "TURN"),
+}
+
+
+@pytest.mark.parametrize("form", WAYPOINT_MEMBERSHIP)
+def test_a_waypoint_tested_for_membership_in_whole_numbers_is_named_in_every_form(form, harbour):
+    module, container = WAYPOINT_MEMBERSHIP[form]
+    wrong = module + code(f'''
+        def reward_function(params):
+            first = 10
+            point = params['waypoints'][params['closest_waypoints'][1]]
+            if point in {container}:
+                return 2.0
+            return 1.0
+        ''')
+    line = module.count("\n") + 4
+    assert ("tuple-in-range", line) in names_and_lines(wrong, harbour), form
+    right = wrong.replace("point = params['waypoints'][params['closest_waypoints'][1]]",
+                          "point = params['closest_waypoints'][1]")
+    assert not {n for n, _ in names_and_lines(right, harbour)} & {"tuple-in-range"}, form
+
+
+def test_index_membership_is_not_taken_for_a_waypoint(harbour):
+    for source in ("""
+        def reward_function(params):
+            if params['closest_waypoints'][1] in [3, 4, 5]:
+                return 2.0
+            return 1.0
+        """, """
+        STRAIGHT = list(range(0, 10))
+        def reward_function(params):
+            prev, nxt = params['closest_waypoints']
+            return 2.0 if nxt in STRAIGHT or prev in set(range(40, 50)) else 1.0
+        """, """
+        def reward_function(params):
+            point = params['waypoints'][params['closest_waypoints'][1]]
+            return 2.0 if point in params['waypoints'][:10] else 1.0
+        """):
+        assert not {n for n, _ in names_and_lines(source, harbour)} & {"tuple-in-range"}
+
+
 def test_float_equality_with_a_discrete_space_names_the_matching_actions(harbour):
     source = '''
         def reward_function(params):

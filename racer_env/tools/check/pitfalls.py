@@ -186,6 +186,34 @@ def _numbers(node: ast.expr) -> list[float] | None:
     return None
 
 
+_COLLECTIONS = {"list", "set", "tuple", "frozenset", "sorted", "reversed"}
+
+
+def _whole_numbers(node: ast.expr, tree: ast.Module, seen: frozenset[str] = frozenset()) -> bool:
+    """Is ``node`` a collection of whole numbers: a literal of them, ``range(...)`` (any bounds), ``list``/``set``/
+    ``tuple``/``sorted`` of one, a comprehension over one, a sum of them, or a name every assignment of which
+    (in the module, at any level) is one?"""
+    nums = _numbers(node)
+    if nums is not None and not isinstance(node, ast.Constant) and not isinstance(node, ast.UnaryOp):
+        return all(v == int(v) for v in nums)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == "range":
+            return True
+        if node.func.id in _COLLECTIONS and len(node.args) == 1:
+            return _whole_numbers(node.args[0], tree, seen)
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(node.generators) == 1:
+        gen = node.generators[0]
+        return isinstance(node.elt, ast.Name) and isinstance(gen.target, ast.Name) and \
+            node.elt.id == gen.target.id and _whole_numbers(gen.iter, tree, seen)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _whole_numbers(node.left, tree, seen) and _whole_numbers(node.right, tree, seen)
+    if isinstance(node, ast.Name) and node.id not in seen:
+        values = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)]
+        return bool(values) and all(_whole_numbers(v, tree, seen | {node.id}) for v in values)
+    return False
+
+
 def _src(node: ast.AST, source: str) -> str:
     """The code of ``node`` on one line, at most 70 characters (as ``ast.unparse`` writes it)."""
     text = " ".join(ast.unparse(node).split())
@@ -241,7 +269,8 @@ def _compare(flow: Flow, node: ast.Compare, scope: str, source: str, track: Trac
                                     f"`{code}` holds only when steps is {when}; the "
                                     f"simulator's first call sees steps == 2.0 (step 1 is the prepare step), so "
                                     f"this never happens"))
-            if "waypoint" in tags and nums is not None:
+            member = isinstance(op, (ast.In, ast.NotIn)) and not flipped
+            if "waypoint" in tags and (nums is not None or (member and _whole_numbers(b, flow.tree))):
                 out.append(_finding("tuple-in-range", node.lineno,
                                     f"`{code}` compares a waypoint, an (x, y) tuple, with numbers: always "
                                     f"{'True' if isinstance(op, (ast.NotIn, ast.NotEq)) else 'False'}"))
