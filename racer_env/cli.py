@@ -290,7 +290,8 @@ def _raceline(args: argparse.Namespace) -> int:
     line, check = make_raceline(track, actions, args.margin)
     files = write_raceline(line, check, car_model_for(actions.version), track, out)
     stages = ", ".join(f"{k} {v:.2f} s" for k, v in line.stages.items())
-    console.print(f"[bold]{track.name}[/]: lap-time limit [bold]{line.lap_time:.3f} s[/] for the {line.car_model} car "
+    console.print(f"[bold]{track.name}[/]: lap-time limit [bold]{line.lap_time:.3f} s[/] flying, "
+                  f"[bold]{line.standing_lap_time:.3f} s[/] from rest (a trial's first lap), for the {line.car_model} car "
                   f"at {line.speed_range[0]:g}-{line.speed_range[1]:g} m/s, {line.length:.2f} m of line "
                   f"({stages}; computed in {line.seconds:.1f} s)")
     laps = ", ".join(f"{t:.2f} s" for t in check.lap_times)

@@ -68,6 +68,16 @@ def test_a_tracking_controller_drives_the_line_at_its_limit():
     assert len(check.discrete_lap_times) == 3  # the derived discrete space laps too
 
 
+def test_a_lap_from_rest_has_its_own_limit_and_the_tracking_controller_meets_it():
+    """Every DeepRacer trial starts at rest: its first lap is compared with the standing-start limit."""
+    check = check_line(HARBOUR, LINE, ActionSpec.default(), KINEMATIC)
+    assert LINE.lap_time + 0.05 < LINE.standing_lap_time < LINE.lap_time + 0.5
+    first = check.lap_times[0]  # from rest on the start line
+    assert 0.99 <= first / LINE.standing_lap_time <= 1.05
+    slow = racing_line(HARBOUR, EFFORT)  # the effort car's sluggish speed costs more from rest
+    assert slow.standing_lap_time - slow.lap_time > LINE.standing_lap_time - LINE.lap_time
+
+
 def test_an_open_track_has_no_racing_line():
     with pytest.raises(TrackFileError, match="needs a loop"):
         racing_line(Track.load(shared_path("tracks", "Straight_track.npy")))
@@ -85,6 +95,7 @@ def test_the_command_writes_its_five_files(tmp_path):
     assert np.allclose(np.array(listed), rows, atol=1e-3)
     summary = json.loads((out / "raceline.json").read_text())
     assert summary["lap_time_s"] == pytest.approx(LINE.lap_time, abs=0.01) and summary["length_m"] > 15
+    assert summary["standing_lap_time_s"] == pytest.approx(LINE.standing_lap_time, abs=0.01)
     actions = load_model_metadata(out / "model_metadata.json")
     assert actions.is_discrete and 8 <= len(actions.discrete) <= 16
     assert max(v for _, v in actions.discrete) == pytest.approx(4.0, abs=0.05)

@@ -99,12 +99,13 @@ def test_evaluate_command(trained):
                            "--continuous", "--resets", "5", "--off-track-penalty", "3"],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
-    assert "Evaluation on harbour_loop (2 continuous laps; the track's limit for this car" in proc.stdout
+    assert "Evaluation on harbour_loop (2 continuous laps; the track's limits for this car" in proc.stdout
     assert "x limit" in proc.stdout
     newest = max((run / "metrics" / "evaluation").glob("evaluation-*.json"))
     metrics = json.loads(newest.read_text())["metrics"]
     data = json.loads(newest.read_text())
     assert "version" not in data and 5000 < data["lap_time_limit_ms"] < 8000  # harbour_loop's racing line
+    assert data["lap_time_limit_ms"] < data["standing_lap_time_limit_ms"] < data["lap_time_limit_ms"] + 500
     assert {"completion_percentage", "elapsed_time_in_milliseconds", "episode_status", "off_track_count",
             "reset_count", "trial"} <= set(metrics[0])
 

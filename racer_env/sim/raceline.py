@@ -56,8 +56,10 @@ class RacingLine:
         speed: (N,) the planned speed at each point [m/s].
         time: (N,) the time [s] at each point, from point 0.
         curvature: (N,) signed curvature [1/m], positive turning left.
-        lap_time: the flying lap's time [s]: the track's lap-time limit for this car.
+        lap_time: the flying lap's time [s]: the track's lap-time limit for this car, a lap begun at speed.
         length: the line's length [m].
+        standing_lap_time: the lap's time [s] from rest at the start line, as every DeepRacer trial starts:
+            the limit for a first lap.
         stages: lap times [s] of the centre line, the minimum-curvature line and the optimised line.
         seconds: time spent computing it [s].
     """
@@ -72,6 +74,7 @@ class RacingLine:
     length: float
     margin: float
     speed_range: tuple[float, float]
+    standing_lap_time: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -136,6 +139,34 @@ def speed_profile(ds: np.ndarray, v_cap: np.ndarray, v_top: float, v_bottom: flo
 
 def _lap_time(ds: np.ndarray, v: np.ndarray) -> float:
     return float(np.sum(2.0 * ds / (v + np.roll(v, -1))))
+
+
+def standing_lap_time(v: np.ndarray, ds: np.ndarray, start: int, model: CarModel) -> float:
+    """The time [s] of a lap along a line whose flying speed profile is ``v`` [m/s] (stations ``ds`` [m] apart),
+    begun at rest at station ``start``, as every DeepRacer trial begins: the prepare step (the car stands still for
+    it), then ``model``'s own speed response commanded the profile's speed, until the car is up to the profile;
+    the flying profile from there on (it already brakes in time for every corner)."""
+    order = np.r_[np.arange(start, len(v)), np.arange(0, start)]
+    v_from, d = v[order], ds[order]
+    arc = np.concatenate([[0.0], np.cumsum(d)])  # distance from the start to each station (and round again)
+    flying = np.concatenate([[0.0], np.cumsum(2.0 * d / (v_from + np.roll(v_from, -1)))])
+    per_command = model.steady_speed(1.0)
+    car = Car.at(0.0, 0.0, 0.0, speed=0.0, steering_angle=0.0, commands=[(0.0, 0.0)] * 8, model=model)
+    s, t = 0.0, DT_S  # the prepare step: the car stands while the simulator gets ready
+    while s < arc[-1]:
+        target = float(np.interp(s, arc[:-1], v_from))
+        if car.speed >= target - 1e-3:  # up to the flying profile: the rest of the lap is the flying lap's
+            return t + float(flying[-1] - np.interp(s, arc, flying))
+        car.step(0.0, target / per_command)
+        s += car.speed * DT_S
+        t += DT_S
+    return t
+
+
+def _start_station(track: Track, points: np.ndarray) -> int:
+    """The line's station level with the start line: nearest to waypoint 0, along the direction of driving."""
+    x0, y0 = track.waypoints[0]
+    return int(np.argmin(np.hypot(points[:, 0] - x0, points[:, 1] - y0)))
 
 
 def _constant_passes(v_cap: np.ndarray, ds: np.ndarray, a_up: float, a_down: float) -> np.ndarray:
@@ -342,5 +373,6 @@ def racing_line(track: Track, model: CarModel = KINEMATIC, speed_range: tuple[fl
     lap, points, k, ds, v = final(best)
     stages["optimised"] = lap
     times = np.concatenate([[0.0], np.cumsum(2.0 * ds / (v + np.roll(v, -1)))[:-1]])
+    standing_lap = standing_lap_time(v, ds, _start_station(track, points), model)
     return RacingLine(track.name, model.name, points, v, times, k, lap, float(ds.sum()), margin,
-                      (v_low, v_high), stages, time.time() - t0)
+                      (v_low, v_high), standing_lap, stages, time.time() - t0)

@@ -122,12 +122,14 @@ def write_raceline(line: RacingLine, check: LineCheck, model: CarModel, track: T
     listing = ",\n".join(f"    [{x:.4f}, {y:.4f}, {v:.3f}, {t:.3f}]" for x, y, v, t in rows)
     (out / "raceline.py").write_text(
         f"# racer raceline {line.track}: {len(rows)} points of the params point's path, car {line.car_model},\n"
-        f"# margin {line.margin} m, lap-time limit {line.lap_time:.3f} s. Rows: x [m], y [m], speed [m/s], time [s].\n"
+        f"# margin {line.margin} m, lap-time limit {line.lap_time:.3f} s flying ({line.standing_lap_time:.3f} s from rest).\n"
+        f"# Rows: x [m], y [m], speed [m/s], time [s].\n"
         f"RACING_LINE = [\n{listing},\n]\n")
     metadata, _ = line_action_space(line, model)
     (out / "model_metadata.json").write_text(json.dumps(metadata, indent=2))
     summary = {
         "track": line.track, "car_model": line.car_model, "lap_time_s": round(line.lap_time, 4),
+        "standing_lap_time_s": round(line.standing_lap_time, 4),
         "length_m": round(line.length, 4), "margin_m": line.margin, "speed_range_mps": list(line.speed_range),
         "stages_lap_time_s": {k: round(v, 4) for k, v in line.stages.items()},
         "computed_in_s": round(line.seconds, 2),

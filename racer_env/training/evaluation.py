@@ -42,6 +42,8 @@ class LapResult:
     immobilized: int = 0
     resets: int = 0
     start_time: float = 0.0  # sim clock [s]
+    standing: bool = True
+    """The lap started at rest on the start line (a trial's first lap), not at speed (a continuous lap after it)."""
 
 
 @dataclass
@@ -54,13 +56,21 @@ class EvalResult:
     planned: int = 0
     trajectory: list[tuple[float, float, float, int]] = field(default_factory=list)
     lap_time_limit: float | None = None
-    """The track's lap-time limit for this car [s] (racer raceline), when known."""
+    """The track's flying lap-time limit for this car [s] (racer raceline), when known."""
+    standing_limit: float | None = None
+    """The track's lap-time limit from rest at the start line [s], when known: the limit of a first lap."""
     objects: tuple = ()
     """The obstacles and bot cars at the end (races with objects)."""
 
-    def limit_ratio(self, lap_time: float) -> float | None:
-        """A lap time over the track's limit (1.0 is the limit), when the limit is known."""
-        return lap_time / self.lap_time_limit if self.lap_time_limit else None
+    def limit_ratio(self, lap_time: float, standing: bool = False) -> float | None:
+        """A lap time over the track's limit (1.0 is the limit), when the limit is known: the standing-start limit
+        for a lap from rest (``standing``), the flying one otherwise."""
+        limit = self.standing_limit if standing and self.standing_limit else self.lap_time_limit
+        return lap_time / limit if limit else None
+
+    def lap_ratio(self, lap: "LapResult") -> float | None:
+        """A complete lap over the limit that applies to it (None for an incomplete lap or an unknown limit)."""
+        return self.limit_ratio(lap.lap_time, lap.standing) if lap.status == "lap_complete" else None
 
     @property
     def completed(self) -> int:
@@ -127,21 +137,24 @@ class EvalResult:
                 "reset_count": lap.resets,
                 "trial": lap.trial,
             })
-            ratio = self.limit_ratio(lap.lap_time) if lap.status == "lap_complete" else None
-            if ratio is not None:
-                rows[-1]["lap_time_over_limit"] = round(ratio, 4)  # racer_env's: lap time / the track's limit
+            ratio = self.lap_ratio(lap)
+            if ratio is not None:  # racer_env's: lap time / the track's limit (standing for a first lap)
+                rows[-1]["lap_time_over_limit"] = round(ratio, 4)
+                rows[-1]["standing_start"] = lap.standing
         out: dict[str, Any] = {"metrics": rows}
-        if self.lap_time_limit is not None:
-            out["lap_time_limit_ms"] = int(round(self.lap_time_limit * 1000))  # racer_env's (racer raceline)
+        if self.lap_time_limit is not None:  # racer_env's (racer raceline)
+            out["lap_time_limit_ms"] = int(round(self.lap_time_limit * 1000))
+        if self.standing_limit is not None:
+            out["standing_lap_time_limit_ms"] = int(round(self.standing_limit * 1000))
         return out
 
 
 def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float, lap_time: float,
-         completion: float, status: str) -> LapResult:
+         completion: float, status: str, standing: bool) -> LapResult:
     c = info["counts"]
     return LapResult(trial, lap_time, completion, status, c["off_track"] - before["off_track"],
                      c["crashed"] - before["crashed"], c["reversed"] - before["reversed"],
-                     c["immobilized"] - before["immobilized"], c["reset"] - before["reset"], start)
+                     c["immobilized"] - before["immobilized"], c["reset"] - before["reset"], start, standing)
 
 
 def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuous: bool = False,
@@ -173,14 +186,14 @@ def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuo
             if info["laps"] > recorded:  # a lap was completed on this step
                 recorded += 1
                 result.laps.append(_lap(len(result.laps) + 1, info, before, lap_start, info["lap_times"][-1],
-                                        100.0, "lap_complete"))
+                                        100.0, "lap_complete", recorded == 1))
                 before, lap_start = dict(info["counts"]), env.sim_time
             if terminated or truncated:
                 if trace is not None:
                     trace.write_episode(info["trace"])
                 if info["episode_status"] != "lap_complete":
                     result.laps.append(_lap(len(result.laps) + 1, info, before, lap_start, info["lap_time"],
-                                            max(0.0, info["progress"]), info["episode_status"]))
+                                            max(0.0, info["progress"]), info["episode_status"], recorded == 0))
                 break
     if trace is not None:
         trace.flush()
@@ -216,7 +229,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     """
     from racer_env.viewing.render import save_trajectory_png
 
-    from racer_env.training.laplimit import lap_time_limit
+    from racer_env.training.laplimit import lap_time_limits
 
     run = RunDir(run_dir)
     model, env_kwargs = run.model_env_settings(which, track, race, observation)
@@ -227,7 +240,9 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
                       continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
                       collision_penalty=collision_penalty, trace=trace)
     trace.close()
-    result.lap_time_limit = lap_time_limit(env_kwargs["track"], env_kwargs["model_metadata"])
+    limits = lap_time_limits(env_kwargs["track"], env_kwargs["model_metadata"])
+    if limits is not None:
+        result.standing_limit, result.lap_time_limit = limits
     path = write_evaluation(result, run.path, stamp)
     best = f", best lap {result.best_lap_time:.2f} s" if result.best_lap_time else ""
     save_trajectory_png(env_kwargs["track"], result.trajectory, folder / "trajectory.png",
@@ -240,13 +255,14 @@ def results_table(result: EvalResult):
     from rich.table import Table
 
     kind = "continuous laps" if result.continuous else "trials"
-    limit = f"; the track's limit for this car: {result.lap_time_limit:.2f} s" if result.lap_time_limit else ""
+    limit = (f"; the track's limits for this car: {result.standing_limit:.2f} s from rest, "
+             f"{result.lap_time_limit:.2f} s flying" if result.lap_time_limit and result.standing_limit else "")
     table = Table(title=f"Evaluation on {result.track} ({result.planned} {kind}{limit})")
     for col in ("Trial", "Time", "x limit", "Completed", "Status", "Off-track", "Crashes", "Resets"):
         table.add_column(col)
     for lap in result.laps:
         minutes, seconds = divmod(lap.lap_time, 60.0)
-        ratio = result.limit_ratio(lap.lap_time) if lap.status == "lap_complete" else None
+        ratio = result.lap_ratio(lap)
         table.add_row(str(lap.trial), f"{int(minutes):02d}:{seconds:06.3f}", f"{ratio:.3f}" if ratio else "-",
                       f"{lap.completion:.0f}%", STATUS_LABELS.get(lap.status, lap.status), str(lap.off_track),
                       str(lap.crashed), str(lap.resets))

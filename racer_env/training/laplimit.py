@@ -1,6 +1,7 @@
 """Racing lines and lap-time limits, computed once per track and car and cached on disk.
 
-The limit is the racing line's flying lap (:func:`racer_env.sim.raceline.racing_line`). Lines are cached in
+The limits are the racing line's laps (:func:`racer_env.sim.raceline.racing_line`): the flying lap, for a lap
+begun at speed, and the lap from rest at the start line, for a first lap. Lines are cached in
 ``$RACER_CACHE`` (default ``~/.cache/racer_env``), keyed by the track's rows, the car model, the speed range
 and the margin, so ``racer evaluate`` and ``racer check`` pay for a line once per track and car.
 """
@@ -21,9 +22,9 @@ from racer_env.sim.track import Track
 from racer_env.sim.vehicle import car_model_for
 from racer_env.training.rundir import atomic_write_bytes
 
-__all__ = ["cached_racing_line", "lap_time_limit", "speed_range_of"]
+__all__ = ["cached_racing_line", "lap_time_limit", "lap_time_limits", "speed_range_of"]
 
-_VERSION = 1  # bump when racing_line's results change
+_VERSION = 2  # bump when racing_line's results change (2: the standing lap)
 
 
 def speed_range_of(actions: ActionSpec) -> tuple[float, float]:
@@ -46,7 +47,8 @@ def cached_racing_line(track: Track, actions: ActionSpec, margin: float = MARGIN
     try:
         with np.load(path) as data:
             return RacingLine(track.name, model.name, data["points"], data["speed"], data["time"],
-                              data["curvature"], float(data["lap_time"]), float(data["length"]), margin, speed_range)
+                              data["curvature"], float(data["lap_time"]), float(data["length"]), margin, speed_range,
+                              float(data["standing_lap_time"]))
     except (OSError, KeyError, ValueError):
         pass
     try:
@@ -58,7 +60,7 @@ def cached_racing_line(track: Track, actions: ActionSpec, margin: float = MARGIN
 
         buf = io.BytesIO()
         np.savez(buf, points=line.points, speed=line.speed, time=line.time, curvature=line.curvature,
-                 lap_time=line.lap_time, length=line.length)
+                 lap_time=line.lap_time, length=line.length, standing_lap_time=line.standing_lap_time)
         atomic_write_bytes(path, buf.getvalue())
     except OSError:
         pass  # a read-only home: compute again next time
@@ -66,6 +68,13 @@ def cached_racing_line(track: Track, actions: ActionSpec, margin: float = MARGIN
 
 
 def lap_time_limit(track: Track, actions: ActionSpec, margin: float = MARGIN_M) -> float | None:
-    """The lap-time limit [s] of ``track`` for the car and speeds of ``actions``; None when it has no line."""
+    """The flying lap-time limit [s] of ``track`` for the car and speeds of ``actions``; None when it has no line."""
     line = cached_racing_line(track, actions, margin)
     return line.lap_time if line is not None else None
+
+
+def lap_time_limits(track: Track, actions: ActionSpec, margin: float = MARGIN_M) -> tuple[float, float] | None:
+    """(standing-start, flying) lap-time limits [s] of ``track`` for the car and speeds of ``actions``; None when
+    it has no line."""
+    line = cached_racing_line(track, actions, margin)
+    return (line.standing_lap_time, line.lap_time) if line is not None else None
