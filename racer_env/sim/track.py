@@ -144,6 +144,7 @@ class _Polyline:
         self.dx, self.dy = d[:, 0].tolist(), d[:, 1].tolist()
         self._l2 = self.l2.tolist()
         self._degenerate = ((d**2).sum(axis=1) < _DUPLICATE_M**2).tolist()  # zero-length segments (duplicate rows)
+        self._has_degenerate = any(self._degenerate)
         self.n = len(a)
 
     def project_on_segment(self, i: int, px: float, py: float) -> tuple[float, float]:
@@ -156,6 +157,32 @@ class _Polyline:
 
     def walk_to_nearest(self, px: float, py: float, i: int) -> tuple[int, float, float]:
         """Walk from segment i to the locally nearest segment: (index, t, squared distance)."""
+        if self._has_degenerate:
+            return self._walk_past_degenerate(px, py, i)
+        # the projection on a segment, inline (this runs several times each step): t clamped to [0, 1]
+        ax, ay, dx, dy, l2, n = self.ax, self.ay, self.dx, self.dy, self._l2, self.n
+        last = n - 1 if self.closed else -1
+        t = ((px - ax[i]) * dx[i] + (py - ay[i]) * dy[i]) / l2[i]
+        t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+        ex, ey = ax[i] + t * dx[i] - px, ay[i] + t * dy[i] - py
+        d2 = ex * ex + ey * ey
+        first = 0 if self.closed else -1
+        while True:
+            for j in (i + 1 if i + 1 < n else first, i - 1 if i > 0 else last):  # the next segment, then the previous
+                if j < 0:
+                    continue
+                tj = ((px - ax[j]) * dx[j] + (py - ay[j]) * dy[j]) / l2[j]
+                tj = 0.0 if tj < 0.0 else (1.0 if tj > 1.0 else tj)
+                ex, ey = ax[j] + tj * dx[j] - px, ay[j] + tj * dy[j] - py
+                dj = ex * ex + ey * ey
+                if dj < d2:
+                    i, t, d2 = j, tj, dj
+                    break
+            else:
+                return i, t, d2
+
+    def _walk_past_degenerate(self, px: float, py: float, i: int) -> tuple[int, float, float]:
+        """:meth:`walk_to_nearest` on a line with zero-length segments (duplicate rows), which it steps over."""
         n, closed, degenerate = self.n, self.closed, self._degenerate
         t, d2 = self.project_on_segment(i, px, py)
         while True:
