@@ -20,7 +20,7 @@ import numpy as np
 from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
 from racer_env.env.actions import ActionSpec, load_model_metadata
 from racer_env.env.episode import Episode, Judgement, round_robin_start, start_from_options
-from racer_env.env.observations import OBSERVATIONS, make_observer
+from racer_env.env.observations import make_observer
 from racer_env.env.params import compute_params
 from racer_env.env.race import RaceSettings, race_settings
 from racer_env.env.rewards import DEFAULT_REWARD, Output, RewardFunction
@@ -41,12 +41,9 @@ class RacerEnv(gym.Env[Any, Any]):
     steering ±30° (positive left), speed 0.5–4 m/s. Its ``version`` picks the car (``car_model``): 5 and
     above (the default) the kinematic car, below 5 the effort-driven one (``racer_env.sim.vehicle``).
 
-    **Observation space.** ``observation="camera"`` (the default when model_metadata's ``sensor`` lists a camera):
-    the simulator's, a ``Dict`` of the camera's 120 x 160 uint8 image (grey, one channel, unless
-    ``preprocess_type`` says ``RGB``) and the LIDAR's observation if the sensor lists one. ``"vector"`` (the
-    default otherwise): a 26-vector of centre-line points ahead in the car's frame, the offset from the centre,
-    speed and steering state; 10 more for the two nearest objects ahead in a race with objects; a LIDAR's when
-    the sensor lists one. Tables and bounds: ``racer_env.env.observations``.
+    **Observation space.** ``"camera"`` (the default when model_metadata's ``sensor`` lists a camera): the
+    simulator's ``Dict`` of the camera's 120 x 160 uint8 grey image (and a LIDAR's). ``"vector"`` (otherwise): 26
+    values of the road ahead and the car's state, more with objects or a LIDAR (``racer_env.env.observations``).
 
     **Race.** A time trial unless ``race`` sets object avoidance or head-to-bot in the simulator's own keys
     (``racer_env.env.race``); obstacles and bot cars move, crash and reset as in ``racer_env.env.traffic``.
@@ -127,16 +124,9 @@ class RacerEnv(gym.Env[Any, Any]):
         self.mode = mode
         self.race = race_settings(race)
         self.traffic = Traffic(self.track, self.race, mode, objects)
-        self.observation = observation or self.actions.observation
-        if self.observation not in OBSERVATIONS:
-            raise ValueError(f"observation: expected one of {', '.join(OBSERVATIONS)}, got {observation!r}")
-        if self.observation == "camera" and not self.actions.camera:
-            raise ValueError(f"observation: 'camera' needs a camera in model_metadata's sensor list, got "
-                             f"{self.actions.sensors}")
-        self.observer = make_observer(self.observation, self.track, self.actions.sensors, self.actions.lidar_config,
-                                      self.traffic.active if object_features is None else object_features,
-                                      self.race.BOT_CAR_SPEED, self.actions.preprocess_type, frame_stack)
-        self.observation_space = self.observer.space
+        self.observer = make_observer(observation, self.track, self.actions, frame_stack, self.race.BOT_CAR_SPEED,
+                                      self.traffic.active if object_features is None else object_features)
+        self.observation, self.observation_space = self.observer.kind, self.observer.space
         self.laps = int(laps)
         self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)
         self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))

@@ -70,7 +70,7 @@ import numpy as np
 from gymnasium import spaces
 
 from racer_env.constants import CAMERA_IMAGE_H, CAMERA_IMAGE_W, MAX_SPEED_MPS, MAX_STEERING_DEG, STEREO_BASELINE_M
-from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES
+from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES, ActionSpec
 from racer_env.sim.camera import Camera
 from racer_env.sim.objects import TrackObject
 from racer_env.sim.sensors import LIDAR_SENSORS, lidar_observation, lidar_scan, lidar_size
@@ -188,6 +188,8 @@ class Observer:
         bot_speed: the bot cars' speed [m/s].
     """
 
+    kind = "vector"
+
     def __init__(self, objects: bool = False, sensors: Sequence[str] = (), lidar_config: dict | None = None,
                  bot_speed: float = 0.0):
         self.objects, self.bot_speed = objects, bot_speed
@@ -254,6 +256,8 @@ class CameraObserver:
         lidar_config: model_metadata's ``lidar_config``.
     """
 
+    kind = "camera"
+
     def __init__(self, track: Track, sensors: Sequence[str], preprocess_type: str = "GREY_SCALE",
                  frame_stack: int = 1, lidar_config: dict | None = None):
         cameras = [s for s in sensors if s in CAMERA_SENSORS]
@@ -306,12 +310,20 @@ class CameraObserver:
         return out
 
 
-def make_observer(kind: str, track: Track, sensors: Sequence[str], lidar_config: dict | None = None,
-                  objects: bool = False, bot_speed: float = 0.0, preprocess_type: str = "GREY_SCALE",
-                  frame_stack: int = 1) -> Observer | CameraObserver:
-    """The observer of ``kind`` (``"vector"`` or ``"camera"``; see the module docstring)."""
+def make_observer(kind: str | None, track: Track, actions: ActionSpec, frame_stack: int = 1, bot_speed: float = 0.0,
+                  objects: bool = False) -> Observer | CameraObserver:
+    """The observer of ``kind`` (``"vector"`` or ``"camera"``; None: as model_metadata's ``sensor`` says) for an
+    action space's sensors (see the module docstring).
+
+    Raises:
+        ValueError: an unknown kind, or the camera without a camera in the sensor list.
+    """
+    kind = kind or actions.observation
     if kind == "camera":
-        return CameraObserver(track, sensors, preprocess_type, frame_stack, lidar_config)
+        if not actions.camera:
+            raise ValueError(f"observation: 'camera' needs a camera in model_metadata's sensor list, got "
+                             f"{actions.sensors}")
+        return CameraObserver(track, actions.sensors, actions.preprocess_type, frame_stack, actions.lidar_config)
     if kind == "vector":
-        return Observer(objects, sensors, lidar_config, bot_speed)
+        return Observer(objects, actions.sensors, actions.lidar_config, bot_speed)
     raise ValueError(f"observation: expected one of {', '.join(OBSERVATIONS)}, got {kind!r}")
