@@ -173,3 +173,74 @@ def test_bad_camera_fields_are_named(tmp_path, extra, field):
 def test_the_camera_observation_needs_a_camera():
     with pytest.raises(ValueError, match="observation: 'camera' needs a camera"):
         RacerEnv(model_metadata=ActionSpec.default(), observation="camera")
+
+
+@pytest.fixture(scope="module")
+def camera_run(tmp_path_factory):
+    """A tiny camera training (a few updates): enough to check what a run keeps and how it is driven."""
+    from racer_env.cli import main
+
+    work = tmp_path_factory.mktemp("camrun")
+    meta = work / "camera.json"
+    meta.write_text(json.dumps({"action_space": {"steering_angle": {"low": -30, "high": 30},
+                                                 "speed": {"low": 0.5, "high": 2}},
+                                "action_space_type": "continuous", "sensor": ["FRONT_FACING_CAMERA"],
+                                "version": "5"}))
+    run = work / "run"
+    assert main(["train", "--model-metadata", str(meta), "--timesteps", "512", "--n-envs", "2", "--out", str(run),
+                 "--quiet", "--eval-laps", "0"]) == 0
+    return run, meta
+
+
+def test_a_camera_run_keeps_its_observation_and_network(camera_run):
+    run, _ = camera_run
+    info = json.loads((run / "run.json").read_text())
+    assert info["observation"] == "camera" and info["neural_network"] == "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
+    from racer_env.training.rundir import RunDir
+
+    model, settings = RunDir(run).model_env_settings()
+    assert settings["observation"] == "camera"
+    assert model.policy.features_extractor.__class__.__name__ == "DeepRacerNetwork"
+    conv = [m for m in model.policy.features_extractor.modules() if m.__class__.__name__ == "Conv2d"]
+    assert [(c.out_channels, c.kernel_size[0], c.stride[0]) for c in conv] == [(32, 8, 4), (64, 4, 2), (64, 3, 1)]
+
+
+def test_a_camera_model_evaluates_and_is_watched_with_its_camera(camera_run, tmp_path):
+    from racer_env.cli import main
+
+    run, _ = camera_run
+    assert main(["evaluate", str(run), "--laps", "1"]) == 0
+    video = tmp_path / "watch.mp4"
+    assert main(["watch", str(run), "--record", str(video)]) == 0
+    import imageio.v2 as imageio
+
+    assert next(iter(imageio.get_reader(video))).shape[:2] == (480, 960)  # the camera's panel, on by default
+
+
+def test_a_camera_model_refuses_the_vector_and_the_reverse_in_one_line(camera_run, tmp_path, capsys):
+    from racer_env.cli import main
+
+    run, meta = camera_run
+    assert main(["evaluate", str(run), "--observation", "vector"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run.json: field 'observation'" in err[0] and "trained on the camera" in err[0]
+    assert main(["train", "--resume", str(run), "--observation", "vector", "--timesteps", "512", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run.json: field 'observation'" in err[0]
+    assert main(["train", "--observation", "camera", "--timesteps", "512", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "field 'sensor'" in err[0] and "needs a camera" in err[0]
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"neural_network": "RESNET"}, "neural_network"),
+    ({"preprocess_type": "EDGES"}, "preprocess_type"),
+    ({"sensor": ["CAMERA"]}, "sensor"),
+])
+def test_bad_camera_files_stop_train_in_one_line(extra, field, tmp_path, capsys):
+    from racer_env.cli import main
+
+    path = _metadata(tmp_path, **extra)
+    assert main(["train", "--model-metadata", path, "--timesteps", "512", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{path}: field '{field}'" in err[0], err

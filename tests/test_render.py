@@ -187,6 +187,45 @@ def test_window_keys_pause_step_and_quit(monkeypatch):
     assert source.yielded == 2
 
 
+def test_the_c_key_shows_the_camera_beside_the_track_and_hides_it(monkeypatch):
+    import pygame
+
+    from racer_env.viewing import viewer
+
+    source = ScriptedSource(1000)
+    monkeypatch.setattr(viewer, "display_available", lambda: True)
+    pygame.display.init()
+    keys = iter([[], [pygame.K_c], [], [pygame.K_c], [], [pygame.K_q]])
+    sizes = []
+    real_get, real_flip = pygame.event.get, pygame.display.flip
+
+    def scripted_events():
+        real_get()
+        return [pygame.event.Event(pygame.KEYDOWN, key=k) for k in next(keys, [pygame.K_q])]
+
+    def flip():
+        sizes.append(pygame.display.get_surface().get_size())
+        real_flip()
+
+    monkeypatch.setattr(pygame.event, "get", scripted_events)
+    monkeypatch.setattr(pygame.display, "flip", flip)
+    viewer.show(source, speed=None)
+    assert (640, 480) in sizes and (960, 480) in sizes  # the camera's panel, 320 px wide, came and went
+    assert sizes[0] == (640, 480) and sizes[-1] == (640, 480)
+
+
+def test_a_recording_with_the_camera_has_its_view_beside_the_track(tmp_path):
+    import imageio.v2 as imageio
+
+    from racer_env.viewing.viewer import record
+
+    assert record(ScriptedSource(10), tmp_path / "cam.mp4", camera=True) == 10
+    frame = next(iter(imageio.get_reader(tmp_path / "cam.mp4")))
+    assert frame.shape[:2] == (480, 960)
+    panel = frame[:, 640:].astype(int)
+    assert panel[:240].std() > 10 and panel[240:].std() > 10  # the colour frame above, the grey one below
+
+
 def test_a_gif_streams_to_disk_as_frames_come(tmp_path):
     """Frames go to ffmpeg one at a time (memory stays flat): the GIF's lossless video grows during recording."""
     from racer_env.viewing.viewer import record
