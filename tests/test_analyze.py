@@ -165,3 +165,24 @@ def test_bad_input_gets_one_line_naming_the_file(case, expected, fresh_run, tmp_
     assert len(err) == 1 and str(path) in err[0] and expected in err[0], err
     if case == "unknown_track":
         assert "pass --track" in err[0]
+
+
+def test_deepracer_for_cloud_and_console_model_folders(fresh_run, tmp_path):
+    """The same simtrace, laid out as a DRfC model folder with two workers, and as a console export."""
+    files = sorted((fresh_run / "training-simtrace").glob("*-iteration.csv*"))
+    drfc, console = tmp_path / "drfc-model", tmp_path / "console-model"
+    for worker in ("0", "1"):
+        (drfc / worker / "training-simtrace").mkdir(parents=True)
+        for f in files:
+            shutil.copy(f, drfc / worker / "training-simtrace" / f.name)
+    (drfc / "model").mkdir()
+    shutil.copy(fresh_run / "model" / "model_metadata.json", drfc / "model" / "model_metadata.json")
+    (console / "sim-trace" / "training" / "training-simtrace").mkdir(parents=True)
+    for f in files:
+        shutil.copy(f, console / "sim-trace" / "training" / "training-simtrace" / f.name)
+    summary = _analyze([str(drfc), str(console), str(fresh_run)], tmp_path / "out", "--track", "harbour_loop")
+    by = {i["label"]: i for i in summary["inputs"]}
+    single = by[fresh_run.name]["training"]["episodes"]
+    assert by["drfc-model"]["training"]["episodes"] == 2 * single  # both workers' episodes
+    assert by["console-model"]["training"]["episodes"] == single
+    assert by["drfc-model"]["actions"]["kind"] == "continuous"

@@ -86,18 +86,24 @@ def _files(path: Path) -> tuple[list[tuple[Path, int, str]], Path | None]:
     if not path.is_dir():
         raise LogFormatError(f"{path}: no such file or folder")
     found: list[tuple[Path, int, str]] = []
+    # racer_env's and deepracer-for-cloud's layout (one folder a worker: 0/, 1/...), then the console's exports
+    # (sim-trace/training/[<time>/]training-simtrace, sim-trace/evaluation/<time>/evaluation-simtrace)
     folders = [path / "training-simtrace"] + sorted(p / "training-simtrace" for p in path.iterdir()
                                                      if p.is_dir() and p.name.isdigit())
+    folders += sorted(path.glob("sim-trace/training/training-simtrace"))
+    folders += sorted(path.glob("sim-trace/training/*/training-simtrace"))
     for folder in folders:
         if folder.is_dir():
             found += _iterations(folder, "training")
-    for folder in sorted(path.glob("evaluation-*/evaluation-simtrace")):
+    for folder in sorted([*path.glob("evaluation-*/evaluation-simtrace"),
+                          *path.glob("sim-trace/evaluation/*/evaluation-simtrace")]):
         found += _iterations(folder, "evaluation")
     if not found and any(_ITERATION.search(p.name) for p in path.iterdir()):
         found = _iterations(path, "training")
     if not found:
         raise LogFormatError(f"{path}: a folder with no simtrace (looked for training-simtrace/, <worker>/"
-                             f"training-simtrace/ and evaluation-*/evaluation-simtrace/ with *-iteration.csv)")
+                             f"training-simtrace/, evaluation-*/evaluation-simtrace/ and the console's sim-trace/ "
+                             f"with *-iteration.csv)")
     return found, path
 
 
