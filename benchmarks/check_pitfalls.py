@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from racer_env.env.actions import ActionSpec
-from racer_env.env.rewards import REWARD_FUNCTIONS_DIR
+from racer_env.env.rewards import bundled_reward_functions
 from racer_env.sim.track import Track
 from racer_env.tools.check import run_check
 from racer_env.tools.check.battery import battery
@@ -81,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "large_racing_line.py"
         big.write_text(large_function(track))
-        files = [*sorted(REWARD_FUNCTIONS_DIR.glob("*.py")), big]
+        files = [*bundled_reward_functions(), big]
         print(f"{'reward function':28s} {'lines':>5s} {'read_code':>10s} {'behaviour':>10s} {'racer check':>11s}"
               f" {'share':>6s}")
         for path in files:

@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from racer_env.env.rewards import bundled_reward_functions
+
 REPO = Path(__file__).resolve().parent.parent
-REWARD_DIR = REPO / "reward_functions"
 
 
 def timed(args: list[str]) -> float:
@@ -34,7 +35,7 @@ def main() -> None:
     base = statistics.median(timed(["--help"]) for _ in range(args.repeats))
     print(f"racer --help (start-up baseline): {base:.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
-        for f in sorted((REWARD_DIR).glob("*.py")):
+        for f in bundled_reward_functions():
             t = statistics.median(timed(["check", str(f), "--out", f"{tmp}/{f.stem}"]) for _ in range(args.repeats))
             print(f"racer check {f.name:24s} {t:5.2f} s  ({t / base:.1f}x start-up)")
 

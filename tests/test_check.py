@@ -9,13 +9,14 @@ import pytest
 
 from conftest import REPO, shared_path
 from racer_env.env.rewards import REWARD_FUNCTIONS_DIR as REWARD_DIR
+from racer_env.env.rewards import bundled_reward_functions
 from racer_env.env.actions import ActionSpec
 from racer_env.tools.check import run_check
 from racer_env.tools.check.rescore import rescore_log
 from racer_env.training.logs import open_log
 from racer_env.sim.track import Track
 
-BUNDLED = sorted((REWARD_DIR).glob("*.py"))
+BUNDLED = bundled_reward_functions()
 
 
 def racer(*args, timeout=120):

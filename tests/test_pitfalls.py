@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from racer_env.env.actions import ActionSpec
-from racer_env.env.rewards import REWARD_FUNCTIONS_DIR
+from racer_env.env.rewards import bundled_reward_functions
 from racer_env.errors import RacerEnvError
 from racer_env.sim.track import Track
 from racer_env.tools.check import run_check
@@ -352,7 +352,7 @@ def test_track_tables_that_do_not_fit_the_track_are_named_with_the_track_they_fi
 
 
 def test_bundled_reward_functions_have_no_finding_in_their_code(harbour):
-    for path in sorted(REWARD_FUNCTIONS_DIR.glob("*.py")):
+    for path in bundled_reward_functions():
         for actions in (CONTINUOUS, DISCRETE):
             assert read_code(path.read_text(), harbour, actions) == [], path.name
 

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from racer_env import RacerEnv, RewardFunctionError, load_reward_function
-from racer_env.env.rewards import REWARD_FUNCTIONS_DIR
+from racer_env.env.rewards import bundled_reward_functions
 
 
 def _write(tmp_path, text, name="reward.py"):
@@ -17,7 +17,7 @@ def test_bundled_reward_functions_load_and_score():
     env.reset(seed=0)
     _, reward, _, _, info = env.step(env.action_space.sample())
     assert reward == 1.0  # at the start the car is on the centre line
-    for f in sorted(REWARD_FUNCTIONS_DIR.glob("*.py")):
+    for f in bundled_reward_functions():
         rf = load_reward_function(f)
         assert math.isfinite(rf(info["params"])), f
 

@@ -34,6 +34,7 @@ from racer_env.constants import MAX_REWARD_ABS
 from racer_env.errors import RewardFunctionError
 
 __all__ = ["RewardFunction", "load_reward_function", "reward_file", "Output", "REWARD_FUNCTIONS_DIR", "DEFAULT_REWARD",
+           "bundled_reward_functions",
            "RewardInterrupted", "interrupt_reward_call", "DEFAULT_TIME_LIMIT_S"]
 
 def _bundled_dir() -> Path:
@@ -45,6 +46,11 @@ REWARD_FUNCTIONS_DIR = _bundled_dir()
 """The example reward functions shipped with racer_env: the repository's top-level ``reward_functions/``, installed
 as the package ``racer_env.reward_functions``."""
 DEFAULT_REWARD = "progress_speed"
+
+
+def bundled_reward_functions() -> list[Path]:
+    """The files of the reward functions shipped with racer_env, by name (the package's ``__init__`` is not one)."""
+    return sorted(p for p in REWARD_FUNCTIONS_DIR.glob("*.py") if not p.name.startswith("_"))
 DEFAULT_TIME_LIMIT_S = 10.0
 """racer_env's limit on one reward call [s] (AWS has none): past it the call is stopped and reported."""
 _module_ids = itertools.count()
@@ -147,7 +153,7 @@ def reward_file(path: str | Path) -> Path:
     if p.exists():
         return p
     named = REWARD_FUNCTIONS_DIR / f"{p.stem}.py"
-    if p.parent in (Path("."), Path("reward_functions")) and named.exists():
+    if p.parent in (Path("."), Path("reward_functions")) and named.exists() and not p.stem.startswith("_"):
         return named
     raise RewardFunctionError(f"{path}: no such reward function file")
 
