@@ -246,7 +246,7 @@ def _make_trial(plan: SweepPlan, out: Path) -> Callable[[dict[str, Any]], None]:
                 hyperparameters=str(hp_file), timesteps=None if timesteps is None else max(1, timesteps - done),
                 minutes=minutes, n_envs=n_envs, seed=int(settings["seed"]), out=str(run.path),
                 resume=str(run.path) if done else None, quiet=True, eval_laps=0,
-                race=None if race is None else str(ship / race))
+                race=None if race is None else str(ship / race), torch_threads=1)  # one CPU a trial
             try:
                 result = train(cfg, on_update=report)
             except RacerEnvError as err:  # named by the file's place in OUT/ship, not the node's copy
