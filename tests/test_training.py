@@ -178,14 +178,27 @@ def test_shared_hyperparameters_and_metadata_train(tmp_path):
     values, keys = load_hyperparameters(hp)
     assert values.num_epochs == 5 and "term_cond_max_episodes" in keys
     load_hyperparameters(shared_path("model_metadata", "sample-hyperparameters.json"))
-    meta = shared_path("model_metadata", "sample-discrete-model_metadata.json")
+    meta = shared_path("model_metadata", "sample-discrete-model_metadata.json")  # a camera, as on AWS
     res = train(TrainConfig(model_metadata=str(meta), hyperparameters=str(hp), timesteps=1024, n_envs=2,
-                            out=str(tmp_path / "d"), quiet=True, eval_laps=1))
+                            out=str(tmp_path / "d"), quiet=True, eval_laps=1, observation="vector"))
     assert res.timesteps >= 1024
+    res = train(TrainConfig(model_metadata=str(meta), timesteps=512, n_envs=2, out=str(tmp_path / "c"), quiet=True,
+                            eval_laps=1))
+    assert res.timesteps >= 512 and json.loads((tmp_path / "c" / "run.json").read_text())["observation"] == "camera"
     sac = shared_path("model_metadata", "drfc-default-model_metadata_sac.json")
     res = train(TrainConfig(model_metadata=str(sac), timesteps=300, n_envs=1, out=str(tmp_path / "s"),
-                            quiet=True, eval_laps=1))
+                            quiet=True, eval_laps=1, observation="vector"))
     assert (tmp_path / "s" / "model" / "model.zip").exists()
+
+
+def test_sac_trains_on_the_camera(tmp_path):
+    """SAC with the camera: the simulator's network under SB3's heads, a replay buffer of frames."""
+    sac = shared_path("model_metadata", "drfc-default-model_metadata_sac.json")
+    hp = tmp_path / "hyperparameters.json"
+    hp.write_text(json.dumps({"batch_size": 8}))
+    res = train(TrainConfig(model_metadata=str(sac), hyperparameters=str(hp), timesteps=140, n_envs=1,
+                            out=str(tmp_path / "s"), quiet=True, eval_laps=0))
+    assert res.timesteps >= 140 and (tmp_path / "s" / "model" / "model.zip").exists()
 
 
 def test_max_episodes_stops_the_run(tmp_path):

@@ -120,7 +120,10 @@ class ActionSpec:
         if self.discrete is not None:
             return self.discrete[int(action)]
         try:
-            a0, a1 = (float(v) for v in np.ravel(action))
+            if isinstance(action, np.ndarray) and action.shape == (2,):  # the usual case, the policy's array
+                a0, a1 = action.tolist()
+            else:
+                a0, a1 = (float(v) for v in np.ravel(action))
         except (TypeError, ValueError) as err:
             raise ValueError(f"a continuous action is [steering, speed] in [-1, 1]; got {action!r}") from err
         a0 = -1.0 if a0 < -1.0 else (1.0 if a0 > 1.0 else a0)
