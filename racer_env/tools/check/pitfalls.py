@@ -94,8 +94,9 @@ CATALOGUE: dict[str, Pitfall] = {p.name: p for p in (
             "gap = (params['objects_distance'][nxt] - params['projection_distance']) % params['track_length']\n"
             "if gap < 0.8:\n    reward *= 0.5"),
     Pitfall("tuple-in-range", "a waypoint (an (x, y) tuple) compared with numbers",
-            "waypoints[i] is an (x, y) tuple: `waypoints[i] in range(10, 20)` or `prev_point in range(1, 6)` is "
-            "always False, so the branch never runs.",
+            "waypoints[i] is an (x, y) tuple: `waypoints[i] in range(10, 20)`, `prev_point in range(1, 6)`, "
+            "`point in list(range(a, b))`, `point in [3, 4, 5]` or `point in STRAIGHT` (a list of waypoint "
+            "indices) is always False, so the branch never runs.",
             "compare the index: `params['closest_waypoints'][1] in range(10, 20)`",
             "prev_point = params['waypoints'][params['closest_waypoints'][0]]\nif prev_point in range(1, 6):",
             "prev_index = params['closest_waypoints'][0]\nif prev_index in range(1, 6):"),
