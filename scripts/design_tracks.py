@@ -3,6 +3,10 @@
 Each track is a closed periodic Catmull-Rom spline through hand-placed control
 points [m], resampled every ~0.15 m like DeepRacer's routes, with borders offset
 half the width to either side. Run: python scripts/design_tracks.py
+
+``--holdout DIR`` writes the held-out tracks instead: tracks that no default of
+racer_env was tuned on, for benchmarks/learn_lap.py to measure the defaults on
+(they are not bundled).
 """
 
 from __future__ import annotations
@@ -34,7 +38,20 @@ DESIGNS: dict[str, tuple[float, list[tuple[float, float]]]] = {
         (0.4, 3.6), (-0.8, 2.6), (-1.2, 1.0),
     ]),
 }
-CLOCKWISE = {"canyon_gp"}
+CLOCKWISE = {"canyon_gp", "quarry_ring"}
+HOLDOUT: dict[str, tuple[float, list[tuple[float, float]]]] = {
+    # Narrow and twisty, a little larger than re:Invent 2018: a chicane between two long lefts.
+    "chicane_loop": (0.76, [
+        (0.0, 0.0), (2.0, -0.2), (4.0, 0.0), (5.4, 0.6), (5.9, 1.8), (5.3, 2.8), (4.3, 3.2), (4.0, 4.0),
+        (4.4, 4.8), (5.3, 5.3), (5.6, 6.3), (4.8, 7.2), (3.4, 7.3), (2.1, 6.7), (1.0, 6.0), (0.0, 5.0), (0.2, 3.8),
+        (0.0, 2.6), (-0.8, 1.6), (-1.0, 0.6), (-0.6, 0.1),
+    ]),
+    # Wide and fast, driven clockwise: a long straight, a slow kink and a long double-apex corner.
+    "quarry_ring": (1.07, [
+        (0.0, 0.0), (4.0, 0.0), (8.0, 0.3), (10.5, 1.5), (11.0, 3.5), (9.8, 5.0), (8.0, 5.2), (6.6, 4.4),
+        (5.0, 4.8), (3.6, 6.2), (1.6, 6.6), (-0.6, 5.8), (-1.6, 4.0), (-1.5, 1.8),
+    ]),
+}
 SPACING_M = 0.15
 
 
@@ -85,10 +102,16 @@ def build(width: float, control: list[tuple[float, float]], clockwise: bool) -> 
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, (width, control) in DESIGNS.items():
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--holdout", metavar="DIR", help="write the held-out tracks into DIR instead")
+    args = ap.parse_args()
+    out, designs = (Path(args.holdout), HOLDOUT) if args.holdout else (OUT, DESIGNS)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (width, control) in designs.items():
         rows = build(width, control, name in CLOCKWISE)
-        np.save(OUT / f"{name}.npy", rows)
+        np.save(out / f"{name}.npy", rows)
         length = np.linalg.norm(np.diff(rows[:, :2], axis=0), axis=1).sum()
         print(f"{name}: {len(rows)} rows, {length:.2f} m, {width} m wide")
 
