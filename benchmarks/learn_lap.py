@@ -1,22 +1,27 @@
-"""How fast racer_env's defaults learn to lap, and how close the laps come to the track's lap-time limit.
+"""How close racer_env's defaults come to each track's lap-time limit, and how fast they learn to lap.
 
-All with the defaults of ``python train.py``:
+For each track and seed, one run of ``python train.py --minutes M`` with every other setting at its default
+(the vector observation, the default reward function and action space). From that one run:
 
-* time to laps: training wall time until a greedy evaluation first drives 3 of 3 laps back to back
-  without leaving the track; the median over --seeds runs on --track, one run on each of --tracks.
-* lap time: after --minutes of training, the best model's evaluation lap (a standing start, as each of
-  DeepRacer's trials) over the track's limit (racer raceline's flying lap), on --track and --lap-tracks.
-  Baselines driven in the same run: pure pursuit following the racing line at its speed profile, and the
-  model-predictive line follower of racer raceline's check; both from a standing start too.
+* lap: the best model's lap from rest on the start line (one evaluation trial, as every DeepRacer trial starts),
+  over the track's standing-start limit (``racer raceline``);
+* time to 3 laps: the training wall time until a greedy evaluation first drove 3 of 3 laps without leaving the
+  track.
 
-    python benchmarks/learn_lap.py [--seeds 3] [--minutes 5] [--lap-tracks reInvent2019_track.npy ...]
-                                   [--tracks ../shared/deepracer/tracks/*.npy]
+The table gives medians over the seeds. Tracks: --track and --tracks (names on the search path or files), and
+with --holdout the tracks of ``scripts/design_tracks.py --holdout`` that no default was tuned on. With
+--baselines, pure pursuit along the racing line and the model-predictive line follower also drive a lap from
+rest on each track, in the same run.
+
+    python benchmarks/learn_lap.py [--seeds 3] [--minutes 5] [--tracks reinvent_base Oval_track ...] [--holdout]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,6 +32,8 @@ from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.training.evaluation import evaluate_run
 from racer_env.training.laplimit import cached_racing_line
 from racer_env.training.trainer import TrainConfig, train
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def scripted_lap(track: str, follower: str, speed_scale: float = 1.0) -> float | None:
@@ -45,68 +52,55 @@ def scripted_lap(track: str, follower: str, speed_scale: float = 1.0) -> float |
             return info["lap_time"] if info["episode_status"] == "lap_complete" else None
 
 
-def pure_pursuit_baseline(track: str) -> tuple[float, float | None]:
-    """(share of the planned speeds, lap [s]) of pure pursuit along the racing line at the highest share, in
-    steps of 5 %, that completes a lap."""
-    for pct in range(100, 45, -5):
-        lap = scripted_lap(track, "pure pursuit", pct / 100)
-        if lap is not None:
-            return pct / 100, lap
-    return 0.0, None
-
-
-def time_to_laps(track: str, seed: int, limit_minutes: float, work: Path) -> float | None:
-    res = train(TrainConfig(track=track, seed=seed, minutes=limit_minutes, quiet=True, eval_laps=0, until_laps=True,
-                            out=str(work / f"ttl-{Path(track).stem}-{seed}")))
-    return res.first_clean_laps_s
-
-
-def lap_time(track: str, minutes: float, work: Path) -> tuple[float | None, int, float | None]:
-    """(standing-start lap [s] after ``minutes`` of training, steps trained, the track's limit [s])."""
-    run = work / f"lap-{Path(track).stem}"
-    res = train(TrainConfig(track=track, minutes=minutes, out=str(run), quiet=True, eval_laps=0))
+def one_run(track: str, seed: int, minutes: float, work: Path) -> dict:
+    """One default training of ``minutes``: its standing-start lap, the limits, and its time to 3 clean laps."""
+    run = work / f"{Path(track).stem}-{seed}"
+    res = train(TrainConfig(track=track, seed=seed, minutes=minutes, out=str(run), quiet=True, eval_laps=0))
     ev, _ = evaluate_run(run, laps=1)
-    return ev.best_lap_time, res.timesteps, ev.lap_time_limit
+    return {"lap": ev.best_lap_time, "standing": ev.standing_limit, "flying": ev.lap_time_limit,
+            "to_laps": res.first_clean_laps_s, "steps": res.timesteps}
 
 
-def _fmt(t: float | None, limit: float | None) -> str:
-    if t is None:
-        return "no lap"
-    return f"{t:.2f} s" + (f" ({t / limit:.3f}x limit)" if limit else "")
+def _median(values: list[float | None]) -> float | None:
+    """The median, counting a missing value (no lap) as the slowest."""
+    if not values:
+        return None
+    m = statistics.median([v if v is not None else float("inf") for v in values])
+    return None if m == float("inf") else m
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--track", default=DEFAULT_TRACK)
+    ap.add_argument("--tracks", nargs="*", default=[], help="more tracks (names or files)")
+    ap.add_argument("--holdout", action="store_true", help="also the held-out tracks of scripts/design_tracks.py")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--minutes", type=float, default=5.0, help="training time for the lap-time figures")
-    ap.add_argument("--ttl-limit", type=float, default=3.0, help="give up on time-to-laps after this many minutes")
-    ap.add_argument("--lap-tracks", nargs="*", default=[], help="more tracks for the lap-time figure")
-    ap.add_argument("--tracks", nargs="*", default=[], help="more tracks for the time-to-laps figure")
-    ap.add_argument("--skip-lap-time", action="store_true")
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--baselines", action="store_true", help="also drive pure pursuit and the line follower")
     args = ap.parse_args()
-
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        times = [time_to_laps(args.track, s, args.ttl_limit, work) for s in range(args.seeds)]
-        ok = [t for t in times if t is not None]
-        print(f"{args.track}: time to 3/3 laps, per seed: "
-              + ", ".join(f"{t:.1f} s" if t is not None else "not within limit" for t in times)
-              + (f"; median {statistics.median(ok):.1f} s ({len(ok)}/{len(times)} seeds lapped)" if ok else ""),
-              flush=True)
-        for track in args.tracks:
-            t = time_to_laps(track, 0, args.ttl_limit, work)
-            print(f"{Path(track).stem}: time to 3/3 laps " + (f"{t:.1f} s" if t else f"not within {args.ttl_limit} min"),
-                  flush=True)
-        if args.skip_lap_time:
-            return
-        for track in [args.track, *args.lap_tracks]:
-            ours, steps, limit = lap_time(track, args.minutes, work)
-            (share, pp), mpc = pure_pursuit_baseline(track), scripted_lap(track, "line follower")
-            print(f"{Path(track).stem}: limit {limit:.2f} s; after {args.minutes:g} min ({steps:,} steps) the model "
-                  f"laps in {_fmt(ours, limit)}; pure pursuit along the racing line at {share:.0%} of its speeds "
-                  f"{_fmt(pp, limit)}; the line follower {_fmt(mpc, limit)}" if limit
-                  else f"{Path(track).stem}: no racing line", flush=True)
+        tracks = [args.track, *args.tracks]
+        if args.holdout:
+            subprocess.run([sys.executable, str(REPO / "scripts" / "design_tracks.py"), "--holdout", str(work / "h")],
+                           check=True, capture_output=True)
+            tracks += [str(p) for p in sorted((work / "h").glob("*.npy"))]
+        print("| track | limit from rest | limit flying | best lap (median) | over the standing limit | "
+              "time to 3 laps (median) | per seed |" + (" pure pursuit | line follower |" if args.baselines else ""))
+        print("|---|---|---|---|---|---|---|" + ("---|---|" if args.baselines else ""), flush=True)
+        for track in tracks:
+            runs = [one_run(track, seed, args.minutes, work) for seed in range(args.seeds)]
+            lap, to_laps = _median([r["lap"] for r in runs]), _median([r["to_laps"] for r in runs])
+            standing, flying = runs[0]["standing"], runs[0]["flying"]
+            seeds = "; ".join(f"{r['lap']:.2f} s / {r['to_laps']:.0f} s" if r["lap"] and r["to_laps"] else
+                              f"{r['lap'] or 'no lap'} / {r['to_laps'] or 'no 3 laps'}" for r in runs)
+            row = (f"| {Path(track).stem} | {standing:.2f} s | {flying:.2f} s | "
+                   + (f"{lap:.2f} s | **{lap / standing:.3f}** | " if lap else "no lap | - | ")
+                   + (f"{to_laps:.1f} s |" if to_laps else "not within the budget |") + f" {seeds} |")
+            if args.baselines:
+                pp, lf = scripted_lap(track, "pure pursuit"), scripted_lap(track, "line follower")
+                row += "".join(f" {t / standing:.3f} |" if t else " no lap |" for t in (pp, lf))
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
