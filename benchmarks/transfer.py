@@ -2,15 +2,15 @@
 
 Each of the bundled time-trial reward functions trains with the vector observation and with the camera (the
 simulator's grey image and shallow network), --seeds seeds each, for the same --steps; otherwise racer_env's
-defaults, on --track (harbour_loop: follow_raceline carries its racing line). Each run's best model (the one
-training kept) is then evaluated as the AWS console does: 3 trials from the start line, each ending at its first
-off-track. A reward function scores, under each observation, its laps completed over all trials of all seeds,
+defaults, on --track. follow_raceline carries harbour_loop's racing line: on another track it gets that track's
+own, pasted in as its docstring says (``racer raceline``'s line). Each run's best model (the one training kept)
+is then evaluated as the AWS console does: 3 trials from the start line, each ending at its first off-track. A reward function scores, under each observation, its laps completed over all trials of all seeds,
 then its mean progress, then its median lap; the two rankings are compared with Spearman's and Kendall's
 coefficients.
 
 Results go to --out (JSON) as each run ends, so an interrupted study resumes where it stopped.
 
-    python benchmarks/transfer.py [--steps 30000] [--seeds 3] [--track harbour_loop] [--out transfer.json]
+    python benchmarks/transfer.py [--steps 30000] [--seeds 3] [--track reinvent_base] [--out transfer.json]
 """
 
 from __future__ import annotations
@@ -30,6 +30,27 @@ CAMERA_METADATA = {"action_space": {"steering_angle": {"low": -30, "high": 30}, 
                    "version": "5"}
 
 
+def reward_for(reward: str, track: str, work: Path) -> str:
+    """The reward function to train: the bundled one, or follow_raceline with the track's own racing line."""
+    from racer_env.env.actions import ActionSpec
+    from racer_env.env.rewards import reward_file
+    from racer_env.sim.track import Track
+    from racer_env.training.laplimit import cached_racing_line
+
+    source = reward_file(reward)
+    if reward != "follow_raceline" or Track.load(track).name == "harbour_loop":
+        return str(source)
+    line = cached_racing_line(Track.load(track), ActionSpec.default())
+    assert line is not None, f"{track}: no racing line"
+    text = source.read_text()
+    start = text.index("RACING_LINE = [")
+    end = text.index("\n]\n", start) + 3
+    rows = ",\n".join(f"    [{x:.4f}, {y:.4f}, {v:.3f}, {t:.3f}]" for x, y, v, t in line.rows())
+    fitted = work / f"follow_raceline_{Path(track).stem}.py"
+    fitted.write_text(text[:start] + f"RACING_LINE = [\n{rows},\n]\n" + text[end:])
+    return str(fitted)
+
+
 def one_run(reward: str, observation: str, seed: int, steps: int, track: str, work: Path) -> dict:
     from racer_env.training.evaluation import evaluate_run
     from racer_env.training.trainer import TrainConfig, train
@@ -38,7 +59,8 @@ def one_run(reward: str, observation: str, seed: int, steps: int, track: str, wo
     metadata.write_text(json.dumps(CAMERA_METADATA))
     out = work / f"{reward}-{observation}-{seed}"
     t0 = time.time()
-    res = train(TrainConfig(track=track, reward=reward, seed=seed, timesteps=steps, quiet=True, eval_laps=0,
+    res = train(TrainConfig(track=track, reward=reward_for(reward, track, work), seed=seed, timesteps=steps,
+                            quiet=True, eval_laps=0,
                             out=str(out), model_metadata=str(metadata), observation=observation))
     minutes = (time.time() - t0) / 60
     ev, _ = evaluate_run(out, laps=3)
@@ -99,7 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=30000)
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--track", default="harbour_loop")
+    ap.add_argument("--track", default="reinvent_base", help="a track name (on the search path) or file")
     ap.add_argument("--out", default="transfer.json")
     ap.add_argument("--report-only", action="store_true", help="print the table of --out and stop")
     args = ap.parse_args()
