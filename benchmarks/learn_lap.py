@@ -13,7 +13,7 @@ with --holdout the tracks of ``scripts/design_tracks.py --holdout`` that no defa
 --baselines, pure pursuit along the racing line and the model-predictive line follower also drive a lap from
 rest on each track, in the same run.
 
-    python benchmarks/learn_lap.py [--seeds 3] [--minutes 5] [--tracks reinvent_base Oval_track ...] [--holdout]
+    python benchmarks/learn_lap.py [--seeds 3] [--minutes 5 | --steps N] [--tracks reinvent_base Oval_track ...] [--holdout]
 """
 
 from __future__ import annotations
@@ -52,13 +52,16 @@ def scripted_lap(track: str, follower: str, speed_scale: float = 1.0) -> float |
             return info["lap_time"] if info["episode_status"] == "lap_complete" else None
 
 
-def one_run(track: str, seed: int, minutes: float, work: Path) -> dict:
-    """One default training of ``minutes``: its standing-start lap, the limits, and its time to 3 clean laps."""
+def one_run(track: str, seed: int, minutes: float, work: Path, steps: int | None = None) -> dict:
+    """One default training of ``minutes`` (or of ``steps``): its standing-start lap, the limits, and its time
+    [s] and steps to 3 clean laps."""
     run = work / f"{Path(track).stem}-{seed}"
-    res = train(TrainConfig(track=track, seed=seed, minutes=minutes, out=str(run), quiet=True, eval_laps=0))
+    budget = {"timesteps": steps} if steps else {"minutes": minutes}
+    res = train(TrainConfig(track=track, seed=seed, out=str(run), quiet=True, eval_laps=0, **budget))
     ev, _ = evaluate_run(run, laps=1)
+    to_steps = next((h["timesteps"] for h in res.history if h["eval_completed"] >= 3), None)
     return {"lap": ev.best_lap_time, "standing": ev.standing_limit, "flying": ev.lap_time_limit,
-            "to_laps": res.first_clean_laps_s, "steps": res.timesteps}
+            "to_laps": res.first_clean_laps_s, "to_steps": to_steps, "steps": res.timesteps}
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -76,6 +79,9 @@ def main() -> None:
     ap.add_argument("--holdout", action="store_true", help="also the held-out tracks of scripts/design_tracks.py")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--steps", type=int, default=None,
+                    help="train this many steps instead of --minutes (on a busy machine: 675,000 is what 5 minutes "
+                         "train on a quiet 2-core one)")
     ap.add_argument("--baselines", action="store_true", help="also drive pure pursuit and the line follower")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,10 +95,11 @@ def main() -> None:
               "time to 3 laps (median) | per seed |" + (" pure pursuit | line follower |" if args.baselines else ""))
         print("|---|---|---|---|---|---|---|" + ("---|---|" if args.baselines else ""), flush=True)
         for track in tracks:
-            runs = [one_run(track, seed, args.minutes, work) for seed in range(args.seeds)]
+            runs = [one_run(track, seed, args.minutes, work, args.steps) for seed in range(args.seeds)]
             lap, to_laps = _median([r["lap"] for r in runs]), _median([r["to_laps"] for r in runs])
             standing, flying = runs[0]["standing"], runs[0]["flying"]
-            seeds = "; ".join(f"{r['lap']:.2f} s / {r['to_laps']:.0f} s" if r["lap"] and r["to_laps"] else
+            seeds = "; ".join(f"{r['lap']:.2f} s / {r['to_laps']:.0f} s ({r['to_steps']:,} steps)"
+                              if r["lap"] and r["to_laps"] else
                               f"{r['lap'] or 'no lap'} / {r['to_laps'] or 'no 3 laps'}" for r in runs)
             row = (f"| {Path(track).stem} | {standing:.2f} s | {flying:.2f} s | "
                    + (f"{lap:.2f} s | **{lap / standing:.3f}** | " if lap else "no lap | - | ")
