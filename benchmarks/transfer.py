@@ -82,6 +82,7 @@ def score(rows: list[dict]) -> tuple[float, float, float]:
 def report(results: list[dict], seeds: int, trials: int = 3) -> None:
     from scipy.stats import kendalltau, spearmanr
 
+    results = [x for x in results if x["seed"] < seeds]  # --report-only --seeds N: the first N seeds only
     rewards = [r for r in REWARDS if any(x["reward"] == r for x in results)]
     ranks: dict[str, dict[str, int]] = {}
     for obs in ("vector", "camera"):
