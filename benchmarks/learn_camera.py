@@ -32,9 +32,11 @@ def run_one(track: str, seed: int, observation: str, limit: float, work: Path, m
     out = work / f"{observation}-{seed}"
     code = (
         "import json, resource, sys\n"
+        "from racer_env.env.config import EnvConfig\n"
         "from racer_env.training.trainer import TrainConfig, train\n"
-        f"res = train(TrainConfig(track={track!r}, seed={seed}, minutes={limit}, quiet=True, eval_laps=0,\n"
-        f"            until_laps=True, out={str(out)!r}, model_metadata={metadata!r}, observation={observation!r}))\n"
+        f"env = EnvConfig.make(track={track!r}, model_metadata={metadata!r}, observation={observation!r})\n"
+        f"res = train(TrainConfig(env=env, seed={seed}, minutes={limit}, quiet=True, eval_laps=0,\n"
+        f"            until_laps=True, out={str(out)!r}))\n"
         "steps = next((h['timesteps'] for h in res.history if h['eval_completed'] >= 3), None)\n"
         "print(json.dumps({'seconds': res.first_clean_laps_s, 'steps': steps, 'trained': res.timesteps,\n"
         "                  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n")

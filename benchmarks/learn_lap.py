@@ -31,6 +31,7 @@ from racer_env.sim.drivers import LineFollower, PurePursuit
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.training.evaluation import evaluate_run
 from racer_env.training.laplimit import cached_racing_line
+from racer_env.env.config import EnvConfig
 from racer_env.training.trainer import TrainConfig, train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def one_run(track: str, seed: int, minutes: float, work: Path, steps: int | None
     [s] and steps to 3 clean laps."""
     run = work / f"{Path(track).stem}-{seed}"
     budget = {"timesteps": steps} if steps else {"minutes": minutes}
-    res = train(TrainConfig(track=track, seed=seed, out=str(run), quiet=True, eval_laps=0, **budget))
+    res = train(TrainConfig(env=EnvConfig.make(track=track), seed=seed, out=str(run), quiet=True, eval_laps=0, **budget))
     ev, _ = evaluate_run(run, laps=1)
     to_steps = next((h["timesteps"] for h in res.history if h["eval_completed"] >= 3), None)
     return {"lap": ev.best_lap_time, "standing": ev.standing_limit, "flying": ev.lap_time_limit,

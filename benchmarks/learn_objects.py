@@ -24,6 +24,7 @@ from pathlib import Path
 
 from racer_env.sim.track import DEFAULT_TRACK
 from racer_env.training.evaluation import evaluate_run
+from racer_env.env.config import EnvConfig
 from racer_env.training.trainer import TrainConfig, train
 
 RACES = {
@@ -58,7 +59,8 @@ def main() -> None:
             times, runs = [], []
             for seed in range(args.seeds):
                 out = work / f"{reward}-{seed}"
-                res = train(TrainConfig(track=args.track, reward=reward, race=str(race), seed=seed, quiet=True,
+                env = EnvConfig.make(track=args.track, reward=reward, race=race)
+                res = train(TrainConfig(env=env, seed=seed, quiet=True,
                                         minutes=budgets[name], until_laps=True, until_crashes=crashes, eval_laps=0,
                                         out=str(out)))
                 t = res.first_clean_laps_s

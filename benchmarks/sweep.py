@@ -25,6 +25,7 @@ from pathlib import Path
 
 from racer_env.training.sweep import run_sweep
 from racer_env.training.sweepfile import load_sweep
+from racer_env.env.config import EnvConfig
 from racer_env.training.trainer import TrainConfig, train
 
 THROUGHPUT = """rewards: [follow_center, progress_speed]
@@ -77,7 +78,7 @@ def sequential(plan, work: Path) -> tuple[float, list[float]]:
         hp = work / f"hp{i}.json"
         hp.write_text(f'{{"lr": {lr}}}')
         t = time.perf_counter()
-        train(TrainConfig(reward=reward, hyperparameters=str(hp), timesteps=plan.timesteps, seed=seed,
+        train(TrainConfig(env=EnvConfig.make(reward=reward), hyperparameters=str(hp), timesteps=plan.timesteps, seed=seed,
                           out=str(work / f"seq{i}"), quiet=True, eval_laps=0))
         times.append(time.perf_counter() - t)
     return time.perf_counter() - t0, times

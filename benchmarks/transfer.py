@@ -53,15 +53,16 @@ def reward_for(reward: str, track: str, work: Path) -> str:
 
 def one_run(reward: str, observation: str, seed: int, steps: int, track: str, work: Path) -> dict:
     from racer_env.training.evaluation import evaluate_run
+    from racer_env.env.config import EnvConfig
     from racer_env.training.trainer import TrainConfig, train
 
     metadata = work / "camera.json"
     metadata.write_text(json.dumps(CAMERA_METADATA))
     out = work / f"{reward}-{observation}-{seed}"
     t0 = time.time()
-    res = train(TrainConfig(track=track, reward=reward_for(reward, track, work), seed=seed, timesteps=steps,
-                            quiet=True, eval_laps=0,
-                            out=str(out), model_metadata=str(metadata), observation=observation))
+    env = EnvConfig.make(track=track, reward=reward_for(reward, track, work), model_metadata=metadata,
+                         observation=observation)
+    res = train(TrainConfig(env=env, seed=seed, timesteps=steps, quiet=True, eval_laps=0, out=str(out)))
     minutes = (time.time() - t0) / 60
     ev, _ = evaluate_run(out, laps=3)
     clean = next((h["timesteps"] for h in res.history if h["eval_completed"] >= 3), None)

@@ -2,7 +2,7 @@
 
 The folders are the architecture. Each layer imports only from the layers before it:
 
-    constants, errors, cache  ->  sim  ->  viewing  ->  env  ->  training  ->  tools  ->  cli
+    constants, errors, cache, files  ->  sim  ->  viewing  ->  env  ->  training  ->  tools  ->  cli
 
 * ``sim/``: the simulation core: track geometry, the car's physics, scripted drivers (pure, SI units).
 * ``viewing/``: pygame drawing, the live viewer and video recording (the only pygame imports); it draws
@@ -18,6 +18,7 @@ Importing the package registers ``RacerEnv-v0`` with Gymnasium; it does not impo
 from gymnasium.envs.registration import register
 
 from racer_env.env.actions import ActionSpec, load_model_metadata
+from racer_env.env.config import EnvConfig
 from racer_env.env.environment import RacerEnv
 from racer_env.env.params import PARAM_KEYS, params_at
 from racer_env.env.rewards import RewardFunction, load_reward_function
@@ -35,7 +36,7 @@ from racer_env.sim.vehicle import Car
 
 __version__ = "0.3.0"
 __all__ = [
-    "ActionSpec", "Car", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
+    "ActionSpec", "Car", "EnvConfig", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
     "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track", "TrackFileError",
     "__version__", "bundled_tracks", "load_model_metadata", "load_reward_function", "params_at",
 ]

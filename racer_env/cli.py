@@ -88,16 +88,17 @@ def _train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from racer_env.training.evaluation import results_table
-    from racer_env.training.trainer import TrainConfig, train
+    from racer_env.training.trainer import TrainConfig, train, training_env
 
     console = Console()
-    cfg = TrainConfig(track=args.track, reward=args.reward, model_metadata=args.model_metadata,
-                      hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
+    env = training_env(args.resume, args.observation, track=args.track, reward=args.reward,
+                       model_metadata=args.model_metadata, race=args.race, reverse=args.reverse,
+                       frame_stack=args.frame_stack)
+    cfg = TrainConfig(env=env, hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
-                      eval_laps=args.eval_laps, quiet=args.quiet, reverse=args.reverse,
-                      until_laps=args.until_laps, until_crashes=args.until_crashes, vec=args.vec, reward_time_limit=args.reward_time_limit or None,
-                      sim_trace_log=args.sim_trace_log, race=args.race, observation=args.observation,
-                      frame_stack=args.frame_stack)
+                      eval_laps=args.eval_laps, quiet=args.quiet, until_laps=args.until_laps,
+                      until_crashes=args.until_crashes, vec=args.vec,
+                      reward_time_limit=args.reward_time_limit or None, sim_trace_log=args.sim_trace_log)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -164,10 +165,10 @@ def _watch(args: argparse.Namespace) -> int:
 
     _check_play_arguments(args)
     run = RunDir(args.run)
-    model, settings = run.model_env_settings(args.model, args.track, args.race, args.observation)
+    model, config = run.model_and_env(args.model, args.observation, track=args.track, race=args.race)
     if args.camera is None:  # shown from the start when the model drives by the camera
-        args.camera = settings["observation"] == "camera"
-    env = RacerEnv(**settings, mode="eval", laps=args.laps, render_mode="rgb_array")
+        args.camera = config.observation == "camera"
+    env = RacerEnv(config, mode="eval", laps=args.laps, render_mode="rgb_array")
     source = ModelSource(env, model)
     _play(source, args)
     if source.result is not None:
@@ -390,7 +391,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")
     p.add_argument("--eval-laps", type=_nonnegative_int, default=defaults.eval_laps,
                    help="laps of the evaluation at the end (0: none; default %(default)s)")
-    p.add_argument("--reverse", action="store_true", help="drive the track the other way")
+    p.add_argument("--reverse", action="store_true", default=None,
+                   help="drive the track the other way (default: the resumed run's, else no)")
     p.add_argument("--until-laps", action="store_true",
                    help="stop as soon as a greedy evaluation drives 3 clean laps in a row")
     p.add_argument("--until-crashes", type=_nonnegative_int, default=0, metavar="N",

@@ -2,7 +2,7 @@
 
 The rule (README, "Architecture"): each layer imports only from the layers before it,
 
-    constants, errors, cache  ->  sim  ->  viewing  ->  env  ->  training  ->  tools  ->  cli
+    constants, errors, cache, files  ->  sim  ->  viewing  ->  env  ->  training  ->  tools  ->  cli
 
 and no two modules import each other, even through others. Lazy imports inside functions count too.
 """
@@ -20,6 +20,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "racer_env"
 LAYERS = ["ground", "sim", "viewing", "env", "training", "tools", "cli"]
+GROUND = ("constants", "errors", "cache", "files")
 
 
 def _module_name(path: Path) -> str:
@@ -35,13 +36,25 @@ def _layer(module: str) -> int | None:
     if len(parts) == 1:
         return None
     first = parts[1]
-    if first in ("constants", "errors", "cache"):
+    if first in GROUND:
         return LAYERS.index("ground")
     return LAYERS.index(first) if first in LAYERS else -1
 
 
+def _absolute(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    """The modules an ``from ... import ...`` names, relative ones (``from .x import y``) made absolute: the
+    module itself and, for ``from . import x``, each name, which may be a module."""
+    if node.level == 0:
+        return [node.module] if node.module else []
+    parts = module.split(".")
+    base = parts if is_package else parts[:-1]
+    base = base[:len(base) - (node.level - 1)]
+    target = ".".join(base + ([node.module] if node.module else []))
+    return [target] + [f"{target}.{a.name}" for a in node.names]
+
+
 def _imports() -> dict[str, set[str]]:
-    """Every racer_env module and the modules it imports (anywhere in the file)."""
+    """Every racer_env module and the modules it imports (anywhere in the file, relative imports included)."""
     graph: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         if "reward_functions" in path.parts:
@@ -51,13 +64,22 @@ def _imports() -> dict[str, set[str]]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 found.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module)
+            elif isinstance(node, ast.ImportFrom):
+                found.update(_absolute(name, path.name == "__init__.py", node))
         graph[name] = found
     return graph
 
 
 GRAPH = _imports()
+
+
+def test_relative_imports_are_resolved():
+    """``from .x import y`` in racer_env/env/a.py names racer_env.env.x; ``from .. import y`` racer_env."""
+    tree = ast.parse("from .params import compute_params\nfrom ..sim import track\n")
+    first, second = tree.body
+    assert _absolute("racer_env.env.environment", False, first)[0] == "racer_env.env.params"  # type: ignore[arg-type]
+    assert "racer_env.sim.track" in _absolute("racer_env.env.environment", False, second)  # type: ignore[arg-type]
+    assert _absolute("racer_env.env", True, first)[0] == "racer_env.env.params"  # type: ignore[arg-type]
 
 
 def test_every_module_belongs_to_a_layer():

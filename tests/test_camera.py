@@ -195,11 +195,11 @@ def camera_run(tmp_path_factory):
 def test_a_camera_run_keeps_its_observation_and_network(camera_run):
     run, _ = camera_run
     info = json.loads((run / "run.json").read_text())
-    assert info["observation"] == "camera" and info["neural_network"] == "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
+    assert info["env"]["observation"] == "camera" and info["neural_network"] == "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
     from racer_env.training.rundir import RunDir
 
-    model, settings = RunDir(run).model_env_settings()
-    assert settings["observation"] == "camera"
+    model, config = RunDir(run).model_and_env()
+    assert config.observation == "camera"
     assert model.policy.features_extractor.__class__.__name__ == "DeepRacerNetwork"
     conv = [m for m in model.policy.features_extractor.modules() if m.__class__.__name__ == "Conv2d"]
     assert [(c.out_channels, c.kernel_size[0], c.stride[0]) for c in conv] == [(32, 8, 4), (64, 4, 2), (64, 3, 1)]

@@ -3,6 +3,7 @@
 import pytest
 
 from racer_env.env.actions import ActionSpec
+from racer_env.env.config import EnvConfig
 from racer_env.sim.drivers import pursuit_steering
 from racer_env.sim.track import Track
 from racer_env.training.evaluation import evaluate
@@ -23,7 +24,7 @@ def _pursuit(speed):
 
 
 def _evaluate(speed, **kw):
-    return evaluate(_pursuit(speed), dict(track=TRACK, reward_function=lambda p: 1.0), **kw)
+    return evaluate(_pursuit(speed), EnvConfig.make(track=TRACK, reward=lambda p: 1.0), **kw)
 
 
 def test_three_trials_from_the_start_line():
@@ -42,7 +43,7 @@ def test_continuous_laps_are_faster_after_the_first():
 
 
 def test_off_track_ends_a_trial_and_resets_count():
-    env_kwargs = dict(track=TRACK, reward_function=lambda p: 1.0)
+    env_kwargs = EnvConfig.make(track=TRACK, reward=lambda p: 1.0)
     circle = lambda obs: [1.0, -0.5]  # noqa: E731  full lock left: off the track within a few metres
     res = evaluate(circle, env_kwargs, laps=1)
     assert res.completed == 0 and res.laps[0].status == "off_track" and res.laps[0].off_track == 1

@@ -6,7 +6,8 @@ import pytest
 
 from racer_env import RunDirError
 from racer_env.training.logs import track_for_log
-from racer_env.training.rundir import RunDir, atomic_write_json
+from racer_env.files import atomic_write_json
+from racer_env.training.rundir import RunDir
 
 
 def test_layout_is_deepracer_for_clouds(tmp_path):

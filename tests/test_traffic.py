@@ -348,7 +348,9 @@ def test_crashes_are_counted_in_the_metrics_the_log_and_the_results_table(tmp_pa
     from racer_env.training.evaluation import evaluate, results_table
 
     race = {"OBJECT_POSITIONS": ["0.3,1", "0.7,-1"]}
-    env_kwargs = dict(track="harbour_loop", reward_function=lambda p: 1.0, race=race)
+    from racer_env.env.config import EnvConfig
+
+    config = EnvConfig.make(track="harbour_loop", reward=lambda p: 1.0, race=race)
     pp = {}
 
     def policy(obs):  # straight down the centre line: into both boxes
@@ -359,14 +361,14 @@ def test_crashes_are_counted_in_the_metrics_the_log_and_the_results_table(tmp_pa
 
     made = evaluation.RacerEnv
 
-    def capture(**kw):
-        pp["env"] = made(**kw)
+    def capture(*args, **kw):
+        pp["env"] = made(*args, **kw)
         return pp["env"]
 
     evaluation.RacerEnv = capture
     try:
         trace = TraceWriter(tmp_path / "sim", tmp_path / "log.txt", episodes_per_iteration=100)
-        result = evaluate(policy, env_kwargs, laps=1, max_resets=3, trace=trace)
+        result = evaluate(policy, config, laps=1, max_resets=3, trace=trace)
         trace.close()
     finally:
         evaluation.RacerEnv = made

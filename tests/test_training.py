@@ -13,6 +13,7 @@ import pytest
 
 from conftest import REPO, shared_path
 from racer_env.env.simtrace import iteration_files, read_sim_trace
+from racer_env.env.config import EnvConfig
 from racer_env.training import TrainConfig, load_hyperparameters, train
 
 pytestmark = pytest.mark.slow
@@ -179,15 +180,16 @@ def test_shared_hyperparameters_and_metadata_train(tmp_path):
     assert values.num_epochs == 5 and "term_cond_max_episodes" in keys
     load_hyperparameters(shared_path("model_metadata", "sample-hyperparameters.json"))
     meta = shared_path("model_metadata", "sample-discrete-model_metadata.json")  # a camera, as on AWS
-    res = train(TrainConfig(model_metadata=str(meta), hyperparameters=str(hp), timesteps=1024, n_envs=2,
-                            out=str(tmp_path / "d"), quiet=True, eval_laps=1, observation="vector"))
+    res = train(TrainConfig(env=EnvConfig.make(model_metadata=meta, observation="vector"), hyperparameters=str(hp),
+                            timesteps=1024, n_envs=2, out=str(tmp_path / "d"), quiet=True, eval_laps=1))
     assert res.timesteps >= 1024
-    res = train(TrainConfig(model_metadata=str(meta), timesteps=512, n_envs=2, out=str(tmp_path / "c"), quiet=True,
-                            eval_laps=1))
-    assert res.timesteps >= 512 and json.loads((tmp_path / "c" / "run.json").read_text())["observation"] == "camera"
+    res = train(TrainConfig(env=EnvConfig.make(model_metadata=meta), timesteps=512, n_envs=2,
+                            out=str(tmp_path / "c"), quiet=True, eval_laps=1))
+    info = json.loads((tmp_path / "c" / "run.json").read_text())
+    assert res.timesteps >= 512 and info["env"]["observation"] == "camera"
     sac = shared_path("model_metadata", "drfc-default-model_metadata_sac.json")
-    res = train(TrainConfig(model_metadata=str(sac), timesteps=300, n_envs=1, out=str(tmp_path / "s"),
-                            quiet=True, eval_laps=1, observation="vector"))
+    res = train(TrainConfig(env=EnvConfig.make(model_metadata=sac, observation="vector"), timesteps=300, n_envs=1,
+                            out=str(tmp_path / "s"), quiet=True, eval_laps=1))
     assert (tmp_path / "s" / "model" / "model.zip").exists()
 
 
@@ -196,7 +198,7 @@ def test_sac_trains_on_the_camera(tmp_path):
     sac = shared_path("model_metadata", "drfc-default-model_metadata_sac.json")
     hp = tmp_path / "hyperparameters.json"
     hp.write_text(json.dumps({"batch_size": 8}))
-    res = train(TrainConfig(model_metadata=str(sac), hyperparameters=str(hp), timesteps=140, n_envs=1,
+    res = train(TrainConfig(env=EnvConfig.make(model_metadata=sac), hyperparameters=str(hp), timesteps=140, n_envs=1,
                             out=str(tmp_path / "s"), quiet=True, eval_laps=0))
     assert res.timesteps >= 140 and (tmp_path / "s" / "model" / "model.zip").exists()
 
@@ -241,7 +243,7 @@ def test_subprocess_envs_train_and_pass_reward_errors_back(tmp_path):
     from racer_env import RewardFunctionError
 
     with pytest.raises(RewardFunctionError, match="bad.py.*float\\(\\) cannot convert"):
-        train(TrainConfig(reward=str(bad), timesteps=4096, n_envs=2, vec="subproc", out=str(tmp_path / "bad"),
+        train(TrainConfig(env=EnvConfig.make(reward=bad), timesteps=4096, n_envs=2, vec="subproc", out=str(tmp_path / "bad"),
                           quiet=True, eval_laps=0))
     assert list((tmp_path / "bad" / "model" / "checkpoints").glob("checkpoint-*.zip"))
 
@@ -255,7 +257,7 @@ def test_on_update_sees_each_evaluation_and_false_stops_the_run_saved(tmp_path):
         return len(seen) < 2
 
     out = tmp_path / "run"
-    result = train(TrainConfig(reward="follow_center", timesteps=50_000, n_envs=4, out=str(out), quiet=True,
+    result = train(TrainConfig(env=EnvConfig.make(reward="follow_center"), timesteps=50_000, n_envs=4, out=str(out), quiet=True,
                                eval_laps=0), on_update=on_update)
     assert [s[0] for s in seen] == [1024, 2048] and all(laps >= 1 for _, _, laps in seen)
     assert result.stopped == "stopped" and result.timesteps < 4000

@@ -12,8 +12,7 @@ driving while the reward params reported them unclipped).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from gymnasium import spaces
 
 from racer_env.constants import MAX_SPEED_MPS, MAX_STEERING_DEG, MIN_SPEED_MPS
 from racer_env.errors import ModelMetadataError
+from racer_env.files import read_json
 
 __all__ = ["ActionSpec", "load_model_metadata", "DEFAULT_MODEL_METADATA"]
 
@@ -57,6 +57,7 @@ class ActionSpec:
         speed_range: (low, high) [m/s] for a continuous space.
         algorithm: ``"clipped_ppo"`` or ``"sac"``.
         metadata: the whole model_metadata dict, as read.
+        source: where it was read from (a file's path), for messages.
     """
 
     discrete: tuple[tuple[float, float], ...] | None
@@ -64,6 +65,7 @@ class ActionSpec:
     speed_range: tuple[float, float] = DEFAULT_SPEED_MPS
     algorithm: str = "clipped_ppo"
     metadata: dict[str, Any] | None = None
+    source: str = field(default="the default model_metadata", compare=False)
 
     @property
     def version(self) -> float | None:
@@ -193,7 +195,7 @@ class ActionSpec:
                 where = f"{source}: field 'action_space[{i}]"
                 acts.append((_in_range(_number(entry, "steering_angle", where), "steering_angle", where),
                              _in_range(_number(entry, "speed", where), "speed", where)))
-            return cls(tuple(acts), algorithm=algo, metadata=meta)
+            return cls(tuple(acts), algorithm=algo, metadata=meta, source=source)
         if not isinstance(space, dict):
             raise ModelMetadataError(
                 f"{source}: field 'action_space': a continuous space is "
@@ -210,11 +212,11 @@ class ActionSpec:
             if not lo < hi:
                 raise ModelMetadataError(f"{where}': expected low < high, got low={lo}, high={hi}")
             ranges.append((lo, hi))
-        return cls(None, ranges[0], ranges[1], algo, meta)
+        return cls(None, ranges[0], ranges[1], algo, meta, source)
 
     @classmethod
     def default(cls) -> "ActionSpec":
-        return cls.from_dict(DEFAULT_MODEL_METADATA, "racer_env default model_metadata")
+        return cls.from_dict(DEFAULT_MODEL_METADATA, "the default model_metadata")
 
 
 SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation", "LIDAR", "SECTOR_LIDAR",
@@ -290,12 +292,4 @@ def load_model_metadata(path: str | Path | None) -> ActionSpec:
     if path is None:
         return ActionSpec.default()
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as err:
-        raise ModelMetadataError(f"{p}: cannot read ({err.strerror})") from err
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ModelMetadataError(f"{p}: line {err.lineno}: not valid JSON ({err.msg})") from err
-    return ActionSpec.from_dict(meta, str(p))
+    return ActionSpec.from_dict(read_json(p, ModelMetadataError, "model_metadata"), str(p))

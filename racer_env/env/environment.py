@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
 
 from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
-from racer_env.env.actions import ActionSpec, load_model_metadata
+from racer_env.env.actions import ActionSpec
+from racer_env.env.config import EnvConfig, RewardSource
 from racer_env.env.episode import Episode, Judgement, round_robin_start, start_from_options
 from racer_env.env.observations import make_observer
 from racer_env.env.params import compute_params
-from racer_env.env.race import RaceSettings, race_settings
-from racer_env.env.rewards import DEFAULT_REWARD, Output, RewardFunction
+from racer_env.env.race import RaceSettings
+from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow, row_from_params
 from racer_env.env.traffic import Traffic
-from racer_env.sim.track import DEFAULT_TRACK, Track
-from racer_env.sim.vehicle import Car, car_model_for, wheels_on_track
+from racer_env.sim.track import Track
+from racer_env.sim.vehicle import Car, wheels_on_track
 
 __all__ = ["RacerEnv"]
 
@@ -68,14 +69,19 @@ class RacerEnv(gym.Env[Any, Any]):
     ``lap_times`` [s], ``counts`` of events and resets; ``trace`` (see ``record_trace``).
 
     Args:
+        config: the environment (:class:`~racer_env.env.config.EnvConfig`). Without it, the keyword arguments
+            from ``track`` to ``frame_stack`` make one (:meth:`EnvConfig.make <racer_env.env.config.EnvConfig.make>`);
+            with it, they must not be given.
         track: a track name, a ``.npy``/``.csv`` path, or a :class:`Track`.
         reward_function: a reward file, a name in ``reward_functions/``, or a callable.
         model_metadata: a ``model_metadata.json`` path, an :class:`ActionSpec`, or None (default space).
-        mode: ``"train"`` or ``"eval"``.
         reverse: drive against the waypoint order (REVERSE_DIR).
         race: the race: simulator keys (a dict), a YAML or DRfC run.env file, or :class:`RaceSettings`.
         objects: boxes placed by hand, centres at (x, y) [m].
         object_features: observe the objects ahead in the vector (default: when the race has objects).
+        observation: ``"camera"`` or ``"vector"`` (default: as model_metadata's ``sensor`` says).
+        frame_stack: camera frames stacked on the channel axis (1, the simulator's).
+        mode: ``"train"`` or ``"eval"``.
         max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
         laps: laps in one episode (DeepRacer's continuous evaluation when above 1).
         max_resets: events an episode survives (NUMBER_OF_RESETS).
@@ -84,8 +90,7 @@ class RacerEnv(gym.Env[Any, Any]):
         start_offset: where the first training episode starts, as a fraction of a lap (START_POSITION_OFFSET).
         record_trace: hand each episode's SIM_TRACE rows (``TraceRow``) over in ``info["trace"]`` at its end.
         reward_output: where the reward function's ``print`` goes (default stdout).
-        observation: ``"camera"`` or ``"vector"`` (default: as model_metadata's ``sensor`` says).
-        frame_stack: camera frames stacked on the channel axis (1, the simulator's).
+        reward_time_limit: seconds one reward call may take before it is stopped as an error (None: no limit).
         render_mode: ``"human"`` (a window), ``"rgb_array"`` (an (H, W, 3) frame) or None (no pygame).
         render_size: (width, height) in pixels.
 
@@ -104,28 +109,35 @@ class RacerEnv(gym.Env[Any, Any]):
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": int(STEP_HZ)}
 
-    def __init__(self, track: str | Path | Track = DEFAULT_TRACK,
-                 reward_function: str | Path | Callable[[dict], Any] | RewardFunction | None = None,
-                 model_metadata: str | Path | ActionSpec | None = None, mode: str = "train", reverse: bool = False,
-                 objects: Sequence[tuple[float, float]] = (), race: RaceSettings | dict | str | Path | None = None,
+    def __init__(self, config: EnvConfig | None = None, *, track: str | Path | Track | None = None,
+                 reward_function: RewardSource | None = None, model_metadata: str | Path | ActionSpec | None = None,
+                 reverse: bool | None = None, race: RaceSettings | dict | str | Path | None = None,
+                 objects: Sequence[tuple[float, float]] | None = None, object_features: bool | None = None,
+                 observation: str | None = None, frame_stack: int | None = None, mode: str = "train",
                  max_episode_steps: int | None = None, laps: int = 1, max_resets: int = 0,
-                 off_track_penalty: float = OFF_TRACK_PENALTY_S, object_features: bool | None = None,
-                 collision_penalty: float = COLLISION_PENALTY_S, start_offset: float = 0.0,
-                 record_trace: bool = False, reward_output: Output | None = None, observation: str | None = None,
-                 frame_stack: int = 1, render_mode: str | None = None, render_size: tuple[int, int] = (640, 480)):
+                 off_track_penalty: float = OFF_TRACK_PENALTY_S, collision_penalty: float = COLLISION_PENALTY_S,
+                 start_offset: float = 0.0, record_trace: bool = False, reward_output: Output | None = None,
+                 reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S, render_mode: str | None = None,
+                 render_size: tuple[int, int] = (640, 480)):
         _check_arguments(mode, render_mode, laps, max_resets, off_track_penalty, collision_penalty)
-        base = track if isinstance(track, Track) else Track.load(track)
-        self.track = base.reversed() if reverse != base.is_reversed else base
-        self.reward_function = reward_function if isinstance(reward_function, RewardFunction) else \
-            RewardFunction(DEFAULT_REWARD if reward_function is None else reward_function, stdout=reward_output)
-        self.actions = model_metadata if isinstance(model_metadata, ActionSpec) else load_model_metadata(model_metadata)
+        fields: dict[str, Any] = dict(track=track, reward=reward_function, model_metadata=model_metadata, reverse=reverse, race=race,
+                      boxes=objects, object_features=object_features, observation=observation,
+                      frame_stack=frame_stack)
+        given = {k: v for k, v in fields.items() if v is not None}
+        if config is None:
+            config = EnvConfig.make(**given)
+        elif given:
+            raise TypeError(f"RacerEnv: give a config or its fields, not both (got config and {', '.join(given)})")
+        self.config = config
+        self.track, self.actions, self.race = config.track, config.actions, config.race
+        self.reward_function = config.reward if isinstance(config.reward, RewardFunction) else \
+            RewardFunction(config.reward, stdout=reward_output, time_limit_s=reward_time_limit)
         self.action_space = self.actions.space()
-        self.car_model = car_model_for(self.actions.version)
+        self.car_model = config.car
         self.mode = mode
-        self.race = race_settings(race)
-        self.traffic = Traffic(self.track, self.race, mode, objects)
-        self.observer = make_observer(observation, self.track, self.actions, frame_stack, self.race.BOT_CAR_SPEED,
-                                      self.traffic.active if object_features is None else object_features)
+        self.traffic = Traffic(self.track, self.race, mode, config.boxes)
+        self.observer = make_observer(config.observation, self.track, self.actions, config.frame_stack,
+                                      self.race.BOT_CAR_SPEED, config.object_features)
         self.observation, self.observation_space = self.observer.kind, self.observer.space
         self.laps = int(laps)
         self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)

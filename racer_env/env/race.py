@@ -29,6 +29,7 @@ from typing import Any, Mapping
 
 from racer_env.env.episode import Penalties
 from racer_env.errors import RacerEnvError
+from racer_env.files import read_text, read_yaml
 
 __all__ = ["RaceSettings", "RaceSettingsError", "race_settings", "TIME_TRIAL", "RACE_TYPES"]
 
@@ -164,20 +165,10 @@ def race_settings(source: RaceSettings | Mapping[str, Any] | str | Path | None) 
     if isinstance(source, Mapping):
         return _from_keys(dict(source), "race", strict=True)
     path = Path(source)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise RaceSettingsError(f"{path}: cannot read the race settings ({err.strerror})") from err
+    text = read_text(path, RaceSettingsError, "race settings")
     if path.suffix == ".env" or path.name.endswith("run.env") or _looks_like_env(text):
         return _from_keys(_drfc_keys(_env_vars(text), path), str(path), strict=False)
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise RaceSettingsError(f"{path}:{where} not valid YAML ({getattr(err, 'problem', err)})") from None
+    data = read_yaml(path, RaceSettingsError, text=text)
     if not isinstance(data, dict):
         raise RaceSettingsError(f"{path}: expected a YAML mapping of simulator keys (NUMBER_OF_OBSTACLES: 3, ...)")
     return _from_keys(data, str(path), strict=False)

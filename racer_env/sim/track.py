@@ -457,6 +457,17 @@ class Track:
         """Median track width [m], by the simulator's ``track_width`` recipe at the centre waypoints."""
         return float(np.median(self.vertex_widths))
 
+    @cached_property
+    def _key(self) -> tuple:
+        return (self.name, self.is_reversed, self.merge_duplicates, self.rows.shape, self.rows.tobytes())
+
+    def __eq__(self, other: object) -> bool:
+        """Two tracks are equal when they have the same name, rows and direction."""
+        return isinstance(other, Track) and (other is self or other._key == self._key)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
     def __repr__(self) -> str:
         return (
             f"Track({self.name!r}, {len(self.rows)} rows, {self.length:.2f} m, {self.width:.2f} m wide, "

@@ -8,7 +8,7 @@ torch and stable-baselines3 are imported here only, and only when a model is bui
 from racer_env.training.evaluation import EvalResult, evaluate, evaluate_run
 from racer_env.training.hyperparameters import Hyperparameters, load_hyperparameters
 from racer_env.training.rundir import RunDir
-from racer_env.training.trainer import TrainConfig, TrainResult, train
+from racer_env.training.trainer import TrainConfig, TrainResult, train, training_env
 
 __all__ = ["EvalResult", "Hyperparameters", "RunDir", "TrainConfig", "TrainResult", "evaluate", "evaluate_run",
-           "load_hyperparameters", "train"]
+           "load_hyperparameters", "train", "training_env"]

@@ -21,10 +21,12 @@ from typing import Any, Callable
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
+from racer_env.env.config import EnvConfig
 from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, TraceWriter
 from racer_env.errors import RewardFunctionError
 from racer_env.training.evaluation import EvalResult, evaluate
-from racer_env.training.rundir import RunDir, atomic_write_json, training_metric
+from racer_env.files import atomic_write_json
+from racer_env.training.rundir import RunDir, training_metric
 
 __all__ = ["RunState", "RecordEpisodes", "EvaluateAndKeepBest", "ShowProgress", "WriteMetrics", "Checkpoints",
            "WatchRewardTime", "StopWhen", "CHECKPOINT_EVERY_S", "EVAL_LAPS", "SLOW_REWARD_S"]
@@ -104,13 +106,13 @@ class EvaluateAndKeepBest(BaseCallback):
     ``crashes_per_lap`` crashes in a lap; ``max_resets`` lets a lap go on after a crash (races with objects).
     """
 
-    def __init__(self, state: RunState, run: RunDir, env_kwargs: dict[str, Any], laps: int = EVAL_LAPS,
+    def __init__(self, state: RunState, run: RunDir, config: EnvConfig, laps: int = EVAL_LAPS,
                  on_clean: Callable[[], None] | None = None, max_resets: int = 0, crashes_per_lap: int = 0,
                  on_update: Callable[[dict[str, Any], EvalResult], bool | None] | None = None):
         super().__init__()
         self.state, self.run, self.laps, self.on_clean, self.on_update = state, run, laps, on_clean, on_update
         self.max_resets, self.crashes_per_lap = max_resets, crashes_per_lap
-        self.env_kwargs = {**env_kwargs, "reward_function": lambda params: 0.0}
+        self.config = config.replace(reward=lambda params: 0.0)  # greedy laps: no reward function calls
         self.updates = 0
 
     def _on_step(self) -> bool:
@@ -121,7 +123,7 @@ class EvaluateAndKeepBest(BaseCallback):
         self.updates += 1
         eps, state.pending = state.pending, []
         model = self.model
-        res = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], self.env_kwargs, laps=self.laps,
+        res = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], self.config, laps=self.laps,
                        continuous=True, max_resets=self.max_resets)
         state.add_evaluation(res)
         if res.done_with(self.crashes_per_lap) and state.first_clean_s is None:

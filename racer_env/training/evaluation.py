@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S
+from racer_env.env.config import EnvConfig
 from racer_env.env.environment import RacerEnv
 from racer_env.env.simtrace import STATUS_LABELS, TraceWriter
 from racer_env.training.rundir import RunDir
@@ -157,21 +158,21 @@ def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float,
                      c["immobilized"] - before["immobilized"], c["reset"] - before["reset"], start, standing)
 
 
-def evaluate(policy: Policy, env_kwargs: dict[str, Any], laps: int = 3, continuous: bool = False,
+def evaluate(policy: Policy, config: EnvConfig, laps: int = 3, continuous: bool = False,
              max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
              collision_penalty: float = COLLISION_PENALTY_S, trace: TraceWriter | None = None) -> EvalResult:
     """Drive ``laps`` greedy laps from the start line with ``policy`` (observation -> action).
 
     Args:
         policy: e.g. ``lambda obs: model.predict(obs, deterministic=True)[0]``.
-        env_kwargs: RacerEnv arguments (track, reward_function, model_metadata, reverse, objects...).
+        config: the env to drive in (its reward function scores the trace).
         laps: number of trials (or of laps in one run when ``continuous``).
         continuous: drive the laps back to back.
         max_resets: events survived per trial (0: a trial ends at its first off-track).
         off_track_penalty, collision_penalty: seconds frozen after each reset.
         trace: writes each trial's SIM_TRACE rows when given.
     """
-    env = RacerEnv(**env_kwargs, mode="eval", laps=laps if continuous else 1, max_resets=max_resets,
+    env = RacerEnv(config, mode="eval", laps=laps if continuous else 1, max_resets=max_resets,
                    off_track_penalty=off_track_penalty, collision_penalty=collision_penalty,
                    record_trace=trace is not None)
     result = EvalResult(env.track.name, [], continuous, planned=laps)
@@ -232,20 +233,20 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     from racer_env.training.laplimit import lap_time_limits
 
     run = RunDir(run_dir)
-    model, env_kwargs = run.model_env_settings(which, track, race, observation)
+    model, env = run.model_and_env(which, observation, track=track, race=race)
     stamp = time.strftime("%Y%m%d%H%M%S")
     folder = run.evaluation_dir(stamp)
     trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)
-    result = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], env_kwargs, laps=laps,
+    result = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], env, laps=laps,
                       continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
                       collision_penalty=collision_penalty, trace=trace)
     trace.close()
-    limits = lap_time_limits(env_kwargs["track"], env_kwargs["model_metadata"])
+    limits = lap_time_limits(env.track, env.actions)
     if limits is not None:
         result.standing_limit, result.lap_time_limit = limits
     path = write_evaluation(result, run.path, stamp)
     best = f", best lap {result.best_lap_time:.2f} s" if result.best_lap_time else ""
-    save_trajectory_png(env_kwargs["track"], result.trajectory, folder / "trajectory.png",
+    save_trajectory_png(env.track, result.trajectory, folder / "trajectory.png",
                         title=f"{result.track}: {result.completed}/{result.planned} laps{best}", objects=result.objects)
     return result, path
 

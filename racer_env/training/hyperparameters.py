@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 from racer_env.constants import STEP_HZ
 from racer_env.env.actions import ActionSpec
 from racer_env.errors import HyperparametersError
+from racer_env.files import read_json
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import clip_controls
 
@@ -73,13 +73,7 @@ def load_hyperparameters(path: str | Path | None) -> tuple[Hyperparameters, set[
     if path is None:
         return Hyperparameters(), set()
     p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except OSError as err:
-        raise HyperparametersError(f"{p}: cannot read ({err.strerror})") from err
-    except json.JSONDecodeError as err:
-        raise HyperparametersError(f"{p}: line {err.lineno}: not valid JSON ({err.msg})") from err
-    return hyperparameters_from(data, p)
+    return hyperparameters_from(read_json(p, HyperparametersError, "hyperparameters"), p)
 
 
 def hyperparameters_from(data: Any, where: str | Path) -> tuple[Hyperparameters, set[str]]:

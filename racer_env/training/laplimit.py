@@ -20,7 +20,7 @@ from racer_env.errors import RacerEnvError
 from racer_env.sim.raceline import MARGIN_M, RacingLine, racing_line
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import car_model_for
-from racer_env.training.rundir import atomic_write_bytes
+from racer_env.files import atomic_write_bytes
 
 __all__ = ["cached_racing_line", "lap_time_limit", "lap_time_limits", "speed_range_of"]
 

@@ -94,8 +94,8 @@ def _find_log_track(log: Path, track: str | Path | None) -> Track:
     for parent in (log.resolve(), *log.resolve().parents):
         run = RunDir(parent)
         if run.exists():
-            info = run.info()
-            return Track.load(info["track"], reverse=info.get("reverse", False))
+            name, reverse = run.track_ref()
+            return Track.load(name, reverse=reverse)
     if log.is_dir() or log.suffix in (".csv", ".gz"):
         raise RacerEnvError(f"{log}: simtrace CSVs do not say their track, and no run.json is above them: "
                             f"pass --track TRACK")

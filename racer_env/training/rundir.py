@@ -31,37 +31,24 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from racer_env.env.actions import DEFAULT_MODEL_METADATA
+from racer_env.env.config import EnvConfig
 from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, format_line, iteration_files, read_sim_trace
 from racer_env.errors import LogFormatError, RunDirError
-from racer_env.sim.track import Track
+from racer_env.files import atomic_write_bytes, atomic_write_json
 
-__all__ = ["RunDir", "RunLock", "Recovered", "atomic_write_bytes", "atomic_write_json", "load_model",
+__all__ = ["RunDir", "RunLock", "Recovered", "load_model",
            "training_metric", "KEEP_CHECKPOINTS"]
 
 KEEP_CHECKPOINTS = 3
 """How many periodic checkpoints a run keeps."""
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    atomic_write_bytes(path, json.dumps(obj, indent=2).encode())
 
 
 class RunDir:
@@ -118,9 +105,15 @@ class RunDir:
             info = json.loads(self.info_path.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise RunDirError(f"{self.info_path}: unreadable ({err})") from err
-        if not isinstance(info, dict) or "track" not in info:
-            raise RunDirError(f"{self.info_path}: expected a JSON object with a 'track' field")
+        if not isinstance(info, dict) or not ("env" in info or "track" in info):
+            raise RunDirError(f"{self.info_path}: expected a JSON object with an 'env' field")
         return info
+
+    def track_ref(self) -> tuple[str, bool]:
+        """The run's track as run.json names it, and whether it is driven reversed (without loading it)."""
+        info = self.info()
+        env = info.get("env", info)  # runs of racer_env 0.3 kept the env's fields at the top
+        return str(env["track"]), bool(env.get("reverse", False))
 
     def write_info(self, info: dict[str, Any]) -> None:
         atomic_write_json(self.info_path, info)
@@ -191,56 +184,78 @@ class RunDir:
         return load_model(self.model_path(which), algorithm, env)
 
     # ------------------------------------------------------------- settings
-    def env_settings(self, track: str | None = None, race: str | None = None,
-                     observation: str | None = None) -> dict[str, Any]:
-        """RacerEnv arguments that drive this run's car on its track (or on ``track``) with its reward, actions,
-        race (or ``race``, a race settings file) and the observation its model was trained on.
+    def keep_env(self, env: EnvConfig) -> dict[str, Any]:
+        """Keep an env's files in the run (the reward function's copy, ``model_metadata.json``, ``race.yaml``, in
+        DRfC's layout) and return its run.json entry, which names the reward function by that copy.
 
         Raises:
-            RunDirError: ``observation`` is not the one the model was trained on.
+            RunDirError: the reward function is a Python callable, which a run cannot keep.
         """
-        from racer_env.env.actions import load_model_metadata
-        from racer_env.env.race import race_settings
+        source = env.reward_path
+        if source is None:
+            raise RunDirError(f"{self.path}: the reward function is a Python callable; a run keeps a file")
+        self.path.mkdir(parents=True, exist_ok=True)
+        if source.resolve() != self.reward_function.resolve():
+            shutil.copyfile(source, self.reward_function)
+        atomic_write_json(self.model_metadata, env.actions.metadata or DEFAULT_MODEL_METADATA)
+        if env.race.as_dict():
+            atomic_write_bytes(self.race, env.race.to_yaml().encode())
+        elif self.race.exists():
+            self.race.unlink()
+        return {**env.to_json(), "reward": self.reward_function.name}
 
+    def env_config(self, observation: str | None = None, **changes: Any) -> EnvConfig:
+        """The env the run trained in (run.json's ``env``, with the run's copy of the reward function), with
+        ``changes``: :meth:`EnvConfig.make`'s arguments, None meaning unchanged. ``observation``, when given,
+        must be the one the model was trained on.
+
+        Raises:
+            RunDirError: another observation than the model's, or run.json is unreadable.
+        """
         info = self.info()
-        trained_on = info.get("observation", "vector")  # runs from before the camera observed the vector
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "env" in info:
+            data = {**info["env"], "reward": str(self.path / info["env"].get("reward", self.reward_function.name))}
+        else:  # a run of racer_env 0.3: the env's fields at the top of run.json, its files beside it
+            data = {"track": info["track"], "reverse": info.get("reverse", False), "reward": str(self.reward_function),
+                    "model_metadata": str(self.model_metadata) if self.model_metadata.exists() else None,
+                    "race": str(self.race) if self.race.exists() else None,
+                    "observation": info.get("observation", "vector"),  # runs from before the camera
+                    "frame_stack": info.get("frame_stack", 1), "object_features": info.get("object_features")}
+        trained_on = data.get("observation", "vector")
         if observation is not None and observation != trained_on:
             raise RunDirError(f"{self.info_path}: field 'observation': the model was trained on the {trained_on}; "
                               f"it cannot drive on the {observation} (drop --observation, or train a model on it)")
-        reverse = bool(info.get("reverse", False))
-        return dict(track=Track.load(track or info["track"], reverse=reverse), reward_function=str(self.reward_function),
-                    model_metadata=load_model_metadata(self.model_metadata), reverse=reverse,
-                    race=race_settings(race or (self.race if self.race.exists() else None)),
-                    object_features=info.get("object_features"), observation=trained_on,
-                    frame_stack=int(info.get("frame_stack", 1)))
+        return EnvConfig.from_json(data, str(self.info_path), **changes)
 
-    def model_env_settings(self, which: str = "best", track: str | None = None, race: str | None = None,
-                           observation: str | None = None) -> tuple[Any, dict[str, Any]]:
-        """The model and the RacerEnv arguments it drives with: :meth:`env_settings`, observing objects as the
-        model was trained to (a run from before run.json said so: as its observation size says)."""
+    def model_and_env(self, which: str = "best", observation: str | None = None,
+                      **changes: Any) -> tuple[Any, EnvConfig]:
+        """The model and the env it drives in: :meth:`env_config`, observing objects as the model was trained
+        to (a run from before run.json said so: as the model's observation size says)."""
         from racer_env.env.observations import OBJECT_SLOTS, OBS_SIZE
         from racer_env.sim.sensors import LIDAR_SENSORS, lidar_size
 
-        settings = self.env_settings(track, race, observation)  # bad settings are named before the slower model load
+        env = self.env_config(observation, **changes)  # bad settings are named before the slower model load
         model = self.load_model(which)
-        if settings["object_features"] is None and settings["observation"] == "vector" and \
+        info = self.info()
+        if "env" not in info and info.get("object_features") is None and env.observation == "vector" and \
                 model.observation_space.shape:
-            actions = settings["model_metadata"]
+            actions = env.actions
             lidar = [s for s in actions.sensors if s in LIDAR_SENSORS]
             size = OBS_SIZE + (lidar_size(lidar[0], actions.lidar_config) if lidar else 0)
-            settings["object_features"] = model.observation_space.shape[0] == size + 5 * OBJECT_SLOTS
-        return model, settings
+            env = env.replace(object_features=model.observation_space.shape[0] == size + 5 * OBJECT_SLOTS)
+        return model, env
 
     def evaluation_dir(self, stamp: str) -> Path:
         return self.path / f"evaluation-{stamp}"
 
     # --------------------------------------------------------- robustness
-    def clear(self) -> None:
-        """Remove a run's files (not its lock), for a run that saved no model and is started afresh."""
-        import shutil
-
+    def clear(self, keep: tuple[Path | None, ...] = ()) -> None:
+        """Remove a run's files (not its lock, nor the files in ``keep``), for a run that saved no model and is
+        started afresh."""
+        kept = {self.lock_path.resolve(), *(Path(k).resolve() for k in keep if k is not None)}
         for child in self.path.iterdir():
-            if child == self.lock_path:
+            if child.resolve() in kept:
                 continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)

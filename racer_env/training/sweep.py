@@ -19,12 +19,10 @@ How a sweep runs:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import resource
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +209,7 @@ def _make_trial(plan: SweepPlan, out: Path, local_ship: Path | None = None) -> C
         import ray
         from ray import tune
 
+        from racer_env.env.config import EnvConfig
         from racer_env.training.rundir import RunDir
         from racer_env.training.trainer import TrainConfig, train
 
@@ -242,22 +241,21 @@ def _make_trial(plan: SweepPlan, out: Path, local_ship: Path | None = None) -> C
                 return False
             return True
 
-        with tempfile.TemporaryDirectory() as tmp:
-            hp_file = Path(tmp) / "hyperparameters.json"
-            hp_file.write_text(json.dumps({k: getattr(settings[k], "item", lambda: settings[k])() for k in hp_keys}))
+        try:
+            env = EnvConfig.make(
+                track=_trial_track(ship, trials_dir, settings["track"]),
+                reward=ship / "rewards" / f"{settings['reward']}.py",
+                model_metadata=None if metadata is None else ship / "model_metadata" / f"{metadata}.json",
+                race=None if race is None else ship / race)
             cfg = TrainConfig(
-                track=str(_trial_track(ship, trials_dir, settings["track"])),
-                reward=str(ship / "rewards" / f"{settings['reward']}.py"),
-                model_metadata=None if metadata is None else str(ship / "model_metadata" / f"{metadata}.json"),
-                hyperparameters=str(hp_file), timesteps=None if timesteps is None else max(1, timesteps - done),
-                minutes=minutes, n_envs=n_envs, seed=int(settings["seed"]), out=str(run.path),
-                resume=str(run.path) if done else None, quiet=True, eval_laps=0,
-                race=None if race is None else str(ship / race), torch_threads=1)  # one CPU a trial
-            try:
-                result = train(cfg, on_update=report)
-            except RacerEnvError as err:  # named by the file's place in OUT/ship, not the node's copy
-                tune.report({**best, "error": str(err).replace(f"{ship}{os.sep}", ""), "finished": True, **where()})
-                return
+                env=env, hyperparameters={k: getattr(settings[k], "item", lambda: settings[k])() for k in hp_keys},
+                timesteps=None if timesteps is None else max(1, timesteps - done), minutes=minutes, n_envs=n_envs,
+                seed=int(settings["seed"]), out=str(run.path), resume=str(run.path) if done else None, quiet=True,
+                eval_laps=0, torch_threads=1)  # one CPU a trial
+            result = train(cfg, on_update=report)
+        except RacerEnvError as err:  # named by the file's place in OUT/ship, not the node's copy
+            tune.report({**best, "error": str(err).replace(f"{ship}{os.sep}", ""), "finished": True, **where()})
+            return
         if stopped[0]:  # the run is saved; end as Tune's stop asked, or its closing report would wait forever
             raise SystemExit(0)
         tune.report({**best, "timesteps": result.timesteps, "finished": True, **where()})
@@ -416,7 +414,7 @@ def _results(plan: SweepPlan, out: Path, grid: Any, seconds: float) -> SweepResu
 def _write_results(result: SweepResult) -> None:
     import csv
 
-    from racer_env.training.rundir import atomic_write_json
+    from racer_env.files import atomic_write_json
 
     plan = result.plan
     dims = ["reward", "track", "model_metadata", "seed", *plan.hyperparameters]

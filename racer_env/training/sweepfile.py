@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from racer_env.errors import RacerEnvError
+from racer_env.files import read_yaml
 from racer_env.training.hyperparameters import hyperparameters_from
 
 __all__ = ["SweepPlan", "Range", "SweepFileError", "load_sweep", "OBJECTIVES", "objective_value", "rank_key"]
@@ -133,19 +134,8 @@ def load_sweep(path: str | Path) -> SweepPlan:
             or a value of the wrong kind; the message names the file and the key.
         HyperparametersError: a hyperparameter value hyperparameters.json would not accept.
     """
-    import yaml
-
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as err:
-        raise SweepFileError(f"{p}: cannot read the sweep file ({err.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise SweepFileError(f"{p}:{f' line {mark.line + 1}:' if mark else ''} not valid YAML "
-                             f"({getattr(err, 'problem', err)})") from None
+    data = read_yaml(p, SweepFileError, "sweep file")
     if not isinstance(data, dict):
         raise SweepFileError(f"{p}: expected a YAML mapping (rewards: [...], tracks: [...], budget: ...)")
     for key in data:

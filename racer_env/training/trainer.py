@@ -10,31 +10,31 @@ reward-function error does the same, then re-raises.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from racer_env.env.actions import DEFAULT_MODEL_METADATA, ActionSpec, load_model_metadata
-from racer_env.env.observations import OBSERVATIONS
-from racer_env.env.race import RaceSettings, race_settings
-from racer_env.env.rewards import DEFAULT_REWARD, DEFAULT_TIME_LIMIT_S, RewardFunction, interrupt_reward_call, reward_file
+from racer_env.env.config import EnvConfig
+from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction, interrupt_reward_call
 from racer_env.env.simtrace import TraceWriter
 from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
-from racer_env.sim.track import DEFAULT_TRACK, Track
-from racer_env.sim.vehicle import car_model_for
+from racer_env.files import atomic_write_json
 from racer_env.training.evaluation import EvalResult, evaluate_run
-from racer_env.training.hyperparameters import PPO_LOG_STD_INIT, check_sb3_settings, load_hyperparameters, rollout_steps
-from racer_env.training.rundir import RunDir, atomic_write_bytes, atomic_write_json
+from racer_env.training.hyperparameters import (PPO_LOG_STD_INIT, Hyperparameters, check_sb3_settings,
+                                                hyperparameters_from, load_hyperparameters, rollout_steps)
+from racer_env.training.rundir import RunDir
 
-__all__ = ["TrainConfig", "train", "TrainResult", "DEFAULT_TIMESTEPS"]
+if TYPE_CHECKING:
+    import racer_env.training.callbacks as cb
+
+__all__ = ["TrainConfig", "train", "TrainResult", "training_env", "DEFAULT_TIMESTEPS"]
 
 DEFAULT_TIMESTEPS = 300_000
 """Steps of a run that sets neither ``timesteps`` nor ``minutes``: about 1.5 minutes here."""
@@ -53,11 +53,10 @@ class TrainConfig:
     """One training run. Paths may be relative to the working directory.
 
     Attributes:
-        track: track name or route file (default: the resumed run's, else harbour_loop).
-        reward: reward function file, or a name in reward_functions/ (default: the resumed run's copy, else
-            progress_speed; a different one on --resume is DeepRacer's "clone model").
-        model_metadata: model_metadata.json, or None for racer_env's default action space.
-        hyperparameters: hyperparameters.json, or None for racer_env's defaults.
+        env: the environment to train in (:class:`~racer_env.env.config.EnvConfig`; default: the resumed run's,
+            else racer_env's defaults). :func:`training_env` builds it for a resumed run from the settings given
+            again. A different reward function on ``resume`` is DeepRacer's "clone model".
+        hyperparameters: hyperparameters.json, a dict of its fields, or None for racer_env's defaults.
         timesteps: environment steps to train (None: until ``minutes`` or the episode cap).
         minutes: wall-clock budget (None: no limit).
         n_envs: environments stepped together in one process.
@@ -66,7 +65,6 @@ class TrainConfig:
         resume: a run directory to continue from.
         eval_laps: laps of the evaluation at the end.
         quiet: no progress display.
-        reverse: drive the track the other way.
         until_laps: stop as soon as a greedy evaluation drives 3 clean laps in a row (with ``until_crashes``
             crashes a lap allowed).
         until_crashes: crashes allowed in each lap for ``until_laps`` (head-to-bot's target allows one).
@@ -75,20 +73,13 @@ class TrainConfig:
             this way needs an ``if __name__ == "__main__":`` guard).
         reward_time_limit: seconds one reward call may take before it is stopped as an error (None: no limit).
         sim_trace_log: also write ``logs/training.log``, SIM_TRACE_LOG lines as in a robomaker log (the
-            simtrace CSVs hold the same rows; ``racer unpack RUN --log`` writes it later too).
-        race: the race settings: a simulator YAML or a DRfC run.env (``racer_env.env.race``; default: the
-            resumed run's, else a time trial). The run keeps them in ``race.yaml``.
-        observation: ``"camera"`` or ``"vector"`` (default: the resumed run's, else ``"camera"`` when
-            model_metadata's ``sensor`` lists a camera, as on AWS, else ``"vector"``).
-        frame_stack: camera frames stacked into one observation (default: the resumed run's, else 1, as on AWS).
+            simtrace CSVs hold the same rows).
         torch_threads: threads torch may use (default: 1 for the vector's small networks; for a camera's
             convolutions, up to 4, as many as there are cores).
     """
 
-    track: str | None = None
-    reward: str | None = None
-    model_metadata: str | None = None
-    hyperparameters: str | None = None
+    env: EnvConfig | None = None
+    hyperparameters: str | Path | Mapping[str, Any] | None = None
     timesteps: int | None = None
     minutes: float | None = None
     n_envs: int = 8
@@ -97,15 +88,11 @@ class TrainConfig:
     resume: str | None = None
     eval_laps: int = 3
     quiet: bool = False
-    reverse: bool = False
     until_laps: bool = False
     until_crashes: int = 0
     vec: str = "dummy"
     reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S
     sim_trace_log: bool = False
-    race: str | None = None
-    observation: str | None = None
-    frame_stack: int | None = None
     torch_threads: int | None = None
 
     def run_dir(self) -> RunDir:
@@ -132,6 +119,19 @@ class TrainResult:
     @property
     def interrupted(self) -> bool:
         return self.stopped.startswith("interrupted")
+
+
+def training_env(resume: str | Path | None = None, observation: str | None = None, **given: Any) -> EnvConfig:
+    """The env of a training run: the resumed run's (when it has one), with what is given again, else one made
+    from what is given (:meth:`EnvConfig.make`'s arguments; None means not given).
+
+    Raises:
+        RacerEnvError: a bad setting, or another observation than the resumed model's (named in its run.json).
+    """
+    given = {k: v for k, v in given.items() if v is not None}
+    if resume is not None and RunDir(resume).exists():
+        return RunDir(resume).env_config(observation, **given)
+    return EnvConfig.make(observation=observation, **given)
 
 
 def train(cfg: TrainConfig, console: Any = None,
@@ -166,122 +166,190 @@ def _say(console: Any, text: str) -> None:
 
 def _train(cfg: TrainConfig, run: RunDir, console: Any,
            on_update: Callable[[dict[str, Any], EvalResult], bool | None] | None) -> TrainResult:
-    import torch
-    from stable_baselines3.common.callbacks import CallbackList
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+    """The steps of a run, in order; each step is a function below."""
+    start = _start(cfg, run)
+    for note in start.notes:
+        _say(console, note)
+    plan = _plan(cfg, start)
+    state, writer = _keep_settings(cfg, run, start, plan, console)
+    venv = _make_envs(cfg, start.env, run, plan)
+    model = _make_model(cfg, start.env, plan, venv, run, start.source)
+    callbacks, checkpoints = _callbacks(cfg, start.env, run, plan, state, writer, console, on_update)
+    error = _learn(cfg, model, callbacks, state)
+    writer.close()
+    venv.close()
+    checkpoints.model = model
+    checkpoints.save()
+    status = "failed" if error else ("interrupted" if (state.stop_reason or "").startswith("interrupt") else
+                                      "stopped" if state.stop_reason == "stopped" else "trained")
+    run.write_info({**start.info, "status": status, "timesteps": int(model.num_timesteps),
+                    "episodes": state.episodes, "train_seconds": round(time.time() - state.started, 1),
+                    "best_score": state.best_score})
+    if error is not None:
+        raise error
+    run.save_model(model, run.final_model)
+    result = TrainResult(run.path, int(model.num_timesteps), state.episodes, time.time() - state.started,
+                         state.stop_reason or "done", first_clean_laps_s=state.first_clean_s, history=state.history,
+                         notes=start.notes)
+    if not result.interrupted and cfg.eval_laps > 0:
+        result.evaluation, _ = evaluate_run(run.path, laps=cfg.eval_laps)
+    return result
 
-    import racer_env.training.callbacks as cb
 
+@dataclass
+class _Start:
+    """Where a run starts: its env, the run it continues (None: a new model) and what train() decided."""
+
+    env: EnvConfig
+    source: RunDir | None
+    in_place: bool
+    notes: list[str]
+    info: dict[str, Any] = field(default_factory=dict)
+    """run.json as it is written: the earlier run's, with this run's settings."""
+
+
+def _start(cfg: TrainConfig, run: RunDir) -> _Start:
+    """Decide whether the run resumes a model, in place or from another run, or starts afresh (a run that was
+    killed before its first checkpoint), and which env it trains in."""
     notes: list[str] = []
-    previous: dict[str, Any] = {}
-    source: RunDir | None = None
-    if cfg.resume and RunDir(cfg.resume).path.resolve() == run.path.resolve() and run.path.is_dir() \
-            and not run.exists():  # killed before it wrote run.json: nothing in it is worth keeping
+    resume: RunDir | None = RunDir(cfg.resume) if cfg.resume else None
+    if resume is not None and resume.path.resolve() == run.path.resolve() and run.path.is_dir() and not run.exists():
         notes.append(f"{run}: nothing to resume (it stopped before it started training): starting afresh there")
         run.clear()
-        cfg = replace(cfg, resume=None)
-    if cfg.resume:
-        source = RunDir(cfg.resume)
-        previous = source.info()
-        if source.latest_model() is None:
-            if source.path.resolve() != run.path.resolve():
-                raise RunDirError(f"{source}: nothing to resume from: it stopped before its first checkpoint")
-            notes.append(f"{run}: nothing to resume (it stopped before its first checkpoint): starting afresh there")
-            source, previous = None, {"track": previous.get("track"), "reverse": previous.get("reverse", False)}
-            run.clear()
-        else:  # settings not given again come from the run being resumed
-            cfg = replace(cfg, model_metadata=cfg.model_metadata or _existing(source.model_metadata),
-                          hyperparameters=cfg.hyperparameters or _existing(source.hyperparameters),
-                          reward=cfg.reward or str(source.reward_function), track=cfg.track or previous.get("track"),
-                          reverse=cfg.reverse or bool(previous.get("reverse", False)),
-                          race=cfg.race or _existing(source.race))
+        resume = None
+    env = cfg.env or training_env(resume.path if resume else None)
+    source, previous = resume, (resume.info() if resume is not None else {})
+    if source is not None and source.latest_model() is None:
+        if source.path.resolve() != run.path.resolve():
+            raise RunDirError(f"{source}: nothing to resume from: it stopped before its first checkpoint")
+        notes.append(f"{run}: nothing to resume (it stopped before its first checkpoint): starting afresh there")
+        source, previous = None, {}
+        run.clear(keep=(env.reward_path,))  # the env may be the run's own, and its reward function its copy
+    if source is not None:
+        trained_on = source.env_config().observation
+        if env.observation != trained_on:
+            raise ModelMetadataError(f"{source.info_path}: field 'observation': the model was trained on the "
+                                     f"{trained_on}; it cannot go on with the {env.observation}")
     in_place = source is not None and source.path.resolve() == run.path.resolve()
-    if run.exists() and not in_place and not cfg.resume:
+    if run.exists() and not in_place and source is None:
         if run.latest_model() is not None:
             raise RunDirError(f"{run}: a run is already there: continue it with --resume {run}, or choose another --out")
         notes.append(f"{run}: holds a run that saved no model (it stopped before its first checkpoint): "
                      f"starting afresh in it")
         run.clear()
-    cfg = replace(cfg, track=cfg.track or previous.get("track") or DEFAULT_TRACK, reward=cfg.reward or DEFAULT_REWARD)
-    for note in notes:
-        _say(console, note)
+    return _Start(env, source, in_place, notes, previous)
 
-    # check every input before anything is written
-    assert cfg.track is not None and cfg.reward is not None
-    track = Track.load(cfg.track, reverse=cfg.reverse)
-    actions = load_model_metadata(cfg.model_metadata)
-    hp, set_keys = load_hyperparameters(cfg.hyperparameters)
+
+@dataclass(frozen=True)
+class _Plan:
+    """The run's training settings, all checked before anything is written."""
+
+    hp: Hyperparameters
+    n_envs: int
+    n_steps: int
+
+
+def _plan(cfg: TrainConfig, start: _Start) -> _Plan:
+    """Check the hyperparameters (given, else the resumed run's) and the algorithm against the env, and size the
+    rollout."""
+    import torch
+
+    env, actions, given = start.env, start.env.actions, cfg.hyperparameters
+    if given is None and start.source is not None and start.source.hyperparameters.exists():
+        given = start.source.hyperparameters
+    if isinstance(given, Mapping):
+        hp, set_keys = hyperparameters_from(dict(given), "hyperparameters")
+    else:
+        hp, set_keys = load_hyperparameters(given)
     if actions.algorithm == "sac" and actions.is_discrete:
-        raise ModelMetadataError(f"{cfg.model_metadata}: field 'training_algorithm': sac needs a continuous space")
-    reward_src = reward_file(cfg.reward)
-    RewardFunction(reward_src)  # loads, or names the file and line that fail
-    race = race_settings(cfg.race)
-    features = bool(previous.get("object_features", race.has_objects)) if source is not None else race.has_objects
-    observation = _observation(cfg, actions, previous if source is not None else {})
-    frame_stack = cfg.frame_stack or int(previous.get("frame_stack", 1) if source is not None else 1)
-    if frame_stack < 1:
-        raise ModelMetadataError(f"frame_stack: expected a whole number >= 1, got {frame_stack}")
-    torch.set_num_threads(cfg.torch_threads or (1 if observation == "vector" else min(4, os.cpu_count() or 1)))
+        raise ModelMetadataError(f"{actions.source}: field 'training_algorithm': sac needs a continuous space")
+    RewardFunction(env.reward)  # loads, or names the file and line that fail
+    torch.set_num_threads(cfg.torch_threads or (1 if env.observation == "vector" else min(4, os.cpu_count() or 1)))
     n_envs = max(1, cfg.n_envs)
-    n_steps = rollout_steps(hp, set_keys, track, actions, n_envs)
-    check_sb3_settings(hp, actions, n_steps, n_envs, cfg.hyperparameters)
+    n_steps = rollout_steps(hp, set_keys, env.track, actions, n_envs)
+    check_sb3_settings(hp, actions, n_steps, n_envs, None if isinstance(given, Mapping) else given)
+    return _Plan(hp, n_envs, n_steps)
 
+
+def _keep_settings(cfg: TrainConfig, run: RunDir, start: _Start, plan: _Plan,
+                   console: Any) -> tuple["cb.RunState", TraceWriter]:
+    """Write the run's settings (run.json, the env's files, hyperparameters.json) and, when it continues in
+    place, rebuild its state from its files; open its SIM_TRACE writer."""
+    import racer_env.training.callbacks as cb
+
+    env, hp = start.env, plan.hp
     run.logs.mkdir(parents=True, exist_ok=True)
-    if reward_src.resolve() != run.reward_function.resolve():
-        shutil.copyfile(reward_src, run.reward_function)
-    atomic_write_json(run.model_metadata, actions.metadata or DEFAULT_MODEL_METADATA)
     atomic_write_json(run.hyperparameters, {k: v for k, v in asdict(hp).items() if v is not None})
-    if race.as_dict():
-        atomic_write_bytes(run.race, race.to_yaml().encode())
-    elif run.race.exists():
-        run.race.unlink()
-
+    start.info.update({
+        "racer_env": __import__("racer_env").__version__, "env": run.keep_env(env),
+        "algorithm": env.actions.algorithm, "neural_network": env.neural_network, "n_envs": plan.n_envs,
+        "n_steps": plan.n_steps, "seed": cfg.seed, "resumed_from": cfg.resume,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+    for old in ("track", "reverse", "reward", "race", "object_features", "observation", "frame_stack", "car_model",
+                "model_metadata_version"):  # racer_env 0.3 kept the env's fields at the top
+        start.info.pop(old, None)
     state = cb.RunState(hp.num_episodes_between_training)
-    if in_place:  # continuing in the same directory: rebuild its state from its files
+    if start.in_place:  # continuing in the same directory: rebuild its state from its files
         recovered = run.recover(hp.num_episodes_between_training)
         state.episodes, state.metrics = recovered.episodes, recovered.metrics
         state.best_score, state.best_lap = recovered.best_score, recovered.best_lap
-        notes.append(f"{run}: resuming after episode {recovered.episodes} from {source.latest_model().name}")  # type: ignore[union-attr]
-        _say(console, notes[-1])
+        assert start.source is not None
+        start.notes.append(f"{run}: resuming after episode {recovered.episodes} from "
+                           f"{start.source.latest_model().name}")  # type: ignore[union-attr]
+        _say(console, start.notes[-1])
+    run.write_info({**start.info, "status": "training"})
     writer = TraceWriter(run.simtrace_dir, run.training_log if cfg.sim_trace_log else None,
                          hp.num_episodes_between_training, on_episode=state.add_episode, first_episode=state.episodes)
+    return state, writer
 
-    subproc = cfg.vec == "subproc" and n_envs > 1
-    env_kwargs = dict(track=track, model_metadata=actions, reverse=cfg.reverse, race=race, object_features=features,
-                      observation=observation, frame_stack=frame_stack)
+
+def _make_envs(cfg: TrainConfig, env: EnvConfig, run: RunDir, plan: _Plan) -> Any:
+    """The training envs, all in this process (DummyVecEnv) or one process each (SubprocVecEnv)."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    n = plan.n_envs
+    subproc = cfg.vec == "subproc" and n > 1
     factories: list[Callable[[], gym.Env]] = [
-        _EnvFactory(env_kwargs, str(reward_src), run.reward_log, i / n_envs, ignore_sigint=subproc,
-                    reward_time_limit=cfg.reward_time_limit) for i in range(n_envs)]
+        _EnvFactory(env, run.reward_log, i / n, ignore_sigint=subproc, reward_time_limit=cfg.reward_time_limit)
+        for i in range(n)]
     venv = SubprocVecEnv(factories, start_method="forkserver") if subproc else DummyVecEnv(factories)
     venv.seed(cfg.seed)
-    model = _make_model(cfg, actions, hp, n_steps, venv, run, source)
+    return venv
 
-    timesteps = cfg.timesteps or (None if cfg.minutes else DEFAULT_TIMESTEPS)
+
+def _callbacks(cfg: TrainConfig, env: EnvConfig, run: RunDir, plan: _Plan, state: "cb.RunState",
+               writer: TraceWriter, console: Any,
+               on_update: Callable[[dict[str, Any], EvalResult], bool | None] | None) -> tuple[Any, "cb.Checkpoints"]:
+    """The callbacks of :mod:`racer_env.training.callbacks`, in their order."""
+    from stable_baselines3.common.callbacks import CallbackList
+
+    import racer_env.training.callbacks as cb
+
+    timesteps = _budget(cfg)
     checkpoints = cb.Checkpoints(run)
     callbacks: list[Any] = [
         cb.RecordEpisodes(state, writer),
-        cb.EvaluateAndKeepBest(state, run, env_kwargs,
+        cb.EvaluateAndKeepBest(state, run, env,
                                on_clean=(lambda: state.request_stop("laps")) if cfg.until_laps else None,
-                               max_resets=EVAL_RESETS_WITH_OBJECTS if race.has_objects else 0,
+                               max_resets=EVAL_RESETS_WITH_OBJECTS if env.race.has_objects else 0,
                                crashes_per_lap=cfg.until_crashes, on_update=on_update),
-        cb.WatchRewardTime(state, console, str(reward_src), timesteps),
+        cb.WatchRewardTime(state, console, str(env.reward_path or env.reward), timesteps),
     ]
     if not cfg.quiet:
         callbacks.append(cb.ShowProgress(state, console, timesteps, cfg.minutes))
-    callbacks += [cb.WriteMetrics(state, run), checkpoints, cb.StopWhen(state, cfg.minutes, hp.term_cond_max_episodes)]
+    callbacks += [cb.WriteMetrics(state, run), checkpoints,
+                  cb.StopWhen(state, cfg.minutes, plan.hp.term_cond_max_episodes)]
+    return CallbackList(callbacks), checkpoints
 
-    run_info = {
-        "racer_env": __import__("racer_env").__version__,
-        "track": str(Path(cfg.track).resolve()) if Path(cfg.track).exists() else cfg.track,
-        "reverse": cfg.reverse, "reward": str(reward_src),
-        "algorithm": actions.algorithm, "car_model": car_model_for(actions.version).name,
-        "model_metadata_version": actions.version, "n_envs": n_envs, "n_steps": n_steps, "seed": cfg.seed,
-        "resumed_from": cfg.resume, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "race": race.kind,
-        "object_features": features, "observation": observation, "frame_stack": frame_stack,
-        "neural_network": actions.neural_network if observation == "camera" else None,
-    }
-    run.write_info({**previous, **run_info, "status": "training"})
 
+def _budget(cfg: TrainConfig) -> int | None:
+    """The steps to train: ``timesteps``, else none with a time budget, else the default."""
+    return cfg.timesteps or (None if cfg.minutes else DEFAULT_TIMESTEPS)
+
+
+def _learn(cfg: TrainConfig, model: Any, callbacks: Any, state: "cb.RunState") -> RacerEnvError | None:
+    """Run SB3's learning loop; Ctrl-C, SIGTERM and SIGHUP stop it at the next step (a second one at once).
+    Returns the reward-function error that stopped it, if one did."""
     def on_signal(signum: int, frame: Any) -> None:
         if (state.stop_reason or "").startswith("interrupted"):
             raise KeyboardInterrupt  # a second signal: stop now
@@ -293,40 +361,21 @@ def _train(cfg: TrainConfig, run: RunDir, console: Any,
         stop_signals = []  # only the main thread may handle signals (a Ray Tune trial runs in a thread)
     old_handlers = {s: signal.signal(s, on_signal) for s in stop_signals}
     state.started = time.time()
-    error: BaseException | None = None
+    timesteps = _budget(cfg)
     try:
-        model.learn(total_timesteps=timesteps if timesteps is not None else 10**12, callback=CallbackList(callbacks),
+        model.learn(total_timesteps=timesteps if timesteps is not None else 10**12, callback=callbacks,
                     reset_num_timesteps=not cfg.resume, tb_log_name="run", progress_bar=False)
     except RacerEnvError as err:
-        error = err
+        return err
     except KeyboardInterrupt:
         state.request_stop("interrupted")
     finally:
         for s, h in old_handlers.items():
             signal.signal(s, h)
-        writer.close()
-        venv.close()
-        checkpoints.model = model
-        checkpoints.save()
-        reason = state.stop_reason or ""
-        status = "failed" if error else ("interrupted" if reason.startswith("interrupt") else
-                                          "stopped" if reason == "stopped" else "trained")
-        run.write_info({**previous, **run_info, "status": status, "timesteps": int(model.num_timesteps),
-                        "episodes": state.episodes, "train_seconds": round(time.time() - state.started, 1),
-                        "best_score": state.best_score})
-    if error is not None:
-        raise error
-
-    run.save_model(model, run.final_model)
-    result = TrainResult(run.path, int(model.num_timesteps), state.episodes, time.time() - state.started,
-                         state.stop_reason or "done", first_clean_laps_s=state.first_clean_s, history=state.history,
-                         notes=notes)
-    if not result.interrupted and cfg.eval_laps > 0:
-        result.evaluation, _ = evaluate_run(run.path, laps=cfg.eval_laps)
-    return result
+    return None
 
 
-def _make_model(cfg: TrainConfig, actions: ActionSpec, hp: Any, n_steps: int, venv: Any, run: RunDir,
+def _make_model(cfg: TrainConfig, env: EnvConfig, plan: _Plan, venv: Any, run: RunDir,
                 source: RunDir | None) -> Any:
     """A new SB3 model, or the newest model of the run being resumed."""
     from stable_baselines3 import PPO, SAC
@@ -334,6 +383,7 @@ def _make_model(cfg: TrainConfig, actions: ActionSpec, hp: Any, n_steps: int, ve
     from racer_env.training.networks import policy_kwargs
     from racer_env.training.rundir import load_model
 
+    actions, hp = env.actions, plan.hp
     if source is not None:
         model = load_model(source.latest_model(), actions.algorithm, env=venv)  # type: ignore[arg-type]
         model.tensorboard_log = str(run.tensorboard)
@@ -349,27 +399,10 @@ def _make_model(cfg: TrainConfig, actions: ActionSpec, hp: Any, n_steps: int, ve
                    tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
     kwargs = policy_kwargs(actions.neural_network, PPO_LOG_STD_INIT) if camera else \
         dict(net_arch=NET_ARCH, log_std_init=PPO_LOG_STD_INIT)
-    return PPO("MultiInputPolicy" if camera else "MlpPolicy", venv, learning_rate=hp.lr, n_steps=n_steps,
+    return PPO("MultiInputPolicy" if camera else "MlpPolicy", venv, learning_rate=hp.lr, n_steps=plan.n_steps,
                batch_size=hp.batch_size, n_epochs=hp.num_epochs, gamma=hp.discount_factor, gae_lambda=0.95,
                clip_range=0.2, ent_coef=hp.beta_entropy, policy_kwargs=kwargs, seed=cfg.seed,
                tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
-
-
-def _observation(cfg: TrainConfig, actions: ActionSpec, previous: dict[str, Any]) -> str:
-    """The run's observation: asked for, else the resumed run's (a run from before the camera: the vector), else
-    as model_metadata's sensor says."""
-    before = previous.get("observation", "vector") if previous else None
-    kind = cfg.observation or before or actions.observation
-    if kind not in OBSERVATIONS:
-        raise ModelMetadataError(f"--observation: expected one of {', '.join(OBSERVATIONS)}, got {kind!r}")
-    if kind == "camera" and not actions.camera:
-        raise ModelMetadataError(f"{cfg.model_metadata or 'the default model_metadata'}: field 'sensor': the camera "
-                                 f"observation needs a camera (FRONT_FACING_CAMERA or STEREO_CAMERAS), got "
-                                 f"{actions.sensors}")
-    if before and kind != before:
-        raise ModelMetadataError(f"{Path(str(cfg.resume)) / 'run.json'}: field 'observation': the model was trained "
-                                 f"on the {before}; it cannot go on with the {kind}")
-    return kind
 
 
 class _EnvFactory:
@@ -379,9 +412,9 @@ class _EnvFactory:
     ``info["trace"]``; a reward-function error comes back as ``info["error"]``.
     """
 
-    def __init__(self, env_kwargs: dict[str, Any], reward: str, reward_log: Path, start_offset: float,
-                 ignore_sigint: bool, reward_time_limit: float | None):
-        self.env_kwargs, self.reward, self.reward_log = env_kwargs, reward, reward_log
+    def __init__(self, config: EnvConfig, reward_log: Path, start_offset: float, ignore_sigint: bool,
+                 reward_time_limit: float | None):
+        self.config, self.reward_log = config, reward_log
         self.start_offset, self.ignore_sigint, self.reward_time_limit = start_offset, ignore_sigint, reward_time_limit
 
     def __call__(self) -> gym.Env:
@@ -390,9 +423,8 @@ class _EnvFactory:
         if self.ignore_sigint:  # Ctrl-C reaches every process; the main one stops the run and saves
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         out = open(self.reward_log, "a", buffering=1)
-        reward = RewardFunction(self.reward, stdout=out, time_limit_s=self.reward_time_limit)
-        env = RacerEnv(**self.env_kwargs, reward_function=reward, mode="train", start_offset=self.start_offset,
-                       record_trace=True)
+        env = RacerEnv(self.config, mode="train", start_offset=self.start_offset, record_trace=True,
+                       reward_output=out, reward_time_limit=self.reward_time_limit)
         return _ErrorsToInfo(env)
 
 
@@ -409,5 +441,3 @@ class _ErrorsToInfo(gym.Wrapper):
             return obs, 0.0, True, False, {"error": str(err), "error_type": type(err).__name__}
 
 
-def _existing(p: Path) -> str | None:
-    return str(p) if p.exists() else None

@@ -162,7 +162,7 @@ def _describe_folder(folder: Path, trace: Trace) -> None:
             info = json.loads((folder / "run.json").read_text())
         except ValueError:
             info = {}
-        trace.run_track = info.get("track")
+        trace.run_track = info.get("env", info).get("track")  # racer_env 0.3 kept it at the top
         if trace.model_metadata and trace.model_metadata.get("version") is not None and trace.simapp_version is None:
             trace.simapp_version = float(trace.model_metadata["version"])
 
