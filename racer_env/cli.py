@@ -306,7 +306,7 @@ def _raceline(args: argparse.Namespace) -> int:
 
 
 def _unpack(args: argparse.Namespace) -> int:
-    from racer_env.env.simtrace import unpack_simtrace
+    from racer_env.env.logreader import unpack_simtrace
     from racer_env.training.rundir import RunDir
 
     run = RunDir(args.run)
@@ -456,7 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=_watch)
 
     r = sub.add_parser("replay", help="play a DeepRacer SIM_TRACE log (ours or AWS's) on its track")
-    r.add_argument("log", help="a robomaker/simulation log, a simtrace CSV (.csv or .csv.gz), or a run directory")
+    r.add_argument("log", help="a robomaker/simulation log, a simtrace CSV (.csv or .csv.gz), a run directory, a "
+                                "deepracer-for-cloud model folder or a console export")
     r.add_argument("--track", help="the track (found from a run directory or the log's WORLD_NAME otherwise)")
     pick = r.add_mutually_exclusive_group()
     pick.add_argument("--episode", type=_nonnegative_int, help="play only this episode (0-based)")
@@ -514,7 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", metavar="SWEEP_DIR", help="continue an interrupted sweep (finished trials are kept)")
     sw.set_defaults(func=_sweep)
 
-    u = sub.add_parser("unpack", help="restore a run's gzipped simtrace iterations as plain CSVs (for deepracer-utils)")
+    u = sub.add_parser("unpack", help="restore the gzipped simtrace iterations of a racer_env 0.3 run as plain CSVs "
+                                      "(for deepracer-utils)")
     u.add_argument("run", help="a run directory")
     u.add_argument("--log", action="store_true", help="also write logs/training.log (SIM_TRACE_LOG lines)")
     u.set_defaults(func=_unpack)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from racer_env.constants import STEP_HZ
-from racer_env.env.simtrace import read_sim_trace
+from racer_env.env.logreader import read_sim_trace
 from racer_env.sim.fidelity import open_loop_errors
 from racer_env.sim.vehicle import EFFORT, KINEMATIC, CarModel, body_origin, clip_controls
 

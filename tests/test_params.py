@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from conftest import shared_path
 from racer_env import PARAM_KEYS, Track, params_at
 from racer_env.env.params import DOCUMENTED_KEYS, progress_from
-from racer_env.env.simtrace import read_sim_trace
+from racer_env.env.logreader import read_sim_trace
 
 HARBOUR = Track.load("harbour_loop")
 TRACKS = [HARBOUR, Track.load("canyon_gp")]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from racer_env.env.simtrace import read_sim_trace
+from racer_env.env.logreader import read_sim_trace
 from racer_env.training.rundir import RunDir
 
 pytestmark = pytest.mark.slow

@@ -123,7 +123,7 @@ def test_replay_of_the_aws_log(tmp_path):
 
 
 def test_replay_of_the_2026_log_with_19_fields(tmp_path):
-    from racer_env.env.simtrace import read_sim_trace
+    from racer_env.env.logreader import read_sim_trace
     from racer_env.sim.track import Track
     from racer_env.viewing.viewer import LogSource
 
@@ -251,7 +251,7 @@ def test_a_gif_streams_to_disk_as_frames_come(tmp_path):
 
 def test_replay_picks_episodes_and_seconds_and_says_how_many_frames(tmp_path):
     log = REPO / "tests" / "data" / "short.log"  # three episodes, racer_env's own
-    from racer_env.env.simtrace import read_sim_trace
+    from racer_env.env.logreader import read_sim_trace
     from racer_env.sim.track import Track
     from racer_env.viewing.viewer import LogSource
 
@@ -270,7 +270,7 @@ def test_replay_picks_episodes_and_seconds_and_says_how_many_frames(tmp_path):
     assert sum(1 for _ in imageio.get_reader(out)) == 45
 
 
-def test_replay_of_a_run_directory_reads_its_gzipped_simtrace(tmp_path):
+def test_replay_of_a_run_directory_reads_its_simtrace(tmp_path):
     from racer_env.training import TrainConfig, train
 
     run = tmp_path / "run"

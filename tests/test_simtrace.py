@@ -4,7 +4,7 @@ import pytest
 
 from conftest import shared_path
 from racer_env import LogFormatError
-from racer_env.env.simtrace import read_sim_trace
+from racer_env.env.logreader import read_sim_trace
 
 LINE19 = "SIM_TRACE_LOG:0,3,0.1742,-2.1743,-179.8106,0.00,2.50,5,1.0000,False,True,0.2893,1,60.00,37.482,in_progress,0.00,0,1772906145.7007"
 LINE17 = "SIM_TRACE_LOG:0,2,3.1997,0.6831,0.1833,-30.00,1.00,0,1.0000,False,True,0.7906,1,17.71,6.279,in_progress,0.00"

@@ -1,8 +1,6 @@
 """Real (short) training runs, as a user runs them: train.py and the racer command."""
 
-import gzip
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +10,7 @@ import warnings
 import pytest
 
 from conftest import REPO, shared_path
-from racer_env.env.simtrace import iteration_files, read_sim_trace
+from racer_env.env.logreader import iteration_files, read_sim_trace
 from racer_env.env.config import EnvConfig
 from racer_env.training import TrainConfig, load_hyperparameters, train
 
@@ -37,11 +35,11 @@ def test_a_short_run_writes_every_file(trained):
     run, stdout = trained
     for rel in ("model/model.zip", "model/best_model.zip", "model/best_model.json", "model/model_metadata.json",
                 "ip/hyperparameters.json", "reward_function.py", "run.json", "logs/training.log",
-                "metrics/TrainingMetrics.json", "training-simtrace/0-iteration.csv.gz"):
+                "metrics/TrainingMetrics.json", "training-simtrace/0-iteration.csv"):
         assert (run / rel).exists(), rel
-    # finished iterations are gzipped; the last one stays plain
+    # every iteration is a plain CSV, as deepracer-for-cloud writes them
     files = iteration_files(run / "training-simtrace")
-    assert all(f.suffix == ".gz" for f in files[:-1]) and files[-1].suffix == ".csv"
+    assert len(files) > 1 and all(f.suffix == ".csv" for f in files)
     assert list((run / "model" / "checkpoints").glob("checkpoint-*.zip"))
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
     assert list((run / "metrics" / "evaluation").glob("evaluation-*.json"))
@@ -55,30 +53,28 @@ def test_sim_trace_lines_have_19_fields(trained):
     run, _ = trained
     lines = [ln for ln in (run / "logs" / "training.log").read_text().splitlines() if "SIM_TRACE_LOG:" in ln]
     assert lines and all(len(ln.split(":", 1)[1].split(",")) == 19 for ln in lines)
-    header = gzip.open(run / "training-simtrace" / "0-iteration.csv.gz", "rt").read().splitlines()[0]
+    header = (run / "training-simtrace" / "0-iteration.csv").read_text().splitlines()[0]
     assert header.split(",") == ["episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward",
                                  "done", "all_wheels_on_track", "progress", "closest_waypoint", "track_len",
                                  "tstamp", "episode_status", "pause_duration", "obstacle_crash_counter",
                                  "wall_clock"]
 
 
-def test_deepracer_utils_reads_the_run_unchanged(trained):
+def test_deepracer_utils_reads_the_whole_run_unchanged(trained):
+    """The community's notebooks: DeepRacerLog(model_folder=RUN) sees every step of the run, as racer_env does."""
     warnings.filterwarnings("ignore")
     from deepracer.logs import DeepRacerLog
     from deepracer.logs.log_utils import SimulationLogsIO
     from deepracer.logs.metrics import TrainingMetrics
 
     run, _ = trained
-    copy = run.parent / "unpacked"
-    shutil.copytree(run, copy)
-    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "unpack", str(copy)], capture_output=True,
-                          text=True, cwd=REPO, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    log = DeepRacerLog(str(copy))
+    log = DeepRacerLog(model_folder=str(run))
     log.load_training_trace()
     df = log.dataframe()
-    rows = read_sim_trace(run).rows  # what racer_env reads from the gzipped run
-    assert len(df) == len(rows) > 1000 and df["unique_episode"].nunique() == df["episode"].nunique()
+    rows = read_sim_trace(run).rows
+    assert len(iteration_files(run / "training-simtrace")) > 1  # more than the last iteration
+    assert len(df) == len(rows) > 3000 and df["unique_episode"].nunique() == df["episode"].nunique()
+    assert df["episode"].nunique() == len({r.episode for r in rows})
     assert set(df["episode_status"]) >= {"prepare", "in_progress"}
     assert log.action_space()["speed"]["high"] == 4.0
     assert log.hyperparameters()["num_episodes_between_training"] == 20
@@ -87,7 +83,7 @@ def test_deepracer_utils_reads_the_run_unchanged(trained):
     ev.load_evaluation_trace()
     assert len(ev.dataframe()) > 10
 
-    rows = SimulationLogsIO.convert_to_pandas(SimulationLogsIO.load_data(str(copy / "logs" / "training.log")), 20)
+    rows = SimulationLogsIO.convert_to_pandas(SimulationLogsIO.load_data(str(run / "logs" / "training.log")), 20)
     assert len(rows) == len(df)
 
     metrics = TrainingMetrics(None, fname=str(run / "metrics" / "TrainingMetrics.json"))

@@ -6,7 +6,7 @@ import pytest
 from conftest import shared_path
 from racer_env import Car
 from racer_env import constants as C
-from racer_env.env.simtrace import read_sim_trace
+from racer_env.env.logreader import read_sim_trace
 from racer_env.sim.fidelity import open_loop_errors
 from racer_env.sim.vehicle import EFFORT, KINEMATIC, CarModel, body_origin, clip_controls, footprint_corners, wheel_positions
 

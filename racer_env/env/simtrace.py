@@ -7,11 +7,9 @@ counter) and 19 (wall clock), the current one. Reading accepts 15 to 19
 fields; writing always produces 19.
 
 A simtrace CSV holds the same fields under a header row, one file per
-iteration of episodes (``N-iteration.csv``). racer_env gzips each iteration when
-the next one begins (``N-iteration.csv.gz``): a million steps then take about
-30 MB instead of 200. :func:`read_sim_trace` reads logs, CSVs (gzipped or not)
-and whole run directories; :func:`unpack_simtrace` restores plain CSVs for tools
-that read only those, such as deepracer-utils.
+iteration of episodes (``N-iteration.csv``), plain as deepracer-for-cloud writes
+them, so deepracer-utils and the community's notebooks read every step of a run.
+Reading any log or folder is :mod:`racer_env.env.logreader`'s.
 """
 
 from __future__ import annotations
@@ -29,21 +27,19 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence, TextIO
 
 from racer_env.errors import LogFormatError
 
-__all__ = ["TraceRow", "row_from_params", "read_objects", "closest_waypoint", "read_sim_trace", "FIELDS", "SimTrace", "TraceWriter",
-           "EpisodeSummary", "STATUS_LABELS", "iteration_files", "gzip_file", "unpack_simtrace"]
+__all__ = ["TraceRow", "row_from_params", "read_objects", "closest_waypoint", "parse_line", "format_line", "csv_row",
+           "FIELDS", "MARKER", "TraceWriter", "EpisodeSummary", "STATUS_LABELS"]
 
 FIELDS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
           "pause_duration", "obstacle_crash_counter", "wall_clock")
 MARKER = "SIM_TRACE_LOG:"
-_ITERATION = re.compile(r"(\d+)-iteration\.csv(\.gz)?")
-_SIMAPP_VERSION = re.compile(r"simapp_version[\s:=]+([0-9]+(?:\.[0-9]+)?)")
 
 
 class TraceRow(NamedTuple):
     """One step of a SIM_TRACE log (spec §7.1). Positions [m], yaw and steer [deg], throttle [m/s], tstamp [s].
 
-    RacerEnv records these as it drives; :func:`read_sim_trace` reads them back from any log.
+    RacerEnv records these as it drives; :func:`racer_env.env.logreader.read_sim_trace` reads them from any log.
     """
 
     episode: int
@@ -70,26 +66,6 @@ class TraceRow(NamedTuple):
     objects: tuple = ()
     """The obstacles and bot cars (:class:`racer_env.sim.objects.TrackObject`) on this step: racer_env's own
     runs keep them beside the log (``N-objects.csv``), as DeepRacer's format has no place for them."""
-
-
-@dataclass
-class SimTrace:
-    """The rows of a log, and the lines that held SIM_TRACE_LOG but did not fit its format."""
-
-    path: str
-    rows: list[TraceRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    simapp_version: float | None = None
-    """The ``simapp_version`` the log states (the model_metadata version that picked the car), if any."""
-
-    def episodes(self) -> list[list[TraceRow]]:
-        """Rows grouped into episodes: a new one starts when ``steps`` falls back or ``episode`` changes."""
-        out: list[list[TraceRow]] = []
-        for r in self.rows:
-            if not out or r.steps <= out[-1][-1].steps or r.episode != out[-1][-1].episode:
-                out.append([])
-            out[-1].append(r)
-        return out
 
 
 def _bool(text: str) -> bool:
@@ -125,84 +101,6 @@ def parse_line(payload: str, lineno: int = 0) -> TraceRow:
         track_len=float(f[13]), tstamp=float(f[14]), episode_status=status, pause_duration=pause,
         obstacle_crash_counter=crashes, wall_clock=wall, lineno=lineno,
     )
-
-
-def iteration_files(folder: str | Path) -> list[Path]:
-    """A simtrace folder's iteration CSVs, plain or gzipped, in iteration order (a gzipped one wins over a plain
-    one of the same iteration, which a kill can leave behind)."""
-    found: dict[int, Path] = {}
-    for p in Path(folder).glob("*-iteration.csv*"):
-        m = _ITERATION.fullmatch(p.name)
-        if m and (int(m.group(1)) not in found or p.suffix == ".gz"):
-            found[int(m.group(1))] = p
-    return [found[k] for k in sorted(found)]
-
-
-def _text(path: Path) -> str:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", errors="replace") as f:
-                return f.read()
-        return path.read_text(errors="replace")
-    except (OSError, EOFError) as err:
-        raise LogFormatError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})") from err
-
-
-def read_sim_trace(path: str | Path) -> SimTrace:
-    """Read a DeepRacer trace: a robomaker/simulation log (its SIM_TRACE_LOG lines), a simtrace CSV (plain or
-    gzipped), a simtrace folder, or a run directory (its ``training-simtrace`` iterations, in order).
-
-    Lines that do not parse are listed in ``problems`` with their line number, never dropped silently.
-
-    Raises:
-        LogFormatError: nothing readable, or no SIM_TRACE rows at all.
-    """
-    p = Path(path)
-    if p.is_dir():
-        folder = p / "training-simtrace" if (p / "training-simtrace").is_dir() else p
-        files = iteration_files(folder)
-        if not files:
-            raise LogFormatError(f"{p}: no SIM_TRACE log or simtrace CSVs (*-iteration.csv) found")
-        trace = SimTrace(str(p))
-        for f in files:
-            part = read_sim_trace(f)
-            trace.rows += part.rows
-            trace.problems += part.problems
-        return trace
-    text = _text(p)
-    trace = SimTrace(str(p))
-    if text.startswith("episode,steps,"):
-        _read_csv(text, p, trace)
-    else:
-        _read_log(text, p, trace)
-    if not trace.rows:
-        raise LogFormatError(f"{p}: no {MARKER} lines or simtrace CSV rows found")
-    return trace
-
-
-def _read_csv(text: str, p: Path, trace: SimTrace) -> None:
-    for lineno, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if lineno == 1 or not fields:
-            continue
-        try:
-            trace.rows.append(parse_line(",".join(fields), lineno))
-        except ValueError as err:
-            trace.problems.append(f"{p}:{lineno}: {err}")
-
-
-def _read_log(text: str, p: Path, trace: SimTrace) -> None:
-    lines: Iterable[str] = text.splitlines()
-    for lineno, line in enumerate(lines, start=1):
-        at = line.find(MARKER)
-        if at < 0:
-            if trace.simapp_version is None and "simapp_version" in line:
-                m = _SIMAPP_VERSION.search(line)
-                trace.simapp_version = float(m.group(1)) if m else None
-            continue
-        try:
-            trace.rows.append(parse_line(line[at + len(MARKER):], lineno))
-        except ValueError as err:
-            trace.problems.append(f"{p}:{lineno}: {err}")
 
 
 # ------------------------------------------------------------------ writing
@@ -255,8 +153,8 @@ class TraceWriter:
 
     Environments hand over whole episodes (``RacerEnv(record_trace=True)`` puts them in ``info["trace"]``),
     written under consecutive episode numbers, so episodes never interleave. Files:
-    ``<csv_dir>/<iteration>-iteration.csv`` (DRfC's ``training-simtrace`` layout), gzipped when the next
-    iteration begins, and ``log_path`` when given.
+    ``<csv_dir>/<iteration>-iteration.csv`` (DRfC's ``training-simtrace`` layout, plain CSV: about 125 bytes a
+    step, see benchmarks/disk.py), and ``log_path`` when given.
 
     Args:
         csv_dir: folder for the iteration CSVs.
@@ -264,12 +162,10 @@ class TraceWriter:
         episodes_per_iteration: DeepRacer's num_episodes_between_training.
         on_episode: called with an :class:`EpisodeSummary` after each episode is written.
         first_episode: the number of the first episode (a resumed run continues its numbering).
-        compress: gzip each iteration's CSV when the next begins.
     """
 
     def __init__(self, csv_dir: Path, log_path: Path | None = None, episodes_per_iteration: int = 20,
-                 on_episode: Callable[[EpisodeSummary], None] | None = None, first_episode: int = 0,
-                 compress: bool = True):
+                 on_episode: Callable[[EpisodeSummary], None] | None = None, first_episode: int = 0):
         self.csv_dir = Path(csv_dir)
         self.csv_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = Path(log_path) if log_path is not None else None
@@ -280,7 +176,6 @@ class TraceWriter:
         self.episodes_per_iteration = max(1, int(episodes_per_iteration))
         self.on_episode = on_episode
         self.episodes = first_episode
-        self.compress = compress
         self._csv_iteration = -1
         self._csv: TextIO | None = None
 
@@ -326,11 +221,6 @@ class TraceWriter:
             return
         self._csv.close()
         self._csv = None
-        if self.compress:
-            gzip_file(self.csv_dir / f"{self._csv_iteration}-iteration.csv")
-            objects = self.csv_dir / f"{self._csv_iteration}-objects.csv"
-            if objects.exists():
-                gzip_file(objects)
 
     def flush(self) -> None:
         for f in (self._csv, self._log):
@@ -338,7 +228,7 @@ class TraceWriter:
                 f.flush()
 
     def close(self) -> None:
-        """Close the files; the last iteration stays plain (a resumed run appends to it)."""
+        """Close the files (a resumed run appends to the last iteration)."""
         for f in (self._csv, self._log):
             if f is not None:
                 f.close()
@@ -366,38 +256,6 @@ def read_objects(folder: str | Path) -> dict[int, list[tuple[float, tuple]]]:
                 except ValueError:
                     continue  # a line cut short by a kill
     return out
-
-
-def gzip_file(path: Path) -> Path:
-    """Replace ``path`` by ``path.gz`` atomically (a temporary file, a rename, then the original is removed)."""
-    target = path.with_name(path.name + ".gz")
-    tmp = target.with_name(target.name + ".tmp")
-    with open(path, "rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
-        dst.write(src.read())
-    os.replace(tmp, target)
-    path.unlink()
-    return target
-
-
-def unpack_simtrace(folder: str | Path, log_path: str | Path | None = None) -> list[Path]:
-    """Decompress a simtrace folder's gzipped iterations into plain CSVs (deepracer-utils reads only those), and
-    with ``log_path``, write the robomaker-style SIM_TRACE_LOG lines of all its rows there. Returns the CSVs."""
-    files = iteration_files(folder)
-    plain = []
-    for f in files:
-        if f.suffix == ".gz":
-            target = f.with_suffix("")
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_text(_text(f))
-            os.replace(tmp, target)
-            f.unlink()
-            f = target
-        plain.append(f)
-    if log_path is not None:
-        trace = read_sim_trace(folder)
-        with open(log_path, "w") as out:
-            out.writelines(format_line(r, r.episode, r.wall_clock) + "\n" for r in trace.rows)
-    return plain
 
 
 @dataclass

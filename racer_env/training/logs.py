@@ -5,14 +5,14 @@ Used by ``racer replay`` and ``racer check --log``, for AWS's logs and racer_env
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from racer_env.constants import DT_S
 from racer_env.env.race import RaceSettings, race_settings
-from racer_env.env.simtrace import SimTrace, TraceRow, closest_waypoint, read_objects, read_sim_trace
+from racer_env.env.logreader import LogFacts, SimTrace, read_sim_trace
+from racer_env.env.simtrace import TraceRow, closest_waypoint, read_objects
 from racer_env.env.traffic import Traffic
 from racer_env.errors import RacerEnvError
 from racer_env.sim.track import Track
@@ -40,12 +40,14 @@ def open_log(log: str | Path, track: str | Path | None = None) -> DrivenLog:
     """
     trace = read_sim_trace(log)
     car, how = log_car_model(log, trace.simapp_version)
-    return DrivenLog(trace, track_for_log(log, track, trace.rows), car, how)
+    return DrivenLog(trace, track_for_log(log, track, trace.rows, trace.facts), car, how)
 
 
-def track_for_log(log: str | Path, track: str | Path | None = None, rows: Sequence[TraceRow] = ()) -> Track:
+def track_for_log(log: str | Path, track: str | Path | None = None, rows: Sequence[TraceRow] = (),
+                  facts: LogFacts | None = None) -> Track:
     """The track a log was driven on: ``track`` if given (looked up beside the log too); else the run directory's
-    (run.json in a parent folder); else the log's WORLD_NAME, looked up on the track search path and beside the log.
+    (run.json in the folder or a parent folder); else the WORLD_NAME the log states (``facts``, else read from
+    the log), looked up on the track search path and beside the log.
 
     When the track file has duplicate rows, the waypoint numbering (duplicates merged or kept, spec §1.2) is the
     one that matches the log's ``closest_waypoint`` column in ``rows``.
@@ -53,7 +55,7 @@ def track_for_log(log: str | Path, track: str | Path | None = None, rows: Sequen
     Raises:
         RacerEnvError: the track cannot be found; the message says where it looked and to pass --track.
     """
-    found = _find_log_track(Path(log), track)
+    found = _find_log_track(Path(log), track, facts)
     if not found.duplicate_rows or not rows:
         return found
     other = Track.load(found.source, reverse=found.is_reversed, merge_duplicates=not found.merge_duplicates)
@@ -88,29 +90,26 @@ def log_car_model(log: str | Path, simapp_version: float | None) -> tuple[CarMod
     return car_model_for(None), "the log does not say; the default"
 
 
-def _find_log_track(log: Path, track: str | Path | None) -> Track:
+def _find_log_track(log: Path, track: str | Path | None, facts: LogFacts | None) -> Track:
     if track:
-        return Track.load(track, search=[log.parent])
+        return Track.load(track, search=[log if log.is_dir() else log.parent])
     for parent in (log.resolve(), *log.resolve().parents):
         run = RunDir(parent)
         if run.exists():
             name, reverse = run.track_ref()
             return Track.load(name, reverse=reverse)
-    if log.is_dir() or log.suffix in (".csv", ".gz"):
+    if facts is None and log.is_file():
+        facts = read_sim_trace(log).facts
+    world = facts.world if facts is not None else None
+    if world:
+        try:
+            return Track.load(world, search=[log.parent])
+        except RacerEnvError as err:
+            raise RacerEnvError(f"{log}: the log was driven on '{world}', which is not here ({err}); "
+                                f"pass --track {world}.npy with its folder") from None
+    if log.is_dir() or log.name.endswith((".csv", ".csv.gz")):
         raise RacerEnvError(f"{log}: simtrace CSVs do not say their track, and no run.json is above them: "
                             f"pass --track TRACK")
-    try:
-        text = log.read_text(errors="replace")
-    except OSError as err:
-        raise RacerEnvError(f"{log}: cannot read ({err.strerror})") from err
-    m = re.search(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_]+)", text)
-    if m:
-        name = m.group(1)
-        try:
-            return Track.load(name, search=[log.parent])
-        except RacerEnvError as err:
-            raise RacerEnvError(f"{log}: the log was driven on '{name}', which is not here ({err}); "
-                                f"pass --track {name}.npy with its folder") from None
     raise RacerEnvError(f"{log}: the log does not say its track: pass --track TRACK")
 
 

@@ -40,7 +40,8 @@ from typing import Any, TextIO
 
 from racer_env.env.actions import DEFAULT_MODEL_METADATA
 from racer_env.env.config import EnvConfig
-from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, format_line, iteration_files, read_sim_trace
+from racer_env.env.logreader import iteration_files, read_sim_trace, split_episodes
+from racer_env.env.simtrace import STATUS_LABELS, EpisodeSummary, format_line
 from racer_env.errors import LogFormatError, RunDirError
 from racer_env.files import atomic_write_bytes, atomic_write_json
 
@@ -292,16 +293,13 @@ class RunDir:
         it and its evaluation entries kept; the best score comes from ``model/best_model.json``.
         """
         files = iteration_files(self.simtrace_dir)
-        episodes: list[list[Any]] = []
+        rows: list[Any] = []
         for f in files:
             try:
-                rows = read_sim_trace(f).rows
+                rows += read_sim_trace(f).rows
             except LogFormatError:
-                rows = []
-            for r in rows:
-                if not episodes or r.episode != episodes[-1][0].episode:
-                    episodes.append([])
-                episodes[-1].append(r)
+                pass  # an iteration a kill left empty
+        episodes = split_episodes(rows)
         complete = []
         for number, rows in enumerate(episodes):
             if rows[0].episode != number or not rows[-1].done:

@@ -1,21 +1,19 @@
-"""Reading what ``racer analyze`` is given into one compact table a log, streamed.
+"""Reading what ``racer analyze`` is given into one compact table an input, streamed.
 
-Inputs: a racer_env run directory (its training simtrace and its evaluations), a deepracer-for-cloud model folder
-(``training-simtrace/``, or one folder per worker ``0/``, ``1/``...), a robomaker/simulation log from AWS or
-DeepRacer on AWS (SIM_TRACE_LOG lines of 15, 17 or 19 fields), or a simtrace CSV (plain or gzipped).
+The inputs are whatever :mod:`racer_env.env.logreader` reads (the one reader every command uses): a racer_env
+run directory (its training simtrace and its evaluations), a deepracer-for-cloud model folder, a console model
+export, a robomaker/simulation log from AWS or DeepRacer on AWS, or a simtrace CSV (plain or gzipped).
 
-A file is read line by line; the SIM_TRACE rows go, a chunk at a time, through pandas' C parser into float32 and
-small-integer columns, so a million steps take some 60 MB and never live as Python objects. A line that does
-not fit the format is skipped and counted, with its line number (:attr:`Trace.skipped`); nothing is dropped
-silently.
+The reader streams each file's SIM_TRACE rows; here they go, a chunk at a time, through pandas' C parser into
+float32 and small-integer columns, so a million steps take some 60 MB and never live as Python objects. A line
+that does not fit the format is skipped and counted, with its line number (:attr:`Trace.skipped`); nothing is
+dropped silently.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,19 +21,14 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from racer_env.env.simtrace import FIELDS, MARKER, STATUS_LABELS
+from racer_env.env.logreader import LogFacts, TraceFile, trace_files, trace_lines
+from racer_env.env.simtrace import FIELDS, STATUS_LABELS
 from racer_env.errors import LogFormatError
 
 __all__ = ["Trace", "read_inputs", "read_trace", "CHUNK_LINES"]
 
 CHUNK_LINES = 200_000
 """SIM_TRACE lines parsed at a time."""
-_ITERATION = re.compile(r"(\d+)-iteration\.csv(\.gz)?$")
-_WORLD = re.compile(r"WORLD_NAME[\"':= ]+([A-Za-z0-9_.-]+)")
-_SIMAPP = re.compile(r"simapp_version[\s:=]+([0-9]+(?:\.[0-9]+)?)")
-_EPISODES = re.compile(r"num_episodes_between_training[\"':= ]+(\d+)")
-_JOB = re.compile(r"JOB_TYPE[\"':= ]+([A-Z_]+)")
-_BRACKET = re.compile(r"\[([^\],\]]*),\s*([^\]]*)\]")  # "[steer, speed]": one field, not two
 _FLOATS = ("steps", "X", "Y", "yaw", "steer", "throttle", "reward", "progress", "track_len", "tstamp")
 STATUSES = [*STATUS_LABELS, "other"]
 """The episode statuses of a log (anything else reads as "other")."""
@@ -76,59 +69,19 @@ def read_inputs(paths: list[str | Path], progress: Callable[[int, int], None] | 
     return [read_trace(p, progress) for p in paths]
 
 
-def _files(path: Path) -> tuple[list[tuple[Path, int, str]], Path | None]:
-    """The files of an input: (file, iteration or -1, kind), and the folder whose model/ and run.json describe
-    it."""
-    if path.is_file():
-        m = _ITERATION.search(path.name)
-        kind = "evaluation" if "evaluation" in str(path.parent) else "training"
-        return [(path, int(m.group(1)) if m else -1, kind)], None
-    if not path.is_dir():
-        raise LogFormatError(f"{path}: no such file or folder")
-    found: list[tuple[Path, int, str]] = []
-    # racer_env's and deepracer-for-cloud's layout (one folder a worker: 0/, 1/...), then the console's exports
-    # (sim-trace/training/[<time>/]training-simtrace, sim-trace/evaluation/<time>/evaluation-simtrace)
-    folders = [path / "training-simtrace"] + sorted(p / "training-simtrace" for p in path.iterdir()
-                                                     if p.is_dir() and p.name.isdigit())
-    folders += sorted(path.glob("sim-trace/training/training-simtrace"))
-    folders += sorted(path.glob("sim-trace/training/*/training-simtrace"))
-    for folder in folders:
-        if folder.is_dir():
-            found += _iterations(folder, "training")
-    for folder in sorted([*path.glob("evaluation-*/evaluation-simtrace"),
-                          *path.glob("sim-trace/evaluation/*/evaluation-simtrace")]):
-        found += _iterations(folder, "evaluation")
-    if not found and any(_ITERATION.search(p.name) for p in path.iterdir()):
-        found = _iterations(path, "training")
-    if not found:
-        raise LogFormatError(f"{path}: a folder with no simtrace (looked for training-simtrace/, <worker>/"
-                             f"training-simtrace/, evaluation-*/evaluation-simtrace/ and the console's sim-trace/ "
-                             f"with *-iteration.csv)")
-    return found, path
-
-
-def _iterations(folder: Path, kind: str) -> list[tuple[Path, int, str]]:
-    its: dict[int, Path] = {}
-    for p in folder.iterdir():
-        m = _ITERATION.search(p.name)
-        if m and (int(m.group(1)) not in its or p.suffix == ".gz"):
-            its[int(m.group(1))] = p
-    return [(its[k], k, kind) for k in sorted(its)]
-
-
 def read_trace(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Trace:
     """Read one input into a :class:`Trace`; ``progress(bytes_read, bytes_total)`` is called as it goes."""
     p = Path(path)
-    files, folder = _files(p)
-    total = sum(f.stat().st_size for f, _, _ in files)
+    files, folder = trace_files(p)
+    total = sum(f.path.stat().st_size for f in files)
     trace = Trace(label=p.name, path=p, rows=pd.DataFrame())
     parts: list[pd.DataFrame] = []
     done = 0
-    for f, iteration, kind in files:
-        reader = _FileReader(f, iteration, kind, trace)
+    for f in files:
+        reader = _FileReader(f, trace)
         for part in reader.chunks():
             parts.append(part)
-        done += f.stat().st_size
+        done += f.path.stat().st_size
         if progress is not None:
             progress(done, total)
     if folder is not None:
@@ -153,9 +106,9 @@ def _describe_folder(folder: Path, trace: Trace) -> None:
             break
     for hp in (folder / "ip" / "hyperparameters.json", folder / "hyperparameters.json"):
         if hp.is_file():
-            m = _EPISODES.search(hp.read_text(errors="replace"))
-            if m:
-                trace.episodes_per_iteration = int(m.group(1))
+            facts = LogFacts()
+            facts.read(hp.read_text(errors="replace"))  # the same pattern as a log's hyperparameter line
+            trace.episodes_per_iteration = facts.episodes_per_iteration
             break
     if (folder / "run.json").is_file():
         try:
@@ -170,45 +123,20 @@ def _describe_folder(folder: Path, trace: Trace) -> None:
 class _FileReader:
     """One file's SIM_TRACE rows, in chunks of columns."""
 
-    def __init__(self, path: Path, iteration: int, kind: str, trace: Trace):
-        self.path, self.iteration, self.kind, self.trace = path, iteration, kind, trace
+    def __init__(self, file: TraceFile, trace: Trace):
+        self.file, self.trace = file, trace
+        self.facts = LogFacts()
         self.n_fields: int | None = None
 
-    def _lines(self) -> Iterator[str]:
-        try:
-            if self.path.suffix == ".gz":
-                with gzip.open(self.path, "rt", errors="replace") as f:
-                    yield from f
-            else:
-                with open(self.path, errors="replace") as f:
-                    yield from f
-        except (OSError, EOFError) as err:
-            raise LogFormatError(f"{self.path}: cannot read ({getattr(err, 'strerror', None) or err})") from err
+    @property
+    def kind(self) -> str:
+        """The file's kind; a log whose JOB_TYPE says so is an evaluation."""
+        return "evaluation" if self.facts.evaluation else self.file.kind
 
     def chunks(self) -> Iterator[pd.DataFrame]:
-        trace = self.trace
         buf: list[str] = []
         numbers: list[int] = []
-        csv = None
-        lineno = 0
-        for lineno, line in enumerate(self._lines(), start=1):
-            if csv is None:
-                csv = line.startswith("episode,steps,")
-                if csv:
-                    continue
-            if csv:
-                payload = line
-            else:
-                at = line.find(MARKER)
-                if at < 0:
-                    self._header(line)
-                    continue
-                payload = line[at + len(MARKER):]
-            if "[" in payload:
-                payload = _BRACKET.sub(r"[\1 \2]", payload)
-            payload = payload.strip()
-            if not payload:
-                continue
+        for lineno, payload in trace_lines(self.file, self.facts):
             buf.append(f"{lineno},{payload}")
             numbers.append(lineno)
             if len(buf) >= CHUNK_LINES:
@@ -216,23 +144,11 @@ class _FileReader:
                 buf, numbers = [], []
         if buf:
             yield self._parse(buf, numbers)
-        trace.lines += lineno
-
-    def _header(self, line: str) -> None:
-        t = self.trace
-        if "JOB_TYPE" in line:  # a robomaker/simulation log says whether it trains or evaluates
-            m = _JOB.search(line)
-            if m and m.group(1) in ("EVALUATION", "LEADERBOARD"):
-                self.kind = "evaluation"
-        if t.world is None and "WORLD_NAME" in line:
-            m = _WORLD.search(line)
-            t.world = m.group(1) if m else None
-        if t.simapp_version is None and "simapp_version" in line:
-            m = _SIMAPP.search(line)
-            t.simapp_version = float(m.group(1)) if m else None
-        if t.episodes_per_iteration is None and "num_episodes_between_training" in line:
-            m = _EPISODES.search(line)
-            t.episodes_per_iteration = int(m.group(1)) if m else None
+        t, facts = self.trace, self.facts
+        t.lines += numbers[-1] if numbers else 0
+        t.world = t.world or facts.world
+        t.simapp_version = t.simapp_version or facts.simapp_version
+        t.episodes_per_iteration = t.episodes_per_iteration or facts.episodes_per_iteration
 
     def _parse(self, buf: list[str], numbers: list[int]) -> pd.DataFrame:
         if self.n_fields is None:  # the layout of the first row with 15 to 19 fields
@@ -266,7 +182,7 @@ class _FileReader:
         kept = set(out["lineno"].astype(int))
         self._skip([k for k in numbers if k not in kept or k in bad_values])
         out = out.astype({"episode": np.int32, "closest_waypoint": np.int32, "lineno": np.int64})
-        out["iteration"] = np.int32(self.iteration)
+        out["iteration"] = np.int32(self.file.iteration)
         out["kind"] = pd.Categorical([self.kind] * len(out), categories=["training", "evaluation"])
         return out
 
@@ -274,4 +190,4 @@ class _FileReader:
         t = self.trace
         t.skipped_count += len(linenos)
         room = 50 - len(t.skipped)
-        t.skipped += [(str(self.path), k) for k in linenos[:max(room, 0)]]
+        t.skipped += [(str(self.file.path), k) for k in linenos[:max(room, 0)]]
