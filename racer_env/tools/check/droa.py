@@ -56,7 +56,8 @@ from racer_env.sim.track import DEFAULT_TRACK, Track, read_rows
 from racer_env.tools.check.battery import Sink
 
 __all__ = ["RELEASE", "RULES", "DroaRule", "DroaFinding", "DroaVerdict", "DroaFix", "check_droa", "fix_droa",
-           "canned_states", "show_droa", "TIMEOUT_S", "DROA_TRACKS"]
+           "canned_states", "show_droa", "show_fix", "write_droa_report", "explain_rule", "TIMEOUT_S", "DROA_TRACKS",
+           "STATES"]
 
 RELEASE = "v1.2.5"
 """The aws-solutions/deepracer-on-aws release (commit 61af778, 2026-07-24) whose validator these rules follow;
@@ -140,8 +141,8 @@ RULES: dict[str, DroaRule] = {r.name: r for r in (
              "warning",
              "DRoA treats style as an error: one missing blank line rejects the function, and it shows only the "
              "first",
-             "racer check --droa --fix mends the whitespace, blank-line and comment codes and unused imports; "
-             "the rest needs an edit (a `# noqa: CODE` comment also silences flake8, on DRoA too)"),
+             "racer check --droa --fix mends the whitespace, blank-line and comment codes, bare excepts and "
+             "unused imports; the rest needs an edit (a `# noqa: CODE` comment also silences flake8, on DRoA too)"),
     DroaRule("import-not-allowed", "static", "constants.py ALLOWLIST_IMPORTS; test_reward_function.py "
              "TestIllegalImportsAndBuiltins.test_imports, Analyzer",
              "an import, anywhere in the file, of a module other than " + ", ".join(ALLOWED_IMPORTS),
@@ -226,8 +227,11 @@ _FLAKE8_FIXES: dict[str, str] = {
     "F841": "remove the unused variable, or use it", "F901": "raise NotImplementedError, not NotImplemented",
 }
 _FIXABLE_PREFIXES = ("E1", "E2", "E3", "E26", "E70", "E722")
-"""flake8 codes autopep8 mends without changing behaviour: indentation, whitespace, blank lines, comments,
-statements on one line, and the bare except (written ``except BaseException:``, which is what it catches)."""
+_OWN_FIXES = ("E722", "E266", "F401", "F824")
+"""The codes racer_env fixes itself (with E117 and F841 in the cases it is sure of), not autopep8."""
+"""flake8 codes --fix mends without changing behaviour: with autopep8 the indentation, whitespace, blank lines,
+comments and statements on one line; itself the bare except (written ``except BaseException:``, which is what a
+bare except catches)."""
 
 
 @dataclass(frozen=True)
@@ -464,7 +468,7 @@ def _flake8(text: str) -> list[DroaFinding]:
     for code, row, col, message in _flake8_lines(text):
         shown = _droa_flake8_message(code, row, message)
         fix = _FLAKE8_FIXES.get(code, f"see what flake8 says of {code}")
-        if code.startswith(_FIXABLE_PREFIXES) or code == "F401":
+        if code.startswith(_FIXABLE_PREFIXES) or code in _OWN_FIXES:
             fix += " (racer check --droa --fix does it)"
         if shown.strip() != message.strip():
             fix += (f"; DRoA splits flake8's message at its colon and shows only {shown.strip()!r} (its bug), "
@@ -472,7 +476,7 @@ def _flake8(text: str) -> list[DroaFinding]:
         rule = "syntax" if code in ("E999", "E902") else "flake8"
         if rule == "syntax":
             fix = "fix the syntax at this line (it is the first thing DRoA reports)"
-        findings.append(DroaFinding(rule, code, row, f"{code} {message} (column {col})", fix, shown.strip()))
+        findings.append(DroaFinding(rule, code, row, f"{message} (column {col})", fix, shown.strip()))
     return findings
 
 
@@ -494,8 +498,11 @@ _IMPORT_FIXES = {
 def _imports(tree: ast.Module) -> list[DroaFinding]:
     """Every import of a module outside the allow-list (test_imports); a relative ``from . import`` crashes the
     check itself."""
-    findings, bad = [], []
+    findings: list[DroaFinding] = []
+    bad: list[tuple[int, str, str]] = []
     for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
         if isinstance(node, ast.ImportFrom) and node.module is None:
             findings.append(DroaFinding(
                 "import-not-allowed", "relative", node.lineno,
@@ -503,8 +510,7 @@ def _imports(tree: ast.Module) -> list[DroaFinding]:
                 f"module name",
                 "this is DRoA's bug (its Analyzer stores None for the module); a reward function is one file, so "
                 "remove the relative import", "'NoneType' object has no attribute 'split'"))
-        names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module] if node.module else []
         for name in names:
             top = name.split(".")[0]
             if top not in ALLOWED_IMPORTS:
@@ -869,8 +875,10 @@ def _calls(path: Path, rows: np.ndarray, timeout_s: float, verdict: DroaVerdict)
             runtime.append(DroaFinding(
                 "not-a-float", state, line,
                 f"returns {reward!r} ({type(reward).__name__}) on DRoA's {state} state; DRoA wants a float",
-                f"return float(...) at this line{' (racer check --droa --fix does it)' if _is_int(reward) else ''}",
-                shown))
+                f"return float(...) at this line{' (racer check --droa --fix does it)' if _is_int(reward) else ''}"
+                + (f"; DRoA's tests run in threads that finish in any order, so it may show "
+                   f"{_stage_messages('valid', reward)!r} or another state's message instead" if state == "valid"
+                   else ""), shown))
         elif not -MAX_REWARD_ABS <= reward <= MAX_REWARD_ABS:
             runtime.append(DroaFinding(
                 "out-of-range", state, _return_line(path, canned_states(rows)[state], timeout_s) or def_line,
@@ -929,7 +937,8 @@ def _defines_reward_function(tree: ast.Module) -> bool:
             if any((a.asname or a.name) == "reward_function" for a in node.names):
                 return True
         if isinstance(node, (ast.If, ast.Try)):
-            if _defines_reward_function(ast.Module(body=list(ast.iter_child_nodes(node)), type_ignores=[])):
+            inner = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt)]
+            if _defines_reward_function(ast.Module(body=inner, type_ignores=[])):
                 return True
     return False
 
@@ -1056,79 +1065,107 @@ def _offset(src: list[str], lineno: int, col: int) -> int:
     return sum(len(s) for s in src[:lineno - 1]) + len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
 
 
-def _drop_unused_imports(text: str) -> tuple[str, list[str]]:
-    """Remove the imports flake8 reports unused (F401) from one-line import statements: the whole statement, or
-    the unused names of it (an import that is alone in its block becomes ``pass``)."""
-    unused: dict[int, set[str]] = {}
-    for code, row, _, message in _flake8_lines(text):
-        m = re.match(r"'(.+)' imported but unused", message)
-        if code == "F401" and m:
-            unused.setdefault(row, set()).add(m.group(1))
-    if not unused:
+def _line_fixes(text: str) -> tuple[str, list[str]]:
+    """The line-by-line fixes of one flake8 run, each certain not to change what the function computes: unused
+    imports (F401) and ``global`` statements of names never assigned (F824) removed (``pass`` where the statement
+    is alone in its block), ``except:`` written ``except BaseException:`` (E722), ``except X as e`` with e unused
+    written ``except X`` (F841), and the comments: ``#### x`` written ``# x`` (E266), an over-indented comment
+    indented as the code after it (E117). Line numbers in the changes are the file's."""
+    report = _flake8_lines(text)
+    if not report:
         return text, []
     tree = ast.parse(text)
-    alone = {id(body[0]) for node in ast.walk(tree) for name in ("body", "orelse", "finalbody")
-             for body in [getattr(node, name, None)] if isinstance(body, list) and len(body) == 1}
     lines = text.splitlines(keepends=True)
-    changes = []
+    alone = {id(body[0]) for node in ast.walk(tree) for name in ("body", "orelse", "finalbody", "handlers")
+             for body in [getattr(node, name, None)] if isinstance(body, list) and len(body) == 1}
+    statements: dict[int, list[ast.AST]] = {}
     for node in ast.walk(tree):
-        if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.end_lineno != node.lineno:
-            continue
-        gone = unused.get(node.lineno, set())
-        if sum(1 for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) and n.lineno == node.lineno) > 1:
-            continue  # two statements on one line (E702): left to autopep8 and the next run
-
-        def named(alias: ast.alias, node: ast.Import | ast.ImportFrom = node) -> str:
-            base = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
-            return f"{base} as {alias.asname}" if alias.asname else base
-
-        keep = [a for a in node.names if named(a) not in gone]
-        if len(keep) == len(node.names):
-            continue
-        line = lines[node.lineno - 1]
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.ExceptHandler)):
+            statements.setdefault(node.lineno, []).append(node)
+    unused: dict[int, set[str]] = {}
+    changes: list[tuple[int, str]] = []
+    for code, row, _, message in report:
+        line = lines[row - 1]
+        indent = line[:len(line) - len(line.lstrip())]
+        if code == "E722":
+            new = re.sub(r"\bexcept\s*:", "except BaseException:", line, count=1)
+            if new != line:
+                lines[row - 1] = new
+                changes.append((row, f"line {row}: except BaseException: (E722)"))
+        elif code == "E266" and line.lstrip().startswith("##"):
+            lines[row - 1] = indent + "# " + line.lstrip().lstrip("#").lstrip(" ")
+            changes.append((row, f"line {row}: one '#' to start the comment (E266)"))
+        elif code == "E117" and line.lstrip().startswith("#"):
+            after = next((s for s in lines[row:] if s.strip() and not s.lstrip().startswith("#")), "")
+            lines[row - 1] = after[:len(after) - len(after.lstrip())] + line.lstrip()
+            changes.append((row, f"line {row}: the comment indented as its code (E117)"))
+        elif code == "F841":
+            m = re.match(r"local variable '(\w+)' is assigned to but never used", message)
+            handlers = [n for n in statements.get(row, []) if isinstance(n, ast.ExceptHandler)]
+            if m and handlers and handlers[0].name == m.group(1):
+                new = re.sub(rf"\s+as\s+{m.group(1)}\s*:", ":", line, count=1)
+                if new != line:
+                    lines[row - 1] = new
+                    changes.append((row, f"line {row}: except without the unused `as {m.group(1)}` (F841)"))
+        elif code in ("F401", "F824"):
+            m = (re.match(r"'(.+)' imported but unused", message) if code == "F401"
+                 else re.match(r"`global (.+)` is unused", message))
+            if m:
+                unused.setdefault(row, set()).add(m.group(1))
+    for row, gone in unused.items():
+        nodes = [n for n in statements.get(row, []) if isinstance(n, (ast.Import, ast.ImportFrom, ast.Global))]
+        if len(nodes) != 1 or getattr(nodes[0], "end_lineno", row) != row:
+            continue  # two statements on one line, or one over several lines: left as they are
+        node = nodes[0]
+        line = lines[row - 1]
         indent = line[:len(line) - len(line.lstrip())]
         ending = "\n" if line.endswith("\n") else ""
-        if keep:
-            names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in keep)
-            head = ("import " if isinstance(node, ast.Import)
-                    else f"from {'.' * node.level}{node.module or ''} import ")
-            lines[node.lineno - 1] = f"{indent}{head}{names}{ending}"
+        if isinstance(node, ast.Global):
+            names = [n for n in node.names if n not in gone]
+            kept = f"{indent}global {', '.join(names)}{ending}" if names else None
+            what = f"the unused `global {', '.join(sorted(gone))}` (F824)"
         else:
-            lines[node.lineno - 1] = f"{indent}pass{ending}" if id(node) in alone else ""
-        changes.append((node.lineno, f"line {node.lineno}: removed the unused import of "
-                                     f"{', '.join(sorted(named(a) for a in node.names if a not in keep))} (F401)"))
+            def named(alias: ast.alias, node: ast.Import | ast.ImportFrom = node) -> str:
+                base = alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+                return f"{base} as {alias.asname}" if alias.asname else base
+
+            keep = [a for a in node.names if named(a) not in gone]
+            if len(keep) == len(node.names):
+                continue
+            head = "import " if isinstance(node, ast.Import) else f"from {'.' * node.level}{node.module or ''} import "
+            kept = (f"{indent}{head}{', '.join(f'{a.name} as {a.asname}' if a.asname else a.name for a in keep)}"
+                    f"{ending}") if keep else None
+            what = f"the unused import of {', '.join(sorted(named(a) for a in node.names if a not in keep))} (F401)"
+        lines[row - 1] = kept if kept is not None else (f"{indent}pass{ending}" if id(node) in alone else "")
+        changes.append((row, f"line {row}: removed {what}"))
     return "".join(lines), [c for _, c in sorted(changes)]
 
 
 def _autopep8(text: str) -> tuple[str, list[str]]:
-    """autopep8 on the whitespace, blank-line and comment codes flake8 reports, until none is left."""
+    """autopep8 on the indentation, whitespace, blank-line and comment codes flake8 reports, until none is left
+    (three passes at most)."""
     import autopep8
 
-    changes: list[str] = []
+    fixed_codes: dict[str, int] = {}
     for _ in range(3):
-        codes = sorted({code for code, *_ in _flake8_lines(text) if code.startswith(_FIXABLE_PREFIXES)})
-        if not codes:
+        before = [code for code, *_ in _flake8_lines(text)
+                  if code.startswith(_FIXABLE_PREFIXES) and code not in _OWN_FIXES]
+        if not before:
             break
+        codes = sorted(set(before))
         fixed = autopep8.fix_code(text, options={"select": codes, "ignore": [], "max_line_length": 10_000})
         if fixed == text:
             break
-        before = [c for c, *_ in _flake8_lines(text) if c in codes]
-        after = [c for c, *_ in _flake8_lines(fixed) if c in codes]
+        after = [code for code, *_ in _flake8_lines(fixed) if code in codes]
         for code in codes:
-            n = before.count(code) - after.count(code)
-            if n > 0:
-                changes.append(f"{code} x{n}: {_FLAKE8_FIXES.get(code, code)} (autopep8)")
+            fixed_codes[code] = fixed_codes.get(code, 0) + max(0, before.count(code) - after.count(code))
         text = fixed
-    merged: dict[str, int] = {}
-    for c in changes:
-        code, rest = c.split(" x", 1)
-        n, what = rest.split(":", 1)
-        merged[code + ":" + what] = merged.get(code + ":" + what, 0) + int(n)
-    return text, [f"{k.split(':', 1)[0]} x{n}:{k.split(':', 1)[1]}" for k, n in merged.items()]
+    return text, [f"{code} x{n}: {_FLAKE8_FIXES.get(code, code)} (autopep8)" for code, n in sorted(fixed_codes.items())
+                  if n]
 
 
 def fix_droa(reward: str | Path, track: str | Path | Track | None = None, timeout_s: float = TIMEOUT_S,
-             out: Path | None = None) -> DroaFix:
+             out: Path | None = None, before: DroaVerdict | None = None) -> DroaFix:
     """Write a copy of the reward file with what DRoA rejects and can be fixed mechanically, then check the copy.
 
     Fixed: the int returns of reward_function (wrapped in float() where the canned states showed an int, and int
@@ -1141,12 +1178,13 @@ def fix_droa(reward: str | Path, track: str | Path | Track | None = None, timeou
         track: as for :func:`check_droa`.
         timeout_s: as for :func:`check_droa`.
         out: where to write the copy (default: ``NAME_droa.py`` beside the file).
+        before: the file's verdict, when it is already known (it is checked otherwise).
 
     Raises:
         RewardFunctionError, TrackFileError: as :func:`check_droa`.
     """
     path = reward_file(reward)
-    before = check_droa(path, track, timeout_s)
+    before = before or check_droa(path, track, timeout_s)
     text = path.read_text(encoding="utf-8")
     changes: list[str] = []
     try:
@@ -1155,10 +1193,12 @@ def fix_droa(reward: str | Path, track: str | Path | Track | None = None, timeou
         return DroaFix(None, [], before)
     text, done = _wrap_float(text, before.int_returns)
     changes += done
-    text, done = _drop_unused_imports(text)
+    text, done = _line_fixes(text)
     changes += done
     text, done = _autopep8(text)
     changes += done
+    text, done = _line_fixes(text)  # what autopep8's reindenting uncovered
+    changes += [c.replace("line ", "copy line ", 1) for c in done]
     if not changes:
         return DroaFix(None, [], before)
     copy = out or path.with_name(f"{path.stem}_droa.py")
@@ -1188,3 +1228,37 @@ def show_droa(verdict: DroaVerdict, print_line: Callable[[str], None] = print, l
             print_line(f"    fix: {f.fix}")
     for note in verdict.notes:
         print_line(f"note: {note}")
+
+
+def show_fix(fixed: DroaFix, print_line: Callable[[str], None] = print) -> None:
+    """Print what ``--fix`` changed, where the copy is, and what is left for the racer."""
+    if fixed.copy is None:
+        print_line("--fix: nothing here can be fixed mechanically; what DRoA rejects is left for you:")
+    else:
+        print_line(f"--fix: wrote {fixed.copy} with {len(fixed.changes)} change{'s' if len(fixed.changes) != 1 else ''}:")
+        for change in fixed.changes:
+            print_line(f"  {change}")
+    if fixed.verdict.accepted:
+        print_line(f"{fixed.copy}: nothing is left; DeepRacer on AWS would accept it")
+        return
+    show_droa(fixed.verdict, print_line)
+
+
+def write_droa_report(verdict: DroaVerdict, out: Path, fixed: DroaFix | None = None) -> Path:
+    """``out/report.json`` for ``racer check --droa``: the file, the track, the verdict (and what --fix did)."""
+    data: dict[str, Any] = {"reward": verdict.path, "track": verdict.track, "failed": not verdict.accepted,
+                            "droa": verdict.to_json()}
+    if fixed is not None:
+        data["droa_fix"] = fixed.to_json()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+def explain_rule(name: str) -> str:
+    """``racer check --explain RULE`` for one of DRoA's rules: what it checks, why, the fix, where it comes from."""
+    r = RULES[name]
+    return (f"[{r.name}] DeepRacer on AWS ({RELEASE}), {r.stage} stage: {r.checks}.\n\nWhy: {r.why}.\n\n"
+            f"Fix: {r.fix}.\n\nSource: aws-solutions/deepracer-on-aws {RELEASE}, "
+            f"{r.source if r.source.startswith('source/') else _VALIDATOR + r.source}\n")
