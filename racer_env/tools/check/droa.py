@@ -57,7 +57,7 @@ from racer_env.tools.check.battery import Sink
 
 __all__ = ["RELEASE", "RULES", "DroaRule", "DroaFinding", "DroaVerdict", "DroaFix", "check_droa", "fix_droa",
            "canned_states", "show_droa", "show_fix", "write_droa_report", "explain_rule", "TIMEOUT_S", "DROA_TRACKS",
-           "STATES"]
+           "STATES", "request_bytes", "REQUEST_LIMIT_B"]
 
 RELEASE = "v1.2.5"
 """The aws-solutions/deepracer-on-aws release (commit 61af778, 2026-07-24) whose validator these rules follow;
@@ -388,7 +388,7 @@ def _route(track: str | Path | Track | None) -> tuple[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------------- the static suite
-def _request_bytes(text: str) -> int:
+def request_bytes(text: str) -> int:
     """The size [bytes] of the smallest CreateModel request that carries ``text``: the required fields of
     model.smithy and create-model.smithy (v1.2.5), a continuous action space, JSON as the browser sends it."""
     body = {"modelDefinition": {
@@ -406,14 +406,14 @@ def _request_bytes(text: str) -> int:
 
 
 def _too_large(text: str, notes: list[str]) -> list[DroaFinding]:
-    size = _request_bytes(text)
+    size = request_bytes(text)
     if size <= REQUEST_LIMIT_B:
         if size > REQUEST_LIMIT_B - _DISCRETE_30_B:
             notes.append(f"the smallest request that carries this function is {size:,} bytes, close to DRoA's "
                          f"{REQUEST_LIMIT_B:,}-byte limit: a discrete action space of many actions, or a long "
                          f"description, can push it over (a 403 with no message)")
         return []
-    overhead = size - _request_bytes("")
+    overhead = request_bytes("")
     lines = text.splitlines(keepends=True)
     line, total = len(lines), overhead
     for i, piece in enumerate(lines, start=1):
@@ -809,7 +809,6 @@ def _calls(path: Path, rows: np.ndarray, timeout_s: float, verdict: DroaVerdict)
     if rf is None:
         return [failed] if failed is not None else []
     first = _call(rf, states["valid"], refuse_imports=True)
-    stage2_error: type | None = None
     if first.exc is not None and not first.timed_out:
         exc = first.exc
         if isinstance(exc, _ImportAtCall):
@@ -821,7 +820,6 @@ def _calls(path: Path, rows: np.ndarray, timeout_s: float, verdict: DroaVerdict)
                 f"put `import {top}` at the top of the file (if a library imports it on first use, call that "
                 f"library once at import time)", f'Unsafe builtin function detected: "{exc}".'))
         else:
-            stage2_error = type(exc)
             findings.append(DroaFinding(
                 "error", type(exc).__name__, first.line or 1,
                 f"raises {type(exc).__name__}: {exc} on DRoA's valid state", _exception_fix(exc, "valid"),
@@ -842,6 +840,11 @@ def _calls(path: Path, rows: np.ndarray, timeout_s: float, verdict: DroaVerdict)
         runtime.append(DroaFinding("error", type(err).__name__, def_line, f"DRoA cannot read the signature: {err}",
                                    "define reward_function with def", _wrapped_message(err)))
     load_cpu, cpu, slow = [], 0.0, None
+    # one reason per cause: the same exception at the same line, or the same wrong value from the same return,
+    # in several states is one finding that names them (DRoA would show one state's message)
+    grouped: dict[tuple, list[tuple[str, Any]]] = {}
+    stage2_key = ((type(first.exc), str(first.exc), first.line) if first.exc is not None and not first.timed_out
+                  else None)
     for state in STATES:
         if state == "valid" and first.timed_out:
             outcome = first
@@ -858,33 +861,41 @@ def _calls(path: Path, rows: np.ndarray, timeout_s: float, verdict: DroaVerdict)
             continue
         if outcome.exc is not None:
             exc = outcome.exc
-            if state == "valid" and stage2_error is type(exc):
-                continue  # the same reason as the import-at-call test's, which DRoA shows first
-            runtime.append(DroaFinding(
-                "error", type(exc).__name__, outcome.line or def_line,
-                f"raises {type(exc).__name__}: {exc} on DRoA's {state} state", _exception_fix(exc, state),
-                _wrapped_message(exc)))
+            key = (type(exc), str(exc), outcome.line)
+            if key != stage2_key:  # else the import-at-call test's reason, which DRoA shows first
+                grouped.setdefault(("error",) + key, []).append((state, exc))
             continue
         reward = outcome.value
-        if not isinstance(reward, float):
+        if not isinstance(reward, float) or not -MAX_REWARD_ABS <= reward <= MAX_REWARD_ABS:
             line = _return_line(path, canned_states(rows)[state], timeout_s) or def_line
-            if _is_int(reward):
+            rule = "not-a-float" if not isinstance(reward, float) else "out-of-range"
+            if rule == "not-a-float" and _is_int(reward):
                 verdict.int_returns.add(line)
-            shown = (f"Method returned non-floating type value: {reward}" if state == "valid"
-                     else _stage_messages(state, reward))
+            grouped.setdefault((rule, type(reward), line), []).append((state, reward))
+    for key, seen in grouped.items():
+        rule, line = key[0], key[-1] or def_line
+        names = [state for state, _ in seen]
+        where = (f"DRoA's {names[0]} state" if len(names) == 1 else
+                 f"DRoA's {', '.join(names[:-1])} and {names[-1]} states")
+        state, value = seen[0]
+        if rule == "error":
+            runtime.append(DroaFinding(
+                "error", type(value).__name__, line, f"raises {type(value).__name__}: {value} on {where}",
+                _exception_fix(value, state), _wrapped_message(value)))
+        elif rule == "not-a-float":
+            shown = (f"Method returned non-floating type value: {value}" if state == "valid"
+                     else _stage_messages(state, value))
             runtime.append(DroaFinding(
                 "not-a-float", state, line,
-                f"returns {reward!r} ({type(reward).__name__}) on DRoA's {state} state; DRoA wants a float",
-                f"return float(...) at this line{' (racer check --droa --fix does it)' if _is_int(reward) else ''}"
-                + (f"; DRoA's tests run in threads that finish in any order, so it may show "
-                   f"{_stage_messages('valid', reward)!r} or another state's message instead" if state == "valid"
-                   else ""), shown))
-        elif not -MAX_REWARD_ABS <= reward <= MAX_REWARD_ABS:
+                f"returns {value!r} ({type(value).__name__}) on {where}; DRoA wants a float",
+                f"return float(...) at this line{' (racer check --droa --fix does it)' if _is_int(value) else ''}"
+                f"; DRoA's tests run in threads that finish in any order, so it may show "
+                f"{_stage_messages(state, value)!r} or another state's message instead", shown))
+        else:
             runtime.append(DroaFinding(
-                "out-of-range", state, _return_line(path, canned_states(rows)[state], timeout_s) or def_line,
-                f"returns {reward} on DRoA's {state} state, outside [-1e5, 1e5]",
+                "out-of-range", state, line, f"returns {value} on {where}, outside [-1e5, 1e5]",
                 "bound the reward (min/max), and give the start, finish and off-track states a finite number",
-                _stage_messages(state, reward)))
+                _stage_messages(state, value)))
     loads = 8 * (sum(load_cpu) / len(load_cpu) if load_cpu else 0.0)  # each of the 8 tests reloads the module
     together = cpu + loads
     if slow is None and together > timeout_s:
