@@ -343,8 +343,10 @@ def canned_states(rows: np.ndarray) -> dict[str, dict[str, Any]]:
     Examples:
         >>> rows = np.array([[x, 0.0, x, 0.5, x, -0.5] for x in range(5)])
         >>> s = canned_states(rows)
-        >>> s["valid"]["x"], s["valid"]["y"], s["finish"]["closest_waypoints"], s["valid"]["track_length"]
-        (0.0, 0.25, [3, 4], 4.0)
+        >>> float(s["valid"]["y"]), type(s["valid"]["x"]).__name__, s["finish"]["closest_waypoints"]
+        (0.25, 'float64', [3, 4])
+        >>> s["valid"]["track_length"], s["valid"]["steps"], s["progress"]["heading"], "projection_distance" in s["valid"]
+        (4.0, 1, 359.9, False)
     """
     r = rows
     n = r.shape[0]
@@ -868,12 +870,12 @@ def _calls(path: Path, rows: np.ndarray, timeout_s: float, verdict: DroaVerdict)
         reward = outcome.value
         if not isinstance(reward, float) or not -MAX_REWARD_ABS <= reward <= MAX_REWARD_ABS:
             line = _return_line(path, canned_states(rows)[state], timeout_s) or def_line
-            rule = "not-a-float" if not isinstance(reward, float) else "out-of-range"
-            if rule == "not-a-float" and _is_int(reward):
+            kind = "not-a-float" if not isinstance(reward, float) else "out-of-range"
+            if kind == "not-a-float" and _is_int(reward):
                 verdict.int_returns.add(line)
-            grouped.setdefault((rule, type(reward), line), []).append((state, reward))
+            grouped.setdefault((kind, type(reward), line), []).append((state, reward))
     for key, seen in grouped.items():
-        rule, line = key[0], key[-1] or def_line
+        rule, line = str(key[0]), int(key[-1] or def_line)
         names = [state for state, _ in seen]
         where = (f"DRoA's {names[0]} state" if len(names) == 1 else
                  f"DRoA's {', '.join(names[:-1])} and {names[-1]} states")
