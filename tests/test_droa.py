@@ -17,7 +17,7 @@ from racer_env import load_reward_function
 from racer_env.constants import MAX_REWARD_ABS
 from racer_env.env.rewards import bundled_reward_functions
 from racer_env.sim.track import Track
-from racer_env.tools.check.droa import (FORBIDDEN_STRINGS, RELEASE, REQUEST_LIMIT_B, RULES, STATES, TIMEOUT_S,
+from racer_env.tools.check.droa import (FORBIDDEN_STRINGS, RELEASE, REQUEST_LIMIT_B, RULES, TIMEOUT_S,
                                         canned_states, check_droa, fix_droa, request_bytes)
 from racer_env.cli import main
 

@@ -640,8 +640,8 @@ def _strings(text: str) -> list[DroaFinding]:
             "forbidden-string", s, lines[0],
             f'contains "{s}"{also}: DRoA refuses it anywhere in the file, in names, strings and comments, even '
             f"inside a longer word",
-            _STRING_FIXES.get(s, f"remove it: numpy's file functions cannot be used on DRoA; paste the data into "
-                                 f"the file"),
+            _STRING_FIXES.get(s, "remove it: numpy's file functions cannot be used on DRoA; paste the data into "
+                                 "the file"),
             f'Your code snippet contains a restricted string "{s}" that is not allowed. Please remove or replace '
             f"the string and try again."))
     return findings
