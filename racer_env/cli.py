@@ -8,6 +8,7 @@
     racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...] [--race F]
                    [--camera]
     racer check    REWARD.py [--track T] [--model-metadata F] [--out DIR] [--compare OTHER.py] [--log LOG] [--race F]
+                   | REWARD.py --droa [--fix] [--track T] [--out DIR]
     racer raceline TRACK [--model-metadata F] [--margin 0.1] [--out DIR]
     racer analyze  RUN|LOG [LOG ...] [--track T] [--episodes A-B] [--out DIR] [--open]
     racer sweep    SWEEP.yaml [--workers N] [--address auto|HOST:6379] [--out DIR] [--resume DIR]
@@ -213,13 +214,27 @@ def _check(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     if args.explain:
+        from racer_env.tools.check.droa import RULES, explain_rule
         from racer_env.tools.check.pitfalls import explain
 
-        print(explain(args.explain))
+        print(explain_rule(args.explain) if args.explain in RULES else explain(args.explain))
         return 0
     if not args.reward:
         raise RacerEnvError("racer check: expected a reward function file (or --explain NAME)")
+    if args.fix and not args.droa:
+        raise RacerEnvError("racer check: --fix goes with --droa (racer check FILE --droa --fix)")
     out = Path(args.out or f"runs/check-{Path(args.reward).stem}")
+    if args.droa:
+        from racer_env.tools.check.droa import check_droa, fix_droa, show_droa, show_fix, write_droa_report
+
+        verdict = check_droa(args.reward, args.track)
+        show_droa(verdict)
+        fixed = fix_droa(args.reward, args.track, before=verdict) if args.fix else None
+        if fixed is not None:
+            show_fix(fixed)
+        print(f"report: {write_droa_report(verdict, out, fixed)}")
+        final = fixed.verdict if fixed is not None else verdict
+        return 0 if final.accepted else 1
     console = Console()
     with Progress(TextColumn("[bold]checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
@@ -486,6 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--reward-time-limit", type=_nonnegative_float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
                    help="stop the check when one call runs longer (0: no limit; default %(default)s)")
     c.add_argument("--race", metavar="FILE", help=RACE_HELP + ": the probes drive among its objects")
+    c.add_argument("--droa", action="store_true",
+                   help="only DeepRacer on AWS's upload check: every reason it would reject the file, the one it "
+                        "shows first, and the fixes (exit 1 when it would reject)")
+    c.add_argument("--fix", action="store_true",
+                   help="with --droa: write NAME_droa.py beside the file with what can be fixed mechanically "
+                        "(whitespace, blank lines, unused imports, int returns), and check it")
     c.set_defaults(func=_check)
 
     rl = sub.add_parser("raceline", help="compute the fastest line of a track and its lap-time limit")

@@ -33,14 +33,22 @@ def progress_gained(params):
     return gained
 
 
+def projection(params):
+    """The car's distance [m] along the track from waypoint 0: projection_distance, which the simulator passes;
+    DeepRacer on AWS's check of a new model does not, and there the lap's progress stands in."""
+    return params.get("projection_distance", params["progress"] / 100.0 * params["track_length"])
+
+
 def lane_factor(params):
     """1.0 when the way ahead is clear, down to 0.1 just behind an object in the car's lane."""
     distances = params["objects_distance"]
     if not distances:
         return 1.0
     nxt = params["closest_objects"][1]
-    ahead = (distances[nxt] - params["projection_distance"]) % params["track_length"]
+    ahead = (distances[nxt] - projection(params)) % params["track_length"]
     if ahead > LOOK_AHEAD_M:
+        return 1.0
+    if "objects_distance_from_center" not in params:  # DeepRacer on AWS's canned states lack it
         return 1.0
     car_side = params["distance_from_center"] * (1 if params["is_left_of_center"] else -1)
     obj_side = params["objects_distance_from_center"][nxt] * (1 if params["objects_left_of_center"][nxt] else -1)

@@ -32,16 +32,24 @@ def progress_gained(params):
     return gained
 
 
+def projection(params):
+    """The car's distance [m] along the track from waypoint 0: projection_distance, which the simulator passes;
+    DeepRacer on AWS's check of a new model does not, and there the lap's progress stands in."""
+    return params.get("projection_distance", params["progress"] / 100.0 * params["track_length"])
+
+
 def lane_factor(params):
     """1.0 when the way ahead is clear, down to 0.1 right behind a bot car in the car's lane."""
     distances = params["objects_distance"]
     if not distances:
         return 1.0
     nxt = params["closest_objects"][1]
-    ahead = (distances[nxt] - params["projection_distance"]) % params["track_length"]
+    ahead = (distances[nxt] - projection(params)) % params["track_length"]
     closing = params["speed"] - params["objects_speed"][nxt]
     reach = max(0.5, closing * 1.0)
     if ahead > reach:
+        return 1.0
+    if "objects_distance_from_center" not in params:  # DeepRacer on AWS's canned states lack it
         return 1.0
     car_side = params["distance_from_center"] * (1 if params["is_left_of_center"] else -1)
     bot_side = params["objects_distance_from_center"][nxt] * (1 if params["objects_left_of_center"][nxt] else -1)

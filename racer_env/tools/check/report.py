@@ -12,6 +12,7 @@ from racer_env.env.race import race_settings
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction, reward_file
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.tools.check.battery import BUDGET_S, BatteryReport, Sink, battery, failure_snippet
+from racer_env.tools.check.droa import DroaVerdict, check_droa
 from racer_env.tools.check.pictures import draw_pictures
 from racer_env.tools.check.pitfalls import Finding, link_failures, observe_behaviour, read_code
 from racer_env.tools.check.probes import Probe, hacking_warnings, probe_speeds, probes
@@ -39,6 +40,8 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     """Pitfalls of the catalogue found in the code or the behaviour (warnings unless the function also fails)."""
     path: str = ""
+    droa: DroaVerdict | None = None
+    """What DeepRacer on AWS's upload check would say (racer check --droa tells more)."""
 
     @property
     def failed(self) -> bool:
@@ -103,8 +106,9 @@ def run_check(reward: str | Path, track: str | Path | None, actions: ActionSpec,
     if not slow:
         findings += observe_behaviour(path, source, trk, actions, bat)
     findings = link_failures(sorted(set(findings), key=lambda f: (f.line, f.name)), bat)
+    droa = check_droa(path, trk)
     report = CheckReport(str(reward), trk.name, bat, results, warnings, pictures, snippets, rescored,
-                         time.time() - t0, findings, str(path))
+                         time.time() - t0, findings, str(path), droa)
     write_report_json(report, out)
     return report
 
@@ -119,6 +123,8 @@ def write_report_json(report: CheckReport, out: Path) -> Path:
         "warnings": report.warnings,
         "failures": [{"where": f.where, "what": f.what, "situation": f.situation} for f in report.battery.failures],
     }
+    if report.droa is not None:
+        data["droa"] = report.droa.to_json()
     path = out / "report.json"
     path.write_text(json.dumps(data, indent=2))
     return path
@@ -182,6 +188,11 @@ def show_report(report: CheckReport, console, out: Path) -> None:
         console.print(f"[bold yellow]warning:[/] {w}")
     for picture in report.pictures:
         console.print(f"picture: {picture}")
+    if report.droa is not None:
+        n = len(report.droa.findings)
+        console.print("DeepRacer on AWS would accept this file" if report.droa.accepted else
+                      f"DeepRacer on AWS would reject it: {n} reason{'s' if n != 1 else ''}, see racer check --droa",
+                      style="green" if report.droa.accepted else "yellow", markup=False)
     verdict = "[bold red]FAILED[/]" if report.failed else (
         "[bold yellow]passed with warnings[/]" if report.warnings or report.findings else "[bold green]passed[/]")
     console.print(f"{verdict} in {report.seconds:.1f} s")
