@@ -227,12 +227,15 @@ def _check(args: argparse.Namespace) -> int:
     if args.droa:
         from racer_env.tools.check.droa import check_droa, fix_droa, show_droa, show_fix, write_droa_report
 
+        def say(line: str) -> None:  # wrapped at words, whatever the terminal's width
+            Console().print(line, markup=False, highlight=False)
+
         verdict = check_droa(args.reward, args.track)
-        show_droa(verdict)
+        show_droa(verdict, say)
         fixed = fix_droa(args.reward, args.track, before=verdict) if args.fix else None
         if fixed is not None:
-            show_fix(fixed)
-        print(f"report: {write_droa_report(verdict, out, fixed)}")
+            show_fix(fixed, say)
+        say(f"report: {write_droa_report(verdict, out, fixed)}")
         final = fixed.verdict if fixed is not None else verdict
         return 0 if final.accepted else 1
     console = Console()
@@ -333,14 +336,13 @@ def _unpack(args: argparse.Namespace) -> int:
 
 def _tracks(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     from racer_env.sim.track import aws_tracks, listed_tracks
+    from racer_env.viewing.tables import KEY, LABEL, TEXT, make_table
 
     console = Console()
-    table = Table(title="tracks found (bundled, then $RACER_TRACKS, then downloaded)")
-    for col in ("name", "length m", "width m", "direction", "file"):
-        table.add_column(col, justify="right" if col.endswith(" m") else "left")
+    table = make_table("tracks found (bundled, then $RACER_TRACKS, then downloaded)",
+                       [("name", LABEL), ("length m", KEY), ("width m", KEY), ("direction", LABEL), ("file", TEXT)])
     found = set()
     for name, path, track in listed_tracks():
         found.add(name)
@@ -348,14 +350,15 @@ def _tracks(args: argparse.Namespace) -> int:
             table.add_row(name, "-", "-", "unreadable", str(path))
         else:
             table.add_row(name, f"{track.length:.2f}", f"{track.width:.2f}",
-                          track.direction + ("" if track.closed else ", open"), str(path))
+                          ("ccw" if track.is_ccw else "cw") + ("" if track.closed else ", open"), str(path))
     console.print(table)
-    aws = Table(title="AWS's tracks: racer tracks download NAME (or --all) fetches them")
-    for col in ("name", "title", "length m", "width m", "direction", "here"):
-        aws.add_column(col, justify="right" if col.endswith(" m") else "left")
+    aws = make_table("AWS's tracks: racer tracks download NAME (or --all) fetches them",
+                     [("name", LABEL), ("title", TEXT), ("length m", KEY), ("width m", KEY), ("direction", LABEL),
+                      ("here", LABEL)])
     for name, t in aws_tracks().items():
         aws.add_row(name, t["title"], f"{t['length_m']:.2f}", f"{t['width_m']:.2f}",
-                    t["direction"] + ("" if t["closed"] else ", open"), "yes" if name in found else "")
+                    ("ccw" if t["direction"] == "counter-clockwise" else "cw") + ("" if t["closed"] else ", open"),
+                    "yes" if name in found else "")
     console.print(aws)
     return 0
 

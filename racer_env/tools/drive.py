@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
 from racer_env.env.environment import RacerEnv
 from racer_env.sim.drivers import PurePursuit
+from racer_env.viewing.tables import KEY, make_table
 
 __all__ = ["drive"]
 
@@ -21,7 +21,8 @@ def drive(track: str, reward: str, speed: float = 1.5, reverse: bool = False, co
     env.reset(seed=0)
     driver = PurePursuit(env.track, speed)
     console.print(f"[bold]{env.track!r}[/]  reward: {env.reward_function.label}  driver: pure pursuit at {speed} m/s")
-    table = Table("time s", "progress %", "x m", "y m", "heading °", "steer °", "wheels on", "reward")
+    table = make_table(None, [(col, KEY) for col in ("time s", "progress %", "x m", "y m", "heading °", "steer °",
+                                                      "on track", "reward")])
     total = 0.0
     while True:
         steering, spd = driver.controls(env.car)

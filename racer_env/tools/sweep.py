@@ -57,16 +57,16 @@ def sweep(plan: SweepPlan | None, out: str | Path, *, workers: int | None = None
 
 def sweep_table(rows: Sequence[dict[str, Any]], live_view: bool = False) -> Any:
     """A rich table of the trials: their settings that vary, state, steps, laps, best lap and objective."""
-    from rich.table import Table
+    from racer_env.viewing.tables import KEY, LABEL, TEXT, make_table
 
     rows = list(rows)
     settings = [k for k in (rows[0] if rows else {}) if k not in (*TABLE_COLUMNS, "trial", "rank", "status",
                                                                      "minutes", "rss_mb", "node", "run_dir")
                 and len({str(r.get(k)) for r in rows}) > 1]
-    table = Table(title="racer sweep: trials" if live_view else "racer sweep: ranked")
-    for col in ("#" if not live_view else "trial", *settings, "status" if not live_view else "state",
-                "steps", "laps", "best lap (s)", "objective"):
-        table.add_column(col, no_wrap=col not in ("status", "state"), overflow="fold", max_width=48)
+    table = make_table("racer sweep: trials" if live_view else "racer sweep: ranked",
+                       [("#" if not live_view else "trial", LABEL), *((k, TEXT) for k in settings),
+                        ("status" if not live_view else "state", TEXT), ("steps", KEY), ("laps", KEY),
+                        ("best lap", KEY), ("objective", KEY)])
     for r in rows:
         state = str(r.get("state" if live_view else "status", ""))
         table.add_row(str(r.get("trial") if live_view else r.get("rank")), *(_cell(r.get(k)) for k in settings),

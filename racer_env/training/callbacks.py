@@ -29,7 +29,8 @@ from racer_env.files import atomic_write_json
 from racer_env.training.rundir import RunDir, training_metric
 
 __all__ = ["RunState", "RecordEpisodes", "EvaluateAndKeepBest", "ShowProgress", "WriteMetrics", "Checkpoints",
-           "WatchRewardTime", "StopWhen", "CHECKPOINT_EVERY_S", "EVAL_LAPS", "SLOW_REWARD_S"]
+           "WatchRewardTime", "StopWhen", "progress_line", "CHECKPOINT_EVERY_S", "EVAL_LAPS", "SLOW_REWARD_S",
+           "WIDE_LINE"]
 
 CHECKPOINT_EVERY_S = 60.0
 """Seconds between periodic checkpoints (the first comes after the first policy update)."""
@@ -199,18 +200,39 @@ class ShowProgress(BaseCallback):
         self._advance()
         if not self.state.history:
             return
-        row = self.state.history[-1]
-        best = f"{row['best_lap_time']:.2f} s" if row["best_lap_time"] else "-"
-        self._progress.console.print(
-            f"update {row['update']:4d} | {row['timesteps']:>9,} steps | {row['episodes']:3d} episodes | "
-            f"reward {row['mean_reward']:7.1f} | progress {row['mean_progress']:5.1f} % | laps {row['laps']:3d} | "
-            f"eval {row['eval_completed']}/{EVAL_LAPS} | best lap {best}", overflow="ignore", crop=False)
+        console = self._progress.console
+        console.print(progress_line(self.state.history[-1], console.width), overflow="ignore", crop=False)
 
     def _on_training_end(self) -> None:
         if self._progress is not None:
             self._advance()
             self._progress.stop()
             self._progress = None
+
+
+WIDE_LINE = 120
+"""A terminal at least this wide gets the long progress line; a narrower one (80 columns) the short one."""
+
+
+def progress_line(row: dict[str, Any], width: int = 80) -> str:
+    """The line printed after a policy update, from its history row: the update, steps, mean reward and
+    progress of the episodes since the last update, their laps, the greedy evaluation's laps and the best lap so
+    far. At most 80 characters in a terminal under :data:`WIDE_LINE` columns, else at most 120, whatever the
+    figures.
+
+    >>> row = dict(update=12, timesteps=12288, episodes=40, mean_reward=1234.5, mean_progress=45.6, laps=3,
+    ...            eval_completed=3, best_lap_time=7.07)
+    >>> progress_line(row, 80)
+    '  12     12,288 st  rwd    1234  prog  45.6%  laps   3  eval 3/3  best 7.07 s'
+    """
+    best = f"{row['best_lap_time']:.2f} s" if row["best_lap_time"] else "-"
+    reward = row["mean_reward"]
+    if width >= WIDE_LINE:
+        return (f"update {row['update']:4d}  {row['timesteps']:>9,} steps  {min(row['episodes'], 999):3d} episodes  "
+                f"reward {reward:8.6g}  progress {row['mean_progress']:5.1f} %  laps {min(row['laps'], 999):3d}  "
+                f"eval {row['eval_completed']}/{EVAL_LAPS}  best lap {best}")
+    return (f"{row['update']:4d} {row['timesteps']:>10,} st  rwd {reward:>7.4g}  prog {row['mean_progress']:5.1f}%  "
+            f"laps {min(row['laps'], 999):3d}  eval {row['eval_completed']}/{EVAL_LAPS}  best {best}")
 
 
 class WriteMetrics(BaseCallback):

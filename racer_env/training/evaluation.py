@@ -252,15 +252,15 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
 
 
 def results_table(result: EvalResult):
-    """A rich Table of the laps, like DeepRacer's evaluation results."""
-    from rich.table import Table
+    """A rich Table of the laps, like DeepRacer's evaluation results; its figures stay whole in 80 columns."""
+    from racer_env.viewing.tables import KEY, LABEL, make_table
 
     kind = "continuous laps" if result.continuous else "trials"
     limit = (f"; the track's limits for this car: {result.standing_limit:.2f} s from rest, "
              f"{result.lap_time_limit:.2f} s flying" if result.lap_time_limit and result.standing_limit else "")
-    table = Table(title=f"Evaluation on {result.track} ({result.planned} {kind}{limit})")
-    for col in ("Trial", "Time", "x limit", "Completed", "Status", "Off-track", "Crashes", "Resets"):
-        table.add_column(col)
+    table = make_table(f"Evaluation on {result.track} ({result.planned} {kind}{limit})",
+                       [("Trial", KEY), ("Time", KEY), ("x limit", KEY), ("Completed", KEY), ("Status", LABEL),
+                        ("Off-track", KEY), ("Crashes", KEY), ("Resets", KEY)])
     for lap in result.laps:
         minutes, seconds = divmod(lap.lap_time, 60.0)
         ratio = result.lap_ratio(lap)

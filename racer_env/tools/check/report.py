@@ -132,14 +132,13 @@ def write_report_json(report: CheckReport, out: Path) -> Path:
 
 def show_report(report: CheckReport, console, out: Path) -> None:
     """Print a check report with rich."""
-    from rich.table import Table
+    from racer_env.viewing.tables import KEY, LABEL, TEXT, make_table
 
     b = report.battery
     console.print(f"[bold]racer check[/] {report.reward} on {report.track}: {b.calls:,} calls, "
                   f"{b.seconds_per_call * 1e6:.1f} µs a call")
-    table = Table(title="reward by situation")
-    for col in ("situation", "states", "min", "median", "max"):
-        table.add_column(col, justify="right" if col != "situation" else "left")
+    table = make_table("reward by situation", [("situation", TEXT), ("states", KEY), ("min", KEY), ("median", KEY),
+                                               ("max", KEY)])
     for s in b.stats:
         table.add_row(s.situation, f"{s.n:,}", f"{s.minimum:.4g}", f"{s.median:.4g}", f"{s.maximum:.4g}")
     console.print(table)
@@ -156,20 +155,19 @@ def show_report(report: CheckReport, console, out: Path) -> None:
                  for k, v in first.params.items()}
         console.print(f"  params of the first: {shown}", soft_wrap=True)
     if report.probes:
-        t = Table(title="scripted drivers (reward-hacking probes)")
-        for col in ("driver", "ends", "seconds", "return", "per second", "progress %"):
-            t.add_column(col, justify="left" if col in ("driver", "ends") else "right")
+        t = make_table("scripted drivers (reward-hacking probes)",
+                       [("driver", TEXT), ("ends", LABEL), ("seconds", KEY), ("return", KEY), ("per s", KEY),
+                        ("progress", KEY)])
         for p in report.probes:
             t.add_row(p.name, p.status, f"{p.seconds:.1f}", f"{p.reward:.4g}", f"{p.per_second:.4g}",
-                      f"{p.progress:.1f}")
+                      f"{p.progress:.1f} %")
         console.print(t)
     if report.log is not None:
         r = report.log
         for line in r.about:
             console.print(f"log {line}")
-        t = Table(title="what-if on the log: reward per episode")
-        for col in ("episode", "steps", "logged", "new"):
-            t.add_column(col, justify="right")
+        t = make_table("what-if on the log: reward per episode",
+                       [("episode", KEY), ("steps", KEY), ("logged", KEY), ("new", KEY)])
         for ep, n, logged, new in r.episodes[:30]:
             t.add_row(str(ep), str(n), f"{logged:.4g}", f"{new:.4g}")
         console.print(t)
