@@ -170,7 +170,7 @@ def _watch(args: argparse.Namespace) -> int:
     if args.camera is None:  # shown from the start when the model drives by the camera
         args.camera = config.observation == "camera"
     env = RacerEnv(config, mode="eval", laps=args.laps, render_mode="rgb_array")
-    source = ModelSource(env, model)
+    source = ModelSource(env, model, config.network_sees)
     _play(source, args)
     if source.result is not None:
         r = source.result

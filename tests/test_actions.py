@@ -1,45 +1,78 @@
+"""Action spaces from model_metadata.json, as a car driven by them shows them."""
+
 import json
+import math
 
 import numpy as np
 import pytest
-from gymnasium import spaces
 
 from conftest import SHARED, shared_files
 from racer_env import ModelMetadataError, RacerEnv, load_model_metadata
 
 
-def test_every_shared_model_metadata_loads():
+def _drive(env, action, steps=1):
+    info = {}
+    for _ in range(steps):
+        _, _, terminated, truncated, info = env.step(action)
+        assert not (terminated or truncated), info["episode_status"]
+    return info["params"]
+
+
+def test_every_shared_model_metadata_commands_its_own_actions():
     files = shared_files("model_metadata", "*model_metadata*.json")
     if not files:
         pytest.skip(f"{SHARED}/model_metadata is absent")
     for f in files:
         spec = load_model_metadata(f)
-        env = RacerEnv(model_metadata=f, reward_function=lambda p: 1.0)
-        env.reset()
-        env.step(env.action_space.sample())
-        assert isinstance(spec.space(), spaces.Discrete if spec.is_discrete else spaces.Box)
+        meta = json.loads(f.read_text())
+        env = RacerEnv(model_metadata=f, reward_function=lambda p: 1.0, observation="vector", mode="eval")
+        env.reset(seed=0)
+        if spec.is_discrete:  # each position of the list commands that entry
+            for i, entry in enumerate(meta["action_space"]):
+                p = _drive(env, i)
+                assert (p["steering_angle"], p["speed"]) == (entry["steering_angle"], entry["speed"]), f
+                env.reset(seed=0)
+        else:  # the corners of [-1, 1]^2 command the corners of the file's ranges
+            space = meta["action_space"]
+            p = _drive(env, np.array([1.0, -1.0], dtype=np.float32))
+            assert p["steering_angle"] == pytest.approx(space["steering_angle"]["high"]), f
+            assert p["speed"] == pytest.approx(space["speed"]["low"]), f
 
 
-def test_discrete_space_uses_list_positions(tmp_path):
+def test_a_discrete_action_is_the_list_position_not_an_index_field(tmp_path):
     f = tmp_path / "m.json"
-    f.write_text(json.dumps({"action_space": [{"steering_angle": -30, "speed": 1.0, "index": 5},
-                                              {"steering_angle": 15, "speed": 3.5}],
+    f.write_text(json.dumps({"action_space": [{"steering_angle": -30, "speed": 1.0, "index": 1},
+                                              {"steering_angle": 15, "speed": 3.5, "index": 0}],
                              "action_space_type": "discrete"}))
-    spec = load_model_metadata(f)
-    assert spec.space() == spaces.Discrete(2)
-    assert spec.to_controls(1) == (15.0, 3.5)
+    env = RacerEnv(model_metadata=f, reward_function=lambda p: 1.0, mode="eval")
+    env.reset(seed=0)
+    assert env.action_space.n == 2
+    p = _drive(env, 0)
+    assert (p["steering_angle"], p["speed"]) == (-30.0, 1.0)
 
 
-def test_continuous_space_rescales_minus1_1_to_low_high(tmp_path):
+def test_continuous_actions_rescale_linearly_and_a_sample_outside_the_box_is_clipped(tmp_path):
     f = tmp_path / "m.json"
     f.write_text(json.dumps({"action_space": {"steering_angle": {"low": -20, "high": 30},
                                               "speed": {"low": 1, "high": 3}},
                              "action_space_type": "continuous"}))
-    spec = load_model_metadata(f)
-    assert spec.space().shape == (2,)
-    assert spec.to_controls(np.array([-1.0, -1.0])) == pytest.approx((-20.0, 1.0))
-    assert spec.to_controls(np.array([1.0, 1.0])) == pytest.approx((30.0, 3.0))
-    assert spec.to_controls(spec.to_action(10.0, 2.0)) == pytest.approx((10.0, 2.0))
+    env = RacerEnv(model_metadata=f, reward_function=lambda p: 1.0, mode="eval")
+    for action, expected in (([-1, -1], (-20, 1)), ([1, 1], (30, 3)), ([0, 0], (5, 2)), ([0.5, -0.5], (17.5, 1.5)),
+                             ([3.0, -7.0], (30, 1))):  # a Gaussian policy's sample can leave [-1, 1]
+        env.reset(seed=0)
+        p = _drive(env, np.array(action, dtype=np.float32))
+        assert (p["steering_angle"], p["speed"]) == pytest.approx(expected), action
+
+
+def test_positive_steering_turns_the_car_left_and_speed_follows_the_command():
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", track="harbour_loop")
+    for steering, turn in ((1.0, 1), (-1.0, -1)):
+        env.reset(seed=0)
+        before = env.car.heading
+        p = _drive(env, np.array([0.3 * steering, -0.6], dtype=np.float32), steps=10)
+        change = (env.car.heading - before + 180) % 360 - 180
+        assert math.copysign(1, change) == turn and abs(change) > 5
+        assert env.car.speed == pytest.approx(p["speed"], rel=0.02)  # the wheels are velocity servos (spec §3.6)
 
 
 @pytest.mark.parametrize("meta, field", [
@@ -53,6 +86,7 @@ def test_continuous_space_rescales_minus1_1_to_low_high(tmp_path):
       "action_space_type": "continuous"}, "action_space.speed"),
     ({"action_space": [{"steering_angle": 0, "speed": 1}], "action_space_type": "hybrid"}, "action_space_type"),
     ({"action_space": [{"steering_angle": 0, "speed": 1}], "training_algorithm": "sac"}, "training_algorithm"),
+    ({"action_space": [{"steering_angle": 45, "speed": 1}]}, "action_space[0].steering_angle"),
 ])
 def test_malformed_metadata_names_the_field(tmp_path, meta, field):
     f = tmp_path / "model_metadata.json"

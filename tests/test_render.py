@@ -292,3 +292,35 @@ def test_the_hud_shows_the_lap_time_at_lap_completion():
             break
     hud = env.frame().hud
     assert hud["lap time"].strip() == f"{info['lap_times'][0]:5.2f} s".strip() and info["lap_times"][0] > 5.0
+
+
+@pytest.mark.parametrize("sees, labels", [
+    ("grey", ("camera", "network input: grey")),
+    ("rgb", ("network input: colour", "grey (not this model's input)")),
+    ("stereo", ("network input: left camera, grey", "network input: right camera, grey")),
+    (None, ("camera", "grey, as a camera model sees it")),
+])
+def test_the_camera_panel_says_what_the_network_sees(sees, labels):
+    from racer_env.viewing.render import CameraPanel
+
+    env = RacerEnv(reward_function=lambda p: 1.0, mode="eval", render_mode="rgb_array")
+    env.reset(seed=0)
+    (top, first), (bottom, second) = CameraPanel(env.track, 480, sees).images(env.frame())
+    assert (first, second) == labels
+    if sees == "stereo":  # two grey cameras 6 cm apart: not the same image
+        assert (top[:, :, 0] == top[:, :, 1]).all() and not np.array_equal(top, bottom)
+    else:  # the colour frame, and its grey
+        assert not (top[:, :, 0] == top[:, :, 1]).all() and (bottom[:, :, 0] == bottom[:, :, 2]).all()
+
+
+def test_watch_labels_the_panel_as_the_run_observes():
+    from racer_env.env.config import EnvConfig
+
+    stereo = EnvConfig.make(model_metadata={"action_space": {"steering_angle": {"low": -30, "high": 30},
+                                                             "speed": {"low": 1, "high": 3}},
+                                            "action_space_type": "continuous", "sensor": ["STEREO_CAMERAS"]})
+    assert stereo.network_sees == "stereo" and EnvConfig.make().network_sees is None
+    rgb = stereo.replace(actions=type(stereo.actions).from_dict({**stereo.actions.metadata,
+                                                                "sensor": ["FRONT_FACING_CAMERA"],
+                                                                "preprocess_type": "RGB"}))
+    assert rgb.network_sees == "rgb"

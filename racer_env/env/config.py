@@ -137,6 +137,16 @@ class EnvConfig:
         return Path(self.reward) if isinstance(self.reward, (str, Path)) else None
 
     @property
+    def network_sees(self) -> str | None:
+        """What the camera model's network is given: ``"stereo"`` (the stereo pair), ``"rgb"``
+        (``preprocess_type`` RGB) or ``"grey"`` (the simulator's); None for the vector."""
+        if self.observation != "camera":
+            return None
+        if self.actions.camera == "STEREO_CAMERAS":
+            return "stereo"
+        return "rgb" if self.actions.preprocess_type == "RGB" else "grey"
+
+    @property
     def neural_network(self) -> str | None:
         """The simulator's network the camera trains with (None for the vector)."""
         return self.actions.neural_network if self.observation == "camera" else None

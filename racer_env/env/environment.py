@@ -65,8 +65,15 @@ class RacerEnv(gym.Env[Any, Any]):
     ``max_episode_steps``. With ``max_resets > 0`` an event instead puts the car back on a lane (or behind an
     obstacle), frozen for the penalty (``pause``); with ``laps > 1`` it drives on over the line.
 
-    **info**: ``episode_status``, ``progress`` [%], ``lap_time`` [s], ``steps``, ``params``, ``laps``,
-    ``lap_times`` [s], ``counts`` of events and resets; ``trace`` (see ``record_trace``).
+    **info** after every step: ``episode_status``, ``progress`` [%], ``lap_time`` [s], ``steps``, ``params`` (this
+    step's dict, the env's own: copy it to keep it), ``laps``, ``lap_times`` [s], ``counts`` of events and resets.
+    At an episode's end also ``reward_time``: (calls, seconds) of the reward function so far; and with
+    ``record_trace``, ``trace``: the episode's SIM_TRACE rows (:class:`~racer_env.env.simtrace.TraceRow`).
+
+    **What training reads** (:mod:`racer_env.training.callbacks`): ``trace``, which ``RecordEpisodes`` writes to
+    the run's simtrace, and ``reward_time``, from which ``WatchRewardTime`` warns about a slow reward function;
+    a training env that fails with a reward-function error ends its episode with ``error`` (its message) and
+    ``error_type`` instead, which ``RecordEpisodes`` raises again in the main process.
 
     Args:
         config: the environment (:class:`~racer_env.env.config.EnvConfig`). Without it, the keyword arguments

@@ -112,8 +112,10 @@ def footprint(reach_m: float = 3.0, lateral_m: float = 0.0) -> list[tuple[float,
 
 
 class Camera:
-    """A DeepRacer camera on a track: ``camera.frame(x, y, yaw, objects)`` is the 160 x 120 image of a car whose
-    origin is at (x, y) [m] with heading ``yaw`` [rad].
+    """A DeepRacer camera on a track: ``camera.frame(bx, by, yaw, objects)`` is the 160 x 120 image of a car whose
+    body origin (``base_link``, :func:`racer_env.sim.vehicle.body_origin`) is at (bx, by) [m] with heading ``yaw``
+    [rad]. That is not the params point the reward params call ``x, y``, 0.14 m ahead of it: the camera is
+    mounted relative to the body origin, as in the simulator's URDF.
 
     Args:
         track: the track; its scenery is built on first use and shared by every camera on it in the process.
@@ -171,13 +173,14 @@ class Camera:
                 pad, pad + np.array(s.row0)[self._level], inv, self._gx * inv, self._gy * inv]).astype(np.float32))
         return self._scenery
 
-    def frame(self, x: float, y: float, yaw: float, objects: Sequence[TrackObject] = ()) -> np.ndarray:
-        """The image of a car with origin (x, y) [m] and heading ``yaw`` [rad], among ``objects``: (120, 160)
+    def frame(self, bx: float, by: float, yaw: float, objects: Sequence[TrackObject] = ()) -> np.ndarray:
+        """The image of a car with its body origin at (bx, by) [m] (not the params point) and heading ``yaw``
+        [rad], among ``objects``: (120, 160)
         uint8 grey, or (120, 160, 3) RGB."""
         s = self.scenery
         c, sn = math.cos(yaw), math.sin(yaw)
-        px = min(max(x, s.x0), s.x1) - s.x0  # a car beyond the field sees it from the field's edge
-        py = min(max(y, s.y0), s.y1) - s.y0
+        px = min(max(bx, s.x0), s.x1) - s.x0  # a car beyond the field sees it from the field's edge
+        py = min(max(by, s.y0), s.y1) - s.y0
         m = np.array([[1.0, 0.0, px, c, -sn], [0.0, 1.0, py, sn, c]], dtype=np.float32)
         ij = (m @ self._coords).astype(np.int32)
         flat = ij[1] * np.int32(s.width)
@@ -187,19 +190,19 @@ class Camera:
             np.take(s.grey.reshape(-1), flat, out=out[_FIRST_GROUND_ROW:].reshape(-1))
         else:  # a texel's three bytes read as one
             np.take(s.rgb.reshape(-1).view("V3"), flat, out=out[_FIRST_GROUND_ROW:].reshape(-1).view("V3"))
-        self._above_horizon(out[:_FIRST_GROUND_ROW], x, y, c, sn)
+        self._above_horizon(out[:_FIRST_GROUND_ROW], bx, by, c, sn)
         if objects:
-            self._draw_objects(out, x, y, c, sn, objects)
+            self._draw_objects(out, bx, by, c, sn, objects)
         return out
 
-    def _above_horizon(self, out: np.ndarray, x: float, y: float, c: float, s: float) -> None:
+    def _above_horizon(self, out: np.ndarray, bx: float, by: float, c: float, s: float) -> None:
         """The wall where a ray meets it below its top, else the background: each column's ray leaves the
         field's rectangle at some distance, and the pixels whose rays are still below the wall's top there see
         the wall."""
         sc = self.scenery
         ux, uy = self._column_dir
-        cx = x + c * CAMERA_X_M - s * self.lateral_m  # the camera, in the world
-        cy = y + s * CAMERA_X_M + c * self.lateral_m
+        cx = bx + c * CAMERA_X_M - s * self.lateral_m  # the camera, in the world
+        cy = by + s * CAMERA_X_M + c * self.lateral_m
         dx = ux * c - uy * s
         dy = ux * s + uy * c
         with np.errstate(divide="ignore"):
@@ -215,13 +218,13 @@ class Camera:
     def _colour(self, rgb: tuple[int, int, int]) -> np.ndarray | int:
         return int(luma(np.array(rgb, dtype=np.uint8))) if self.grey else np.array(rgb, dtype=np.uint8)
 
-    def _draw_objects(self, out: np.ndarray, x: float, y: float, c: float, s: float,
+    def _draw_objects(self, out: np.ndarray, bx: float, by: float, c: float, s: float,
                       objects: Sequence[TrackObject]) -> None:
         """Boxes and bot cars as solid blocks: each one's silhouette (the hull of its projected corners), far
         ones first. An object any corner of which is not in front of the camera is skipped."""
         seen = []
         for o in objects:
-            rx, ry = o.x - x, o.y - y
+            rx, ry = o.x - bx, o.y - by
             fx, fy = rx * c + ry * s, ry * c - rx * s  # its centre in the car's frame
             if CAMERA_X_M < fx < 12.0:
                 corners = self._corners(o, rx, ry, c, s)

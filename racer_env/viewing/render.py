@@ -27,6 +27,7 @@ from racer_env.constants import (
     FRONT_AXLE_X_M,
     MAX_SPEED_MPS,
     REAR_AXLE_X_M,
+    STEREO_BASELINE_M,
 )
 from racer_env.sim.camera import Camera, footprint
 from racer_env.sim.objects import TrackObject, body_size
@@ -34,7 +35,7 @@ from racer_env.sim.scenery import luma
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import Car, body_origin, wheel_positions
 
-__all__ = ["Frame", "Renderer", "CameraPanel", "Window", "EnvView", "race_hud", "rgb", "speed_color",
+__all__ = ["Frame", "Renderer", "CameraPanel", "PANEL_VIEWS", "Window", "EnvView", "race_hud", "rgb", "speed_color",
            "save_trajectory_png", "display_available", "side_by_side"]
 
 GRASS = (46, 110, 52)
@@ -254,30 +255,59 @@ def race_hud(*, lap: int, laps: int, lap_time: float, progress: float, speed: fl
     }
 
 
+PANEL_VIEWS = ("grey", "rgb", "stereo")
+"""What a camera model's network is given: the simulator's grey image, racer_env's colour option, or the stereo
+pair (each camera grey)."""
+
+
 class CameraPanel:
-    """The car's front camera, drawn beside the top-down view: the colour frame on top, and below it the grey
-    image the simulator's network is given (:mod:`racer_env.sim.camera`), each scaled up to the panel's width.
+    """The car's camera, drawn beside the top-down view: two 160 x 120 images stacked, each labelled with what it
+    is (:mod:`racer_env.sim.camera`), scaled up to the panel's width.
+
+    ``sees`` is what the model's network is given: ``"grey"`` (the simulator's: the colour frame, then the grey
+    image the network gets), ``"rgb"`` (the colour frame is the input; the grey one below is not), ``"stereo"``
+    (the left and the right camera, both grey, both the input), or None (a model on the vector, or a log: the
+    colour frame and the grey image a camera model would get).
 
     Args:
         track: the track the camera sees.
         height: the panel's height [px]; its width is two thirds of it (two 4:3 images stacked).
+        sees: see above.
     """
 
-    def __init__(self, track: Track, height: int = 480):
+    def __init__(self, track: Track, height: int = 480, sees: str | None = "grey"):
+        if sees is not None and sees not in PANEL_VIEWS:
+            raise ValueError(f"sees: expected one of {', '.join(PANEL_VIEWS)} or None, got {sees!r}")
         pygame.font.init()
+        self.sees = sees
         self.camera = Camera(track, grey=False)
+        half = STEREO_BASELINE_M / 2
+        self.pair = (Camera(track, lateral_m=half), Camera(track, lateral_m=-half)) if sees == "stereo" else ()
         self.size = (height * 2 // 3, height)
         self.font = pygame.font.Font(None, max(14, height // 28))
 
-    def draw(self, frame: Frame) -> pygame.Surface:
-        """The camera's two images at the car's pose in ``frame``, among its objects."""
+    def images(self, frame: Frame) -> list[tuple[np.ndarray, str]]:
+        """The panel's two (120, 160, 3) images at the car's pose in ``frame``, among its objects, with their
+        labels."""
         bx, by = body_origin(frame.x, frame.y, frame.yaw)
+        if self.sees == "stereo":
+            left, right = (np.repeat(cam.frame(bx, by, frame.yaw, frame.objects)[:, :, None], 3, axis=2)
+                           for cam in self.pair)
+            return [(left, "network input: left camera, grey"), (right, "network input: right camera, grey")]
         colour = self.camera.frame(bx, by, frame.yaw, frame.objects)
         grey = np.repeat(luma(colour)[:, :, None], 3, axis=2)
+        if self.sees == "rgb":
+            return [(colour, "network input: colour"), (grey, "grey (not this model's input)")]
+        if self.sees == "grey":
+            return [(colour, "camera"), (grey, "network input: grey")]
+        return [(colour, "camera"), (grey, "grey, as a camera model sees it")]
+
+    def draw(self, frame: Frame) -> pygame.Surface:
+        """The panel at the car's pose in ``frame``: :meth:`images`, scaled and labelled."""
         w, h = self.size
         panel = pygame.Surface(self.size)
         panel.fill((0, 0, 0))
-        for k, (image, label) in enumerate(((colour, "camera"), (grey, "what the network sees (grey)"))):
+        for k, (image, label) in enumerate(self.images(frame)):
             shot = pygame.transform.scale(pygame.surfarray.make_surface(image.swapaxes(0, 1)), (w, h // 2))
             panel.blit(shot, (0, k * h // 2))
             panel.blit(self.font.render(label, True, TEXT), (6, k * h // 2 + 4))

@@ -48,12 +48,14 @@ def parse_speed(text: str) -> float | None:
 
 
 class ModelSource:
-    """Greedy laps of a trained model, back to back from the start line."""
+    """Greedy laps of a trained model, back to back from the start line. ``sees`` is what the model's network is
+    given (:class:`~racer_env.viewing.render.CameraPanel`): ``"grey"``, ``"rgb"``, ``"stereo"``, or None."""
 
-    def __init__(self, env, model):
+    def __init__(self, env, model, sees: str | None = None):
         self.env = env
         self.model = model
         self.track = env.track
+        self.sees = sees
         self.result: dict | None = None
 
     def frame_count(self) -> int | None:
@@ -103,6 +105,7 @@ class LogSource:
             episodes = list(episodes[episode:last + 1])
         self.episodes = episodes
         self.max_frames = None if max_seconds is None else max(1, int(round(max_seconds * STEP_HZ)))
+        self.sees: str | None = None  # a log does not say what its model saw
 
     def frame_count(self) -> int:
         n = sum(len(rows) for rows in self.episodes)
@@ -143,9 +146,9 @@ class LogSource:
 class Pictures:
     """Draws a source's frames: the top-down view, and the camera's panel beside it while ``camera`` is on."""
 
-    def __init__(self, track: Track, size: tuple[int, int], camera: bool):
+    def __init__(self, track: Track, size: tuple[int, int], camera: bool, sees: str | None = None):
         self.renderer = Renderer(track, size)
-        self.camera = camera
+        self.camera, self.sees = camera, sees
         self._panel: CameraPanel | None = None
         self._height = size[1]
 
@@ -154,7 +157,7 @@ class Pictures:
         if not self.camera:
             return top
         if self._panel is None:
-            self._panel = CameraPanel(self.renderer.track, self._height)
+            self._panel = CameraPanel(self.renderer.track, self._height, self.sees)
         self.renderer.draw_footprint(top, frame)
         return side_by_side(top, self._panel.draw(frame))
 
@@ -178,7 +181,7 @@ def record(source: Source, path: str | Path, speed: float | None = 1.0, size: tu
         raise RacerEnvError(f"--record {path}: a folder; expected a .mp4 or .gif file name")
     fps = STEP_HZ * (speed or 1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pictures = Pictures(source.track, size, camera)
+    pictures = Pictures(source.track, size, camera, getattr(source, "sees", None))
     total = source.frame_count()
     video = path if suffix == ".mp4" else path.with_name(path.name + ".lossless.mp4")
     options: dict[str, Any] = dict(fps=fps, codec="libx264", macro_block_size=8, ffmpeg_log_level="error")
@@ -232,7 +235,7 @@ def show(source: Source, speed: float | None = 1.0, size: tuple[int, int] = (640
     import pygame
 
     window = Window(size, f"racer_env - {source.track.name}  (space pause, n step, c camera, r restart, q quit)")
-    pictures = Pictures(source.track, size, camera)
+    pictures = Pictures(source.track, size, camera, getattr(source, "sees", None))
     frames = source.frames()
     paused, step_once = False, False
     frame: Frame | None = None
