@@ -350,15 +350,14 @@ def _tracks(args: argparse.Namespace) -> int:
             table.add_row(name, "-", "-", "unreadable", str(path))
         else:
             table.add_row(name, f"{track.length:.2f}", f"{track.width:.2f}",
-                          ("ccw" if track.is_ccw else "cw") + ("" if track.closed else ", open"), str(path))
+                          track.direction + ("" if track.closed else ", open"), str(path))
     console.print(table)
     aws = make_table("AWS's tracks: racer tracks download NAME (or --all) fetches them",
                      [("name", LABEL), ("title", TEXT), ("length m", KEY), ("width m", KEY), ("direction", LABEL),
                       ("here", LABEL)])
     for name, t in aws_tracks().items():
         aws.add_row(name, t["title"], f"{t['length_m']:.2f}", f"{t['width_m']:.2f}",
-                    ("ccw" if t["direction"] == "counter-clockwise" else "cw") + ("" if t["closed"] else ", open"),
-                    "yes" if name in found else "")
+                    t["direction"] + ("" if t["closed"] else ", open"), "yes" if name in found else "")
     console.print(aws)
     return 0
 

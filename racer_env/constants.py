@@ -17,6 +17,9 @@ FRONT_AXLE_X_M = 0.082311  # front steering hinges, x from body origin
 PARAMS_POINT_X_M = 0.14  # RELATIVE_POSITION_OF_FRONT_OF_CAR: [SIM] agent_ctrl/constants.py, spec §1.1
 CAR_LENGTH_M = 0.32352  # crash footprint, along the car: BOT_CAR_DIMENSION, spec §3.2 / §1.2 is_crashed
 CAR_WIDTH_M = 0.1961  # crash footprint, across the car
+WHEEL_OFFSETS_M = tuple((ax - PARAMS_POINT_X_M, side * AXLE_WIDTH_M / 2) for ax in (REAR_AXLE_X_M, FRONT_AXLE_X_M)
+                        for side in (1.0, -1.0))  # wheel centres from the params point, (forward, left): left rear,
+# right rear, left front, right front
 
 # --- objects on the track (objects spec §2.4, §3.4, §4.1; "objects spec" is ../shared/deepracer-objects-spec.md)
 BOX_CRASH_LENGTH_M = 0.5  # BOX_OBSTACLE_DIMENSION (0.4, 0.5): the code reads the second number as the length

@@ -28,9 +28,14 @@ __all__ = ["PurePursuit", "LineFollower", "Dodger", "Rammer", "pursuit_steering"
 class Pose(Protocol):
     """Anything with a params point ``x``, ``y`` [m] and a ``yaw`` [rad], such as a :class:`~racer_env.sim.vehicle.Car`."""
 
-    x: float
-    y: float
-    yaw: float
+    @property
+    def x(self) -> float: ...
+
+    @property
+    def y(self) -> float: ...
+
+    @property
+    def yaw(self) -> float: ...
 
 
 def pursuit_steering(x: float, y: float, yaw: float, tx: float, ty: float) -> float:

@@ -27,7 +27,7 @@ import math
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -42,9 +42,8 @@ TRACKS_ENV = "RACER_TRACKS"
 DEFAULT_TRACK = "harbour_loop"
 _COLUMNS = "center_x, center_y, inner_x, inner_y, outer_x, outer_y"
 _DUPLICATE_M = 1e-9  # consecutive centre points closer than this are duplicates (simapp _sanitize_waypoints)
-_WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
-_NEAR_M = 0.75  # a smaller neighbourhood, for wheels near the centre segment
-_FAR_M = 1.0  # a projection farther than half the width + this from the centre re-checks with a full scan
+RESAMPLE_M = 0.02
+"""Spacing [m] of the resampled centre line (:meth:`Track.resampled`), which the vector observation indexes."""
 
 
 AWS_TRACKS_INDEX = TRACKS_DIR / "aws_tracks.json"
@@ -131,7 +130,7 @@ class Projection(NamedTuple):
 
 
 class _Polyline:
-    """A polyline's segments, as Python lists for fast scalar access and arrays for scans."""
+    """A polyline's points and segments: arrays, and Python lists for fast scalar access."""
 
     def __init__(self, pts: np.ndarray, closed: bool):
         self.pts = pts
@@ -142,74 +141,7 @@ class _Polyline:
         self.l2 = np.maximum((d**2).sum(axis=1), 1e-18)
         self.ax, self.ay = a[:, 0].tolist(), a[:, 1].tolist()
         self.dx, self.dy = d[:, 0].tolist(), d[:, 1].tolist()
-        self._l2 = self.l2.tolist()
-        self._degenerate = ((d**2).sum(axis=1) < _DUPLICATE_M**2).tolist()  # zero-length segments (duplicate rows)
-        self._has_degenerate = any(self._degenerate)
         self.n = len(a)
-
-    def project_on_segment(self, i: int, px: float, py: float) -> tuple[float, float]:
-        """(t, squared distance) of the point's projection on segment i."""
-        ax, ay, dx, dy = self.ax[i], self.ay[i], self.dx[i], self.dy[i]
-        t = ((px - ax) * dx + (py - ay) * dy) / self._l2[i]
-        t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
-        ex, ey = ax + t * dx - px, ay + t * dy - py
-        return t, ex * ex + ey * ey
-
-    def walk_to_nearest(self, px: float, py: float, i: int) -> tuple[int, float, float]:
-        """Walk from segment i to the locally nearest segment: (index, t, squared distance)."""
-        if self._has_degenerate:
-            return self._walk_past_degenerate(px, py, i)
-        # the projection on a segment, inline (this runs several times each step): t clamped to [0, 1]
-        ax, ay, dx, dy, l2, n = self.ax, self.ay, self.dx, self.dy, self._l2, self.n
-        last = n - 1 if self.closed else -1
-        t = ((px - ax[i]) * dx[i] + (py - ay[i]) * dy[i]) / l2[i]
-        t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
-        ex, ey = ax[i] + t * dx[i] - px, ay[i] + t * dy[i] - py
-        d2 = ex * ex + ey * ey
-        first = 0 if self.closed else -1
-        while True:
-            for j in (i + 1 if i + 1 < n else first, i - 1 if i > 0 else last):  # the next segment, then the previous
-                if j < 0:
-                    continue
-                tj = ((px - ax[j]) * dx[j] + (py - ay[j]) * dy[j]) / l2[j]
-                tj = 0.0 if tj < 0.0 else (1.0 if tj > 1.0 else tj)
-                ex, ey = ax[j] + tj * dx[j] - px, ay[j] + tj * dy[j] - py
-                dj = ex * ex + ey * ey
-                if dj < d2:
-                    i, t, d2 = j, tj, dj
-                    break
-            else:
-                return i, t, d2
-
-    def _walk_past_degenerate(self, px: float, py: float, i: int) -> tuple[int, float, float]:
-        """:meth:`walk_to_nearest` on a line with zero-length segments (duplicate rows), which it steps over."""
-        n, closed, degenerate = self.n, self.closed, self._degenerate
-        t, d2 = self.project_on_segment(i, px, py)
-        while True:
-            moved = False
-            for step in (1, -1):
-                j = i + step
-                while (j % n if closed else j) in range(n) and degenerate[j % n]:
-                    j += step  # a zero-length segment is no closer than its neighbours: look past it
-                if closed:
-                    j %= n
-                elif not 0 <= j < n:
-                    continue
-                tj, dj = self.project_on_segment(j, px, py)
-                if dj < d2:
-                    i, t, d2, moved = j, tj, dj, True
-                    break
-            if not moved:
-                return i, t, d2
-
-    def nearest_segment(self, px: float, py: float) -> tuple[int, float, float]:
-        """The globally nearest segment: (index, t, squared distance)."""
-        rel = np.array([px, py]) - self.a
-        t = np.clip((rel * self.d).sum(axis=1) / self.l2, 0.0, 1.0)
-        e = self.a + t[:, None] * self.d - np.array([px, py])
-        d2 = (e**2).sum(axis=1)
-        i = int(np.argmin(d2))
-        return i, float(t[i]), float(d2[i])
 
     def point(self, i: int, t: float) -> tuple[float, float]:
         return self.ax[i] + t * self.dx[i], self.ay[i] + t * self.dy[i]
@@ -305,7 +237,6 @@ class Track:
         # closest_waypoints uses the normalised distance of each waypoint, the last one 1.0 (spec §1.2)
         self.ndists = (self.arc_at_waypoint[:-1] / self.length).tolist() + [1.0]
         self.waypoints = [tuple(p) for p in rows[:, 0:2].tolist()]
-        self._headings = self._segment_headings(seg_len)
         self._precompute()
 
     # ------------------------------------------------------------------ loading
@@ -388,51 +319,23 @@ class Track:
         return Track(self.rows[::-1].copy(), self.name, self.source, not self.is_reversed, self.merge_duplicates)
 
     # ----------------------------------------------------------- precomputation
-    def _segment_headings(self, seg_len: np.ndarray) -> list[float]:
-        """Direction [rad] of each centre segment; a zero-length (duplicate) one takes the next real one's."""
-        c = self.center
-        headings = np.arctan2(c.d[:, 1], c.d[:, 0])
-        real = np.flatnonzero(seg_len > 0)
-        for i in np.flatnonzero(seg_len == 0):
-            later = real[real > i]
-            headings[i] = headings[later[0] if len(later) else real[-1]]
-        return headings.tolist()
-
     def _precompute(self) -> None:
-        c = self.center
-        # nearest inner/outer segment to each centre vertex: hints for the border walks
-        self._inner_hint = [self.inner.nearest_segment(x, y)[0] for x, y in c.pts[:-1].tolist()]
-        self._outer_hint = [self.outer.nearest_segment(x, y)[0] for x, y in c.pts[:-1].tolist()]
-        # border segments near each centre segment, and the clearance from it to any border
-        borders_a = np.concatenate([self.inner.a, self.outer.a])
-        borders_d = np.concatenate([self.inner.d, self.outer.d])
-        samples = 6
-        t = np.linspace(0.0, 1.0, samples)
-        sample_pts = c.a[:, None, :] + t[None, :, None] * c.d[:, None, :]  # (M, S, 2)
-        rel = sample_pts[:, :, None, :] - borders_a[None, None, :, :]  # (M, S, B, 2)
-        l2 = np.maximum((borders_d**2).sum(axis=1), 1e-18)
-        tb = np.clip((rel * borders_d).sum(axis=-1) / l2, 0.0, 1.0)
-        dist = np.linalg.norm(rel - tb[..., None] * borders_d, axis=-1)  # (M, S, B)
-        gap = np.sqrt(c.l2) / (samples - 1) / 2
-        self._clearance = (dist.min(axis=(1, 2)) - gap).tolist()
-        near = dist.min(axis=1) <= _WINDOW_M  # (M, B)
-        width = max(int(near.sum(axis=1).max()), 1)
-        idx = np.full((c.n, width), -1)
-        for i, row in enumerate(near):
-            js = np.flatnonzero(row)
-            idx[i, : len(js)] = js
-        pad_a = np.vstack([borders_a, [[1e9, 1e9]]])  # padding: a far, unit segment no query reaches
-        pad_d = np.vstack([borders_d, [[1.0, 0.0]]])
-        self._border_window = (pad_a[idx, 0], pad_a[idx, 1], pad_d[idx, 0], pad_d[idx, 1])
-        # the border segments within _NEAR_M, as Python tuples (ax, ay, dx, dy) for a few wheels at a time
-        close = dist.min(axis=1) <= _NEAR_M
-        self._near_borders = [[(float(borders_a[j, 0]), float(borders_a[j, 1]), float(borders_d[j, 0]),
-                                float(borders_d[j, 1])) for j in np.flatnonzero(row)] for row in close]
-        self._all_borders = (borders_a[:, 0], borders_a[:, 1], borders_d[:, 0], borders_d[:, 1])
-        widths = np.array([self.width_at(i, 0.0)[0] for i in range(c.n)])
-        self.vertex_widths = widths.tolist()
+        """Pack the track for the kernels (:func:`racer_env.sim.kernels.pack_track`): the border segments near
+        each centre segment, its clearance, the nearest border segments to each vertex, the widths."""
+        from racer_env.sim import kernels
+
+        self.kernel = kernels.pack_track((self.center.pts, self.inner.pts, self.outer.pts), self.arc_at_waypoint,
+                                         np.array(self.ndists), self.closed, self.is_ccw,
+                                         np.array(self.resampled(RESAMPLE_M)), RESAMPLE_M)
+        """The packed track: (floats, ints, offsets), what every kernel takes first."""
+        f, _, o = self.kernel
+        k = kernels.FLOAT_FIELDS.index("headings")
+        self._headings = f[o[k]:o[k] + self.center.n].tolist()
+        k = kernels.FLOAT_FIELDS.index("widths")
+        self.vertex_widths = f[o[k]:o[k] + self.center.n].tolist()
         """Local width [m] at each centre segment's first waypoint."""
-        self._max_half_width = float(np.max(widths)) / 2
+        k = kernels.FLOAT_FIELDS.index("clear")
+        self._clear = f[o[k]:o[k] + self.center.n].tolist()
 
     # --------------------------------------------------------------- properties
     @cached_property
@@ -487,20 +390,18 @@ class Track:
 
     # ------------------------------------------------------------------ queries
     def project(self, x: float, y: float, hint: int = -1) -> Projection:
-        """Nearest point of the centre line to (x, y) [m].
+        """Nearest point of the centre line to (x, y) [m] (:func:`racer_env.sim.kernels.project`).
 
         With a ``hint`` (the segment of a nearby earlier query) the cost does not
         depend on the number of waypoints.
         """
-        c = self.center
-        if hint >= 0:
-            i, t, d2 = c.walk_to_nearest(x, y, hint)
-            if d2 <= (self._max_half_width + _FAR_M) ** 2:
-                a = self._arc
-                return Projection(i, t, math.sqrt(d2), a[i] + t * (a[i + 1] - a[i]))
-        i, t, d2 = c.nearest_segment(x, y)
-        a = self._arc
-        return Projection(i, t, math.sqrt(d2), a[i] + t * (a[i + 1] - a[i]))
+        return Projection(*self._kernels.project(*self.kernel, float(x), float(y), int(hint)))
+
+    @cached_property
+    def _kernels(self) -> Any:
+        from racer_env.sim import kernels
+
+        return kernels
 
     def percent_of_lap(self, arc_m: float) -> float:
         """A distance [m] along the centre line as a share of the lap [%]: how DeepRacer counts progress."""
@@ -557,62 +458,22 @@ class Track:
 
         This is the simulator's ``track_width``: nearest inner point and nearest outer point to the centre point.
         """
-        cx, cy = self.center.point(seg, t)
-        hi = self._inner_hint[min(seg, len(self._inner_hint) - 1)]
-        ho = self._outer_hint[min(seg, len(self._outer_hint) - 1)]
-        i, ti, _ = self.inner.walk_to_nearest(cx, cy, hi)
-        o, to, _ = self.outer.walk_to_nearest(cx, cy, ho)
-        ip = self.inner.point(i, ti)
-        op = self.outer.point(o, to)
-        return math.hypot(ip[0] - op[0], ip[1] - op[1]), ip, op
+        width, ix, iy, ox, oy = self._kernels.width_at(*self.kernel, int(seg), float(t))
+        return width, (ix, iy), (ox, oy)
 
-    def points_on_track(self, points: list[tuple[float, float]], where: Projection, reach: float) -> list[bool]:
+    def points_on_track(self, points: Sequence[tuple[float, float]], where: Projection, reach: float) -> list[bool]:
         """Which points lie on the road, for points within ``reach`` [m] of a point projecting at ``where``.
 
         Exact: a point is on the road when the straight line from the centre point
-        to it crosses the borders an even number of times. When every point is
-        well inside (the usual case) no border is examined.
+        to it crosses the borders an even number of times (:func:`racer_env.sim.kernels.points_on_track`).
         """
-        seg, t, dist = where.seg, where.t, where.distance
-        clear = self._clearance[seg]
-        if dist + reach < clear:
-            return [True] * len(points)
-        cx, cy = self.center.point(seg, t)
-        if dist + reach < _NEAR_M:
-            # a point inside the clear disk round the centre point is on the road; test only the others
-            out = []
-            for px, py in points:
-                ux, uy = px - cx, py - cy
-                if ux * ux + uy * uy < clear * clear:
-                    out.append(True)
-                    continue
-                crossings = 0
-                for ax, ay, dx, dy in self._near_borders[seg]:
-                    denom = ux * dy - uy * dx
-                    if denom == 0.0:
-                        continue
-                    rx, ry = ax - cx, ay - cy
-                    tq = (rx * dy - ry * dx) / denom
-                    sb = (rx * uy - ry * ux) / denom
-                    if 0.0 <= tq <= 1.0 and 0.0 <= sb < 1.0:
-                        crossings += 1
-                out.append(crossings % 2 == 0)
-            return out
-        if dist + reach < _WINDOW_M:
-            bax, bay, bdx, bdy = (w[seg] for w in self._border_window)
-        else:
-            bax, bay, bdx, bdy = self._all_borders
-        qx = np.array([p[0] for p in points])[:, None] - cx  # from the centre point to each point
-        qy = np.array([p[1] for p in points])[:, None] - cy
-        bx, by = bax - cx, bay - cy  # from the centre point to each border segment's start
-        denom = qx * bdy - qy * bdx
-        sgn = np.sign(denom)
-        tn = (bx * bdy - by * bdx) * sgn  # along the query segment, scaled by |denom|
-        sn = (bx * qy - by * qx) * sgn  # along the border segment
-        ad = np.abs(denom)
-        hits = (ad > 0) & (tn >= 0) & (tn <= ad) & (sn >= 0) & (sn < ad)
-        return (hits.sum(axis=1) % 2 == 0).tolist()
+        px = np.array([p[0] for p in points], dtype=np.float64)
+        py = np.array([p[1] for p in points], dtype=np.float64)
+        out = np.empty(len(points), dtype=np.bool_)
+        self._kernels.points_on_track(*self.kernel, px, py, int(where.seg), float(where.t), float(where.distance),
+                                      float(reach), out)
+        return out.tolist()
 
     def clearance(self, seg: int) -> float:
         """A lower bound on the distance [m] from centre segment ``seg`` to either border."""
-        return self._clearance[seg]
+        return self._clear[seg]

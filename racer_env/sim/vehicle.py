@@ -28,12 +28,13 @@ car (versions 3 and 4). :func:`car_model_for` picks one as the simulator does.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
+import numpy as np
+
 from racer_env.constants import (
-    AXLE_WIDTH_M,
     CAR_LENGTH_M,
     CAR_WIDTH_M,
     CONTROL_HZ,
@@ -52,20 +53,19 @@ from racer_env.constants import (
     MAX_STEERING_DEG,
     MIN_SPEED_MPS,
     PARAMS_POINT_X_M,
-    REAR_AXLE_X_M,
     TICKS_PER_STEP,
+    WHEEL_OFFSETS_M,
 )
 from racer_env.sim.track import Projection, Track
+
+# the columns of a car's state array (racer_env.sim.kernels.CAR_STATE)
+_BX, _BY, _YAW, _X, _Y, _SPEED, _DELTA, _MOVED = range(8)
+_STATE_SIZE = 8
 
 __all__ = ["Car", "CarModel", "KINEMATIC", "EFFORT", "car_model_for", "clip_controls", "wheel_positions",
            "wheels_on_track", "footprint_corners", "normalize_heading", "params_point", "body_origin", "WHEEL_REACH_M"]
 
-# Wheel centres in the car frame, relative to the params point: x forward, y left.
-_WHEEL_OFFSETS = tuple(
-    (ax - PARAMS_POINT_X_M, side * AXLE_WIDTH_M / 2)
-    for ax in (REAR_AXLE_X_M, FRONT_AXLE_X_M)
-    for side in (1.0, -1.0)
-)  # left rear, right rear, left front, right front
+_WHEEL_OFFSETS = WHEEL_OFFSETS_M  # left rear, right rear, left front, right front, from the params point
 WHEEL_REACH_M = max(math.hypot(dx, dy) for dx, dy in _WHEEL_OFFSETS)
 """Farthest wheel centre from the params point [m]."""
 # Crash footprint corners relative to the body origin (spec §1.2 is_crashed).
@@ -110,8 +110,14 @@ def wheel_positions(x: float, y: float, yaw: float) -> list[tuple[float, float]]
 
 def wheels_on_track(track: Track, x: float, y: float, yaw: float, where: Projection) -> list[bool]:
     """For each wheel centre (left rear, right rear, left front, right front), whether it is on the road,
-    for a car whose params point (x, y) [m] with ``yaw`` [rad] projects at ``where`` on the centre line."""
-    return track.points_on_track(wheel_positions(x, y, yaw), where, WHEEL_REACH_M)
+    for a car whose params point (x, y) [m] with ``yaw`` [rad] projects at ``where`` on the centre line
+    (:func:`racer_env.sim.kernels.wheels_on_track`)."""
+    from racer_env.sim import kernels
+
+    out = np.empty(4, dtype=np.bool_)
+    kernels.wheels_on_track(*track.kernel, float(x), float(y), float(yaw), int(where.seg), float(where.t),
+                            float(where.distance), out)
+    return out.tolist()
 
 
 def footprint_corners(bx: float, by: float, yaw: float) -> list[tuple[float, float]]:
@@ -142,6 +148,13 @@ class CarModel:
     def steer_time_constant_s(self) -> float:
         """The steering lag's time constant [s]."""
         return (1.0 / CONTROL_HZ) / math.log(1.0 / (1.0 - self.steer_gain))
+
+    @cached_property
+    def kernel_args(self) -> tuple:
+        """The dynamics as :func:`racer_env.sim.kernels.car_step` takes them: (speed feedback, speed weights,
+        steering gain, dead ticks, wheelbase [m], grip [m/s²])."""
+        return (float(self.speed_feedback), np.array(self.speed_weights, dtype=np.float64), float(self.steer_gain),
+                int(self.steer_dead_ticks), float(self.wheelbase_m), float(self.grip_mps2))
 
     def steady_speed(self, command: float) -> float:
         """The speed [m/s] a held command settles at."""
@@ -177,8 +190,18 @@ def car_model_for(metadata_version: float | str | None) -> CarModel:
     return KINEMATIC if float(metadata_version) >= 5 else EFFORT
 
 
+def steer_history(model: CarModel) -> int:
+    """How many steering commands a car keeps: the newest, and those a dead time can still hold in effect."""
+    return 1 + (model.steer_dead_ticks + TICKS_PER_STEP - 1) // TICKS_PER_STEP
+
+
 class Car:
-    """One DeepRacer car, advanced 1/15 s per :meth:`step`.
+    """One DeepRacer car, advanced 1/15 s per :meth:`step` by the simulation's compiled dynamics
+    (:func:`racer_env.sim.kernels.car_step`, the same for every car racer_env drives).
+
+    A car's state lives in arrays (:data:`racer_env.sim.kernels.CAR_STATE` columns, and the histories of its
+    commands): its own, or row ``k`` of a fleet's (:meth:`view`), so that a car of a fleet can be read, drawn
+    and steered like any other.
 
     Attributes:
         x, y: the params point [m].
@@ -195,21 +218,23 @@ class Car:
         0.1
     """
 
-    __slots__ = ("bx", "by", "x", "y", "yaw", "speed", "wheel_angle", "moved", "model", "_delta", "_speed_cmds",
-                 "_steer_cmds")
+    __slots__ = ("model", "state", "steer_hist", "speed_hist", "k")
 
     def __init__(self, model: CarModel = KINEMATIC) -> None:
         self.model = model
-        self.bx = self.by = 0.0  # body origin [m]
-        self.x, self.y = params_point(0.0, 0.0, 0.0)
-        self.yaw = 0.0
-        self.speed = 0.0
-        self.wheel_angle = 0.0
-        self.moved = 0.0
-        self._delta = 0.0  # wheel angle [rad]
-        self._speed_cmds = [0.0] * len(model.speed_weights)  # newest first [m/s]
-        self._steer_cmds = [0.0] * (1 + (model.steer_dead_ticks + TICKS_PER_STEP - 1) // TICKS_PER_STEP)  # newest
-        # first [rad]: the newest, and those a dead time can still hold in effect
+        self.state = np.zeros((1, _STATE_SIZE))
+        self.state[0, _X] = PARAMS_POINT_X_M  # the params point, ahead of the body origin at (0, 0)
+        self.steer_hist = np.zeros((1, steer_history(model)))  # newest first [rad]
+        self.speed_hist = np.zeros((1, len(model.speed_weights)))  # newest first [m/s]
+        self.k = 0
+
+    @classmethod
+    def view(cls, model: CarModel, state: np.ndarray, steer_hist: np.ndarray, speed_hist: np.ndarray,
+             k: int) -> "Car":
+        """Car ``k`` of a fleet's arrays, sharing them: stepping it steps that row."""
+        car = cls.__new__(cls)
+        car.model, car.state, car.steer_hist, car.speed_hist, car.k = model, state, steer_hist, speed_hist, k
+        return car
 
     @classmethod
     def at(cls, x: float, y: float, heading: float, speed: float = 0.0, steering_angle: float = 0.0,
@@ -225,20 +250,66 @@ class Car:
         ``model`` gives one directly.
         """
         car = cls(model or car_model_for(metadata_version))
-        car.yaw = math.radians(heading)
-        car.x, car.y = float(x), float(y)
-        car.bx, car.by = body_origin(car.x, car.y, car.yaw)
-        history = [clip_controls(s, v) for s, v in commands] if commands else [(steering_angle, speed)]
-        first = math.radians(history[0][0])
-        car._delta = first
-        car._steer_cmds = [first] * len(car._steer_cmds)
-        car._speed_cmds = [history[0][1]] * len(car._speed_cmds)
-        for steer, spd in history[1:]:  # run the actuators through the history, without moving
-            car._push(steer, spd)
-            car._steer_ticks()
-        car.speed = float(speed)
-        car.wheel_angle = math.degrees(car._delta)
+        car.place(x, y, heading, speed, steering_angle, commands)
         return car
+
+    def place(self, x: float, y: float, heading: float, speed: float = 0.0, steering_angle: float = 0.0,
+              commands: Sequence[tuple[float, float]] | None = None) -> None:
+        """Put the car at (x, y) [m], heading [deg], moving at ``speed`` [m/s], its actuators as :meth:`at`
+        says."""
+        from racer_env.sim import kernels
+
+        s, k, m = self.state, self.k, self.model
+        yaw = math.radians(heading)
+        s[k, _YAW], s[k, _X], s[k, _Y] = yaw, float(x), float(y)
+        s[k, _BX], s[k, _BY] = body_origin(float(x), float(y), yaw)
+        history = [clip_controls(a, v) for a, v in commands] if commands else [(steering_angle, speed)]
+        first = math.radians(history[0][0])
+        s[k, _DELTA] = first
+        self.steer_hist[k, :] = first
+        self.speed_hist[k, :] = history[0][1]
+        for steer, spd in history[1:]:  # run the actuators through the history, without moving
+            self.steer_hist[k, 1:] = self.steer_hist[k, :-1].copy()
+            self.steer_hist[k, 0] = math.radians(steer)
+            self.speed_hist[k, 1:] = self.speed_hist[k, :-1].copy()
+            self.speed_hist[k, 0] = spd
+            kernels.steer_ticks(s, self.steer_hist, k, m.steer_gain, m.steer_dead_ticks)
+        s[k, _SPEED] = float(speed)
+        s[k, _MOVED] = 0.0
+
+    @property
+    def x(self) -> float:
+        return float(self.state[self.k, _X])
+
+    @property
+    def y(self) -> float:
+        return float(self.state[self.k, _Y])
+
+    @property
+    def bx(self) -> float:
+        """The body origin's x [m]."""
+        return float(self.state[self.k, _BX])
+
+    @property
+    def by(self) -> float:
+        return float(self.state[self.k, _BY])
+
+    @property
+    def yaw(self) -> float:
+        return float(self.state[self.k, _YAW])
+
+    @property
+    def speed(self) -> float:
+        return float(self.state[self.k, _SPEED])
+
+    @property
+    def moved(self) -> float:
+        return float(self.state[self.k, _MOVED])
+
+    @property
+    def wheel_angle(self) -> float:
+        """The front wheels' angle at the end of the last step [deg], positive left."""
+        return math.degrees(float(self.state[self.k, _DELTA]))
 
     @property
     def heading(self) -> float:
@@ -248,21 +319,19 @@ class Car:
     @property
     def recent_steering(self) -> tuple[float, float]:
         """The last two steering commands [deg], older first: what the wheels are turning towards."""
-        cmds = self._steer_cmds
-        return math.degrees(cmds[1] if len(cmds) > 1 else cmds[0]), math.degrees(cmds[0])
+        cmds = self.steer_hist[self.k]
+        return math.degrees(float(cmds[1] if len(cmds) > 1 else cmds[0])), math.degrees(float(cmds[0]))
 
     @property
     def last_speed_command(self) -> float:
         """The newest speed command [m/s]."""
-        return self._speed_cmds[0]
+        return float(self.speed_hist[self.k, 0])
 
     def copy(self) -> "Car":
         """An independent copy, actuator state included (to try commands on)."""
-        twin = Car.__new__(Car)
-        for name in Car.__slots__:
-            setattr(twin, name, getattr(self, name))
-        twin._speed_cmds, twin._steer_cmds = list(self._speed_cmds), list(self._steer_cmds)
-        return twin
+        k = self.k
+        return Car.view(self.model, self.state[k:k + 1].copy(), self.steer_hist[k:k + 1].copy(),
+                        self.speed_hist[k:k + 1].copy(), 0)
 
     def wheels(self) -> list[tuple[float, float]]:
         """The four wheel centres [m]: left rear, right rear, left front, right front."""
@@ -272,60 +341,13 @@ class Car:
         """The four corners of the crash footprint [m]."""
         return footprint_corners(self.bx, self.by, self.yaw)
 
-    def _push(self, steering_deg: float, speed: float) -> None:
-        """Send a command to the actuators (newest first)."""
-        self._steer_cmds.pop()
-        self._steer_cmds.insert(0, math.radians(steering_deg))
-        self._speed_cmds.pop()
-        self._speed_cmds.insert(0, speed)
-
-    def _steer_ticks(self) -> list[float]:
-        """Run the steering controller through one step's ticks: the wheel angle [rad] after each."""
-        m = self.model
-        gain, dead, cmds = m.steer_gain, m.steer_dead_ticks, self._steer_cmds
-        delta = self._delta
-        out = []
-        for t in range(TICKS_PER_STEP):
-            back = -((t - dead) // TICKS_PER_STEP)  # steps back of the command in effect at tick t
-            delta += gain * (cmds[back] - delta)
-            out.append(delta)
-        self._delta = delta
-        return out
-
     def step(self, steering_angle: float, speed: float, clip: bool = True) -> None:
         """Apply one command (steering [deg], speed [m/s]) and advance 1/15 s.
 
         The command is clipped to ±30° and 0.1–4 m/s as the simulator does;
         ``clip=False`` sends it as given (the prepare step sends speed 0).
         """
-        if clip:
-            steering_angle, speed = clip_controls(steering_angle, speed)
-        m = self.model
-        self._push(steering_angle, speed)
-        v = m.speed_feedback * self.speed + sum(w * a for w, a in zip(m.speed_weights, self._speed_cmds))
-        h = 1.0 / CONTROL_HZ
-        vh = v * h
-        max_kappa = m.grip_mps2 / (v * v) if v > 1e-9 else math.inf
-        inv_l = 1.0 / m.wheelbase_m
-        bx, by, yaw = self.bx, self.by, self.yaw
-        gain, dead, cmds, delta = m.steer_gain, m.steer_dead_ticks, self._steer_cmds, self._delta
-        for t in range(TICKS_PER_STEP):  # _steer_ticks, inline: this loop runs millions of times
-            delta += gain * (cmds[-((t - dead) // TICKS_PER_STEP)] - delta)
-            kappa = math.tan(delta) * inv_l
-            if kappa > max_kappa:
-                kappa = max_kappa
-            elif kappa < -max_kappa:
-                kappa = -max_kappa
-            half = 0.5 * vh * kappa  # half the heading change of this tick
-            chord = vh if abs(half) < 1e-9 else vh * math.sin(half) / half  # the arc's chord
-            bx += chord * math.cos(yaw + half)
-            by += chord * math.sin(yaw + half)
-            yaw += 2.0 * half
-        self._delta = delta
-        x0, y0 = self.x, self.y
-        self.bx, self.by = bx, by
-        self.yaw = math.atan2(math.sin(yaw), math.cos(yaw))
-        self.x, self.y = params_point(bx, by, self.yaw)
-        self.speed = v
-        self.wheel_angle = math.degrees(self._delta)
-        self.moved = math.hypot(self.x - x0, self.y - y0)
+        from racer_env.sim import kernels
+
+        kernels.car_step(self.state, self.steer_hist, self.speed_hist, self.k, float(steering_angle), float(speed),
+                         clip, *self.model.kernel_args)

@@ -1,0 +1,521 @@
+"""The simulation's hot loops, compiled: track geometry, the on-track test, the params' geometry, the car's
+dynamics and the vector observation, for any number of cars at once.
+
+Every car in racer_env, the one :class:`~racer_env.env.environment.RacerEnv` drives and the N a
+:class:`~racer_env.env.fleet.Fleet` steps together, goes through these functions: one physics. They are numba
+kernels (``cache=True``: compiled once per machine, then loaded from ``__pycache__``), imported on first use so
+that ``import racer_env`` stays light. They take flat arrays only: a track is packed once into one float64
+array, one int64 array and the offsets of its fields (:func:`pack_track`), which makes a call cost a fraction
+of a microsecond.
+
+Conventions: metres, radians, seconds; a car's *params point* (x, y) is 0.14 m ahead of its body origin (bx,
+by); polylines are 0 the centre line, 1 the inner border, 2 the outer border; a projection is (segment, t along
+it in [0, 1], distance to the line, distance along the centre line from waypoint 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from racer_env.constants import (
+    CONTROL_HZ,
+    MAX_SPEED_MPS,
+    MAX_STEERING_DEG,
+    MIN_SPEED_MPS,
+    PARAMS_POINT_X_M,
+    TICKS_PER_STEP,
+    WHEEL_OFFSETS_M,
+)
+
+__all__ = ["pack_track", "FLOAT_FIELDS", "INT_FIELDS", "project", "project_many", "width_at", "points_on_track",
+           "wheels_on_track", "car_params", "car_step", "vector_observation", "nearest_segment", "walk", "WHEEL_DX", "WHEEL_DY",
+           "WHEEL_REACH_M", "CAR_STATE", "OBS_VALUES"]
+
+DUPLICATE_M = 1e-9  # consecutive centre points closer than this are duplicates (simapp _sanitize_waypoints)
+WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
+NEAR_M = 0.75  # a smaller neighbourhood, for wheels near the centre segment
+FAR_M = 1.0  # a projection farther than half the width + this from the centre re-checks with a full scan
+
+# the packed track: float fields, then int fields (each a run of one array; ``o`` holds where each starts)
+FLOAT_FIELDS = ("ax0", "ay0", "dx0", "dy0", "l20", "ax1", "ay1", "dx1", "dy1", "l21", "ax2", "ay2", "dx2", "dy2",
+                "l22", "arc", "ndist", "clear", "near", "window", "borders", "widths", "headings", "resampled",
+                "scalars")
+INT_FIELDS = ("deg0", "deg1", "deg2", "inner_hint", "outer_hint", "near_start", "meta")
+_F = {name: k for k, name in enumerate(FLOAT_FIELDS)}
+_I = {name: len(FLOAT_FIELDS) + k for k, name in enumerate(INT_FIELDS)}
+F_ARC, F_NDIST, F_CLEAR, F_NEAR, F_WINDOW = _F["arc"], _F["ndist"], _F["clear"], _F["near"], _F["window"]
+F_BORDERS, F_WIDTHS, F_HEADINGS, F_RESAMPLED, F_SCALARS = (_F["borders"], _F["widths"], _F["headings"],
+                                                         _F["resampled"], _F["scalars"])
+I_DEG, I_INNER_HINT, I_OUTER_HINT, I_NEAR_START, I_META = (_I["deg0"], _I["inner_hint"], _I["outer_hint"],
+                                                         _I["near_start"], _I["meta"])
+# scalars: length [m], half the widest vertex width [m], the resampled line's spacing [m]
+S_LENGTH, S_MAX_HALF, S_SPACING = 0, 1, 2
+# meta: segments of each polyline, closed, counter-clockwise, any zero-length segment in each polyline,
+# the border window's width, resampled points, border segments
+M_N0, M_N1, M_N2, M_CLOSED, M_CCW, M_DEG0, M_DEG1, M_DEG2, M_WINDOW, M_RESAMPLED, M_BORDERS = range(11)
+
+# Wheel centres in the car frame, relative to the params point: x forward, y left (left rear, right rear, left
+# front, right front).
+WHEEL_DX = np.array([dx for dx, _ in WHEEL_OFFSETS_M])
+WHEEL_DY = np.array([dy for _, dy in WHEEL_OFFSETS_M])
+WHEEL_REACH_M = float(np.max(np.hypot(WHEEL_DX, WHEEL_DY)))
+"""Farthest wheel centre from the params point [m]."""
+
+CAR_STATE = ("bx", "by", "yaw", "x", "y", "speed", "delta", "moved")
+"""The columns of a car state array: body origin [m], yaw [rad], params point [m], speed during the last step
+[m/s], wheel angle [rad], distance the params point moved in the last step [m]."""
+C_BX, C_BY, C_YAW, C_X, C_Y, C_SPEED, C_DELTA, C_MOVED = range(8)
+
+LOOKAHEAD_M = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0])
+"""Distances [m] ahead along the centre line of the points the vector observation holds."""
+OBS_VALUES = 2 * len(LOOKAHEAD_M) + 6
+"""Values of the vector observation (racer_env.env.observations)."""
+_OBS_SCALE_M = 3.0
+
+
+def pack_track(polylines: tuple, arc: np.ndarray, ndist: np.ndarray, closed: bool, ccw: bool,
+               resampled: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pack a track for the kernels: (floats, ints, offsets). ``polylines`` are the centre line, inner and
+    outer borders as (P, 2) point arrays; ``arc`` the distance along the centre line of each waypoint, ``ndist``
+    each waypoint's normalised distance, ``resampled`` the centre line every ``spacing`` metres.
+
+    The neighbourhoods of each centre segment (the border segments near it, and its clearance to any border)
+    are computed here, as are the nearest inner and outer border segments to each centre vertex."""
+    floats: dict[str, np.ndarray] = {}
+    ints: dict[str, np.ndarray] = {}
+    meta = np.zeros(11, dtype=np.int64)
+    for p, pts in enumerate(polylines):
+        a, d = pts[:-1], pts[1:] - pts[:-1]
+        floats[f"ax{p}"], floats[f"ay{p}"] = a[:, 0].copy(), a[:, 1].copy()
+        floats[f"dx{p}"], floats[f"dy{p}"] = d[:, 0].copy(), d[:, 1].copy()
+        floats[f"l2{p}"] = np.maximum((d ** 2).sum(axis=1), 1e-18)
+        deg = ((d ** 2).sum(axis=1) < DUPLICATE_M ** 2).astype(np.int64)
+        ints[f"deg{p}"] = deg
+        meta[M_N0 + p] = len(a)
+        meta[M_DEG0 + p] = int(deg.any())
+    meta[M_CLOSED], meta[M_CCW] = int(closed), int(ccw)
+    centre = polylines[0]
+    ca, cd = centre[:-1], centre[1:] - centre[:-1]
+    borders_a = np.concatenate([polylines[1][:-1], polylines[2][:-1]])
+    borders_d = np.concatenate([polylines[1][1:] - polylines[1][:-1], polylines[2][1:] - polylines[2][:-1]])
+    samples = 6
+    t = np.linspace(0.0, 1.0, samples)
+    sample_pts = ca[:, None, :] + t[None, :, None] * cd[:, None, :]  # (M, S, 2)
+    rel = sample_pts[:, :, None, :] - borders_a[None, None, :, :]  # (M, S, B, 2)
+    bl2 = np.maximum((borders_d ** 2).sum(axis=1), 1e-18)
+    tb = np.clip((rel * borders_d).sum(axis=-1) / bl2, 0.0, 1.0)
+    dist = np.linalg.norm(rel - tb[..., None] * borders_d, axis=-1)  # (M, S, B)
+    gap = np.sqrt(np.maximum((cd ** 2).sum(axis=1), 1e-18)) / (samples - 1) / 2
+    floats["clear"] = dist.min(axis=(1, 2)) - gap
+    near_window = dist.min(axis=1) <= WINDOW_M  # (M, B)
+    width = max(int(near_window.sum(axis=1).max()), 1)
+    window = np.zeros((len(ca), width, 4))
+    window[:, :, 0] = window[:, :, 1] = 1e9  # padding: a far, unit segment no query reaches
+    window[:, :, 2] = 1.0
+    for i, row in enumerate(near_window):
+        js = np.flatnonzero(row)
+        window[i, :len(js), 0:2], window[i, :len(js), 2:4] = borders_a[js], borders_d[js]
+    floats["window"] = window.ravel()
+    close = dist.min(axis=1) <= NEAR_M
+    starts = np.concatenate([[0], np.cumsum(close.sum(axis=1))]).astype(np.int64)
+    near = np.zeros((int(starts[-1]), 4))
+    for i, row in enumerate(close):
+        js = np.flatnonzero(row)
+        near[starts[i]:starts[i + 1], 0:2], near[starts[i]:starts[i + 1], 2:4] = borders_a[js], borders_d[js]
+    floats["near"], ints["near_start"] = near.ravel(), starts
+    floats["borders"] = np.concatenate([borders_a, borders_d], axis=1).ravel()
+    floats["arc"], floats["ndist"] = np.asarray(arc, dtype=np.float64), np.asarray(ndist, dtype=np.float64)
+    floats["resampled"] = np.ascontiguousarray(resampled, dtype=np.float64).ravel()
+    headings = np.arctan2(cd[:, 1], cd[:, 0])
+    seg_len = np.diff(np.asarray(arc, dtype=np.float64))  # 0 exactly for a duplicate row's segment
+    real = np.flatnonzero(seg_len > 0)
+    for z in np.flatnonzero(seg_len == 0):  # a zero-length (duplicate) segment takes the next real one's
+        later = real[real > z]
+        headings[z] = headings[later[0] if len(later) else real[-1]]
+    floats["headings"] = headings
+    meta[M_WINDOW], meta[M_RESAMPLED], meta[M_BORDERS] = width, len(resampled), len(borders_a)
+    ints["meta"] = meta
+    floats["widths"] = np.zeros(len(ca))
+    floats["scalars"] = np.array([float(arc[-1]), 0.0, spacing])
+    ints["inner_hint"] = np.zeros(len(ca), dtype=np.int64)
+    ints["outer_hint"] = np.zeros(len(ca), dtype=np.int64)
+    f, g, o = _concatenate(floats, ints)
+    # the nearest inner and outer segment to each centre vertex: the hints of the border walks
+    for i in range(len(ca)):
+        g[o[I_INNER_HINT] + i] = nearest_segment(f, g, o, 1, float(ca[i, 0]), float(ca[i, 1]))[0]
+        g[o[I_OUTER_HINT] + i] = nearest_segment(f, g, o, 2, float(ca[i, 0]), float(ca[i, 1]))[0]
+    for i in range(len(ca)):  # the simulator's track_width at each vertex
+        f[o[F_WIDTHS] + i] = width_at(f, g, o, i, 0.0)[0]
+    f[o[F_SCALARS] + S_MAX_HALF] = float(f[o[F_WIDTHS]:o[F_WIDTHS] + len(ca)].max()) / 2
+    return f, g, o
+
+
+def _concatenate(floats: dict[str, np.ndarray], ints: dict[str, np.ndarray]) -> tuple:
+    f_parts = [np.asarray(floats[name], dtype=np.float64).ravel() for name in FLOAT_FIELDS]
+    g_parts = [np.asarray(ints[name], dtype=np.int64).ravel() for name in INT_FIELDS]
+    o = np.zeros(len(FLOAT_FIELDS) + len(INT_FIELDS), dtype=np.int64)
+    o[:len(FLOAT_FIELDS)] = np.concatenate([[0], np.cumsum([len(p) for p in f_parts])[:-1]])
+    o[len(FLOAT_FIELDS):] = np.concatenate([[0], np.cumsum([len(p) for p in g_parts])[:-1]])
+    return np.concatenate(f_parts), np.concatenate(g_parts), o
+
+
+# ------------------------------------------------------------------------------------------ polylines
+@njit(cache=True)
+def _segment(f, o, p, i, px, py):
+    """(t, squared distance) of (px, py)'s projection on segment i of polyline p."""
+    base = 5 * p
+    ax, ay = f[o[base] + i], f[o[base + 1] + i]
+    dx, dy = f[o[base + 2] + i], f[o[base + 3] + i]
+    t = ((px - ax) * dx + (py - ay) * dy) / f[o[base + 4] + i]
+    t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+    ex, ey = ax + t * dx - px, ay + t * dy - py
+    return t, ex * ex + ey * ey
+
+
+@njit(cache=True)
+def point(f, o, p, i, t):
+    """The point (seg i, t) of polyline p [m]."""
+    base = 5 * p
+    return f[o[base] + i] + t * f[o[base + 2] + i], f[o[base + 1] + i] + t * f[o[base + 3] + i]
+
+
+@njit(cache=True)
+def walk(f, g, o, p, px, py, i):
+    """Walk along polyline p from segment i to the locally nearest segment to (px, py): (segment, t, squared
+    distance). Zero-length segments (duplicate rows) are stepped over."""
+    n = g[o[I_META] + M_N0 + p]
+    closed = g[o[I_META] + M_CLOSED] == 1
+    t, d2 = _segment(f, o, p, i, px, py)
+    if g[o[I_META] + M_DEG0 + p] == 0:
+        last = n - 1 if closed else -1
+        first = 0 if closed else -1
+        while True:
+            moved = False
+            for k in range(2):  # the next segment, then the previous
+                if k == 0:
+                    j = i + 1 if i + 1 < n else first
+                else:
+                    j = i - 1 if i > 0 else last
+                if j < 0:
+                    continue
+                tj, dj = _segment(f, o, p, j, px, py)
+                if dj < d2:
+                    i, t, d2 = j, tj, dj
+                    moved = True
+                    break
+            if not moved:
+                return i, t, d2
+    deg = o[I_DEG + p]
+    while True:
+        moved = False
+        for step in (1, -1):
+            j = i + step
+            while True:  # a zero-length segment is no closer than its neighbours: look past it
+                jj = j % n if closed else j
+                if not (0 <= jj < n) or g[deg + jj] == 0:
+                    break
+                j += step
+            if closed:
+                j %= n
+            elif not 0 <= j < n:
+                continue
+            tj, dj = _segment(f, o, p, j, px, py)
+            if dj < d2:
+                i, t, d2 = j, tj, dj
+                moved = True
+                break
+        if not moved:
+            return i, t, d2
+
+
+@njit(cache=True)
+def nearest_segment(f, g, o, p, px, py):
+    """The globally nearest segment of polyline p to (px, py): (segment, t, squared distance)."""
+    n = g[o[I_META] + M_N0 + p]
+    best_i, best_t, best_d2 = 0, 0.0, math.inf
+    for i in range(n):
+        t, d2 = _segment(f, o, p, i, px, py)
+        if d2 < best_d2:
+            best_i, best_t, best_d2 = i, t, d2
+    return best_i, best_t, best_d2
+
+
+@njit(cache=True)
+def project(f, g, o, x, y, hint):
+    """The nearest point of the centre line to (x, y) [m]: (segment, t, distance [m], arc [m]). With a
+    ``hint`` >= 0 (the segment of a nearby earlier query) it walks from there, which costs the same on any
+    track; a point far from the road, or no hint, scans every segment."""
+    arc0 = o[F_ARC]
+    if hint >= 0:
+        i, t, d2 = walk(f, g, o, 0, x, y, hint)
+        lim = f[o[F_SCALARS] + S_MAX_HALF] + FAR_M
+        if d2 <= lim * lim:
+            return i, t, math.sqrt(d2), f[arc0 + i] + t * (f[arc0 + i + 1] - f[arc0 + i])
+    i, t, d2 = nearest_segment(f, g, o, 0, x, y)
+    return i, t, math.sqrt(d2), f[arc0 + i] + t * (f[arc0 + i + 1] - f[arc0 + i])
+
+
+@njit(cache=True)
+def project_many(f, g, o, xs, ys, hints, seg, t, dist, arc):
+    """:func:`project` for arrays of points, into ``seg``, ``t``, ``dist``, ``arc``."""
+    for k in range(xs.shape[0]):
+        seg[k], t[k], dist[k], arc[k] = project(f, g, o, xs[k], ys[k], hints[k])
+
+
+@njit(cache=True)
+def width_at(f, g, o, seg, t):
+    """The simulator's ``track_width`` at the centre point (seg, t): the distance between the nearest inner and
+    nearest outer border points to it [m], and those points: (width, ix, iy, ox, oy)."""
+    cx, cy = point(f, o, 0, seg, t)
+    n = g[o[I_META] + M_N0]
+    k = seg if seg < n else n - 1
+    i, ti, _ = walk(f, g, o, 1, cx, cy, g[o[I_INNER_HINT] + k])
+    j, tj, _ = walk(f, g, o, 2, cx, cy, g[o[I_OUTER_HINT] + k])
+    ix, iy = point(f, o, 1, i, ti)
+    ox, oy = point(f, o, 2, j, tj)
+    return math.hypot(ix - ox, iy - oy), ix, iy, ox, oy
+
+
+@njit(cache=True)
+def points_on_track(f, g, o, px, py, seg, t, dist, reach, out):
+    """Which points (px[k], py[k]) lie on the road, for points within ``reach`` [m] of a point projecting at
+    (seg, t, dist); into ``out`` (booleans). Exact: a point is on the road when the straight line from the
+    centre point to it crosses the borders an even number of times. When every point is well inside (the
+    usual case) no border is examined."""
+    m = px.shape[0]
+    clear = f[o[F_CLEAR] + seg]
+    if dist + reach < clear:
+        for k in range(m):
+            out[k] = True
+        return
+    cx, cy = point(f, o, 0, seg, t)
+    if dist + reach < NEAR_M:
+        # a point inside the clear disk round the centre point is on the road; test only the others
+        near0 = o[F_NEAR]
+        s0, s1 = g[o[I_NEAR_START] + seg], g[o[I_NEAR_START] + seg + 1]
+        for k in range(m):
+            ux, uy = px[k] - cx, py[k] - cy
+            if ux * ux + uy * uy < clear * clear:
+                out[k] = True
+                continue
+            crossings = 0
+            for j in range(s0, s1):
+                ax, ay = f[near0 + 4 * j], f[near0 + 4 * j + 1]
+                dx, dy = f[near0 + 4 * j + 2], f[near0 + 4 * j + 3]
+                denom = ux * dy - uy * dx
+                if denom == 0.0:
+                    continue
+                rx, ry = ax - cx, ay - cy
+                tq = (rx * dy - ry * dx) / denom
+                sb = (rx * uy - ry * ux) / denom
+                if 0.0 <= tq <= 1.0 and 0.0 <= sb < 1.0:
+                    crossings += 1
+            out[k] = crossings % 2 == 0
+        return
+    if dist + reach < WINDOW_M:
+        w = g[o[I_META] + M_WINDOW]
+        base, count = o[F_WINDOW] + 4 * w * seg, w
+    else:
+        base, count = o[F_BORDERS], g[o[I_META] + M_BORDERS]
+    for k in range(m):
+        qx, qy = px[k] - cx, py[k] - cy  # from the centre point to the point
+        hits = 0
+        for j in range(count):
+            bx, by = f[base + 4 * j] - cx, f[base + 4 * j + 1] - cy  # to the border segment's start
+            bdx, bdy = f[base + 4 * j + 2], f[base + 4 * j + 3]
+            denom = qx * bdy - qy * bdx
+            sgn = 1.0 if denom > 0.0 else (-1.0 if denom < 0.0 else 0.0)
+            tn = (bx * bdy - by * bdx) * sgn  # along the query segment, scaled by |denom|
+            sn = (bx * qy - by * qx) * sgn  # along the border segment
+            ad = abs(denom)
+            if ad > 0.0 and tn >= 0.0 and tn <= ad and sn >= 0.0 and sn < ad:
+                hits += 1
+        out[k] = hits % 2 == 0
+
+
+# ---------------------------------------------------------------------------------------------- params
+@njit(cache=True)
+def normalize_heading(deg):
+    """An angle in degrees wrapped into (-180, 180]."""
+    deg = math.fmod(deg, 360.0)
+    if deg > 180.0:
+        deg -= 360.0
+    elif deg <= -180.0:
+        deg += 360.0
+    return deg
+
+
+@njit(cache=True)
+def progress_from(position, start, prev, has_prev):
+    """Progress [%] at ``position`` [% of the lap from waypoint 0] of an episode that started at ``start`` [%],
+    with the simulator's finish-line wrap rules against the previous step's progress ``prev`` (spec §1.3)."""
+    p = position - start
+    if p <= 0.0:
+        p += 100.0
+    if has_prev:
+        if prev > p + 50.0:
+            p += 100.0
+        if p > prev + 50.0:
+            p -= 100.0
+    return p if p < 100.0 else 100.0
+
+
+@njit(cache=True)
+def closest_waypoints(f, g, o, arc):
+    """[previous, next] waypoint indices around ``arc`` [m], as the simulator's bisect on the normalised
+    distances does."""
+    n = g[o[I_META] + M_N0] + 1
+    nd0 = o[F_NDIST]
+    x = arc / f[o[F_SCALARS] + S_LENGTH]
+    lo, hi = 0, n  # bisect_right
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x < f[nd0 + mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    nxt = lo
+    prv = nxt - 1
+    if prv == -1:
+        prv = n - 1
+    if nxt == n:
+        nxt = 0
+    return prv, nxt
+
+
+@njit(cache=True)
+def wheels_on_track(f, g, o, x, y, yaw, seg, t, dist, wheels):
+    """Which wheel centres (left rear, right rear, left front, right front) of a car whose params point (x, y)
+    [m] with ``yaw`` [rad] projects at (seg, t, dist) are on the road: into ``wheels`` (four booleans)."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    wx = np.empty(4)
+    wy = np.empty(4)
+    for k in range(4):
+        wx[k] = x + c * WHEEL_DX[k] - s * WHEEL_DY[k]
+        wy[k] = y + s * WHEEL_DX[k] + c * WHEEL_DY[k]
+    points_on_track(f, g, o, wx, wy, seg, t, dist, WHEEL_REACH_M, wheels)
+
+
+@njit(cache=True)
+def car_params(f, g, o, x, y, yaw, seg, t, dist, arc, start, prev, has_prev, wheels):
+    """The geometric params of a car whose params point (x, y) [m] with ``yaw`` [rad] projects at (seg, t,
+    dist, arc): the wheels on the road (into ``wheels``, four booleans), and (progress [%], track_width [m],
+    is_left_of_center, heading [deg], previous waypoint, next waypoint)."""
+    wheels_on_track(f, g, o, x, y, yaw, seg, t, dist, wheels)
+    width, ix, iy, ox, oy = width_at(f, g, o, seg, t)
+    d_in = math.hypot(x - ix, y - iy)
+    d_out = math.hypot(x - ox, y - oy)
+    ccw = g[o[I_META] + M_CCW] == 1
+    left = (d_in < d_out) != (not ccw)  # nearer the inner border, flipped on a clockwise lap
+    length = f[o[F_SCALARS] + S_LENGTH]
+    progress = progress_from(100.0 * arc / length, start, prev, has_prev)
+    prv, nxt = closest_waypoints(f, g, o, arc)
+    return progress, width, left, normalize_heading(math.degrees(yaw)), prv, nxt
+
+
+# ------------------------------------------------------------------------------------------------ the car
+@njit(cache=True)
+def clip_controls(steering, speed):
+    """A command clipped as the simulator clips it before driving: ±30°, 0.1–4 m/s (spec §3.3)."""
+    steering = -MAX_STEERING_DEG if steering < -MAX_STEERING_DEG else (
+        MAX_STEERING_DEG if steering > MAX_STEERING_DEG else steering)
+    speed = MIN_SPEED_MPS if speed < MIN_SPEED_MPS else (MAX_SPEED_MPS if speed > MAX_SPEED_MPS else speed)
+    return steering, speed
+
+
+@njit(cache=True)
+def car_step(state, steer_hist, speed_hist, k, steering, speed, clip, feedback, weights, gain, dead, wheelbase,
+             grip):
+    """Apply one command (steering [deg], speed [m/s]) to car ``k`` and advance it 1/15 s (spec §3.4-3.6).
+
+    The command is clipped to ±30° and 0.1–4 m/s unless ``clip`` is False (the prepare step sends speed 0).
+    ``steer_hist`` and ``speed_hist`` hold the commands, newest first (steering in radians). Speed during the
+    step is ``feedback * speed + sum(weights[j] * command_(k-j))``; at each of the 60 Hz ticks the wheels close
+    ``gain`` of the error to the command in effect, the newest one after ``dead`` ticks; the path's curvature
+    tan(wheels) / ``wheelbase`` is capped so that speed² × curvature <= ``grip``."""
+    if clip:
+        steering, speed = clip_controls(steering, speed)
+    nh = steer_hist.shape[1]
+    for j in range(nh - 1, 0, -1):
+        steer_hist[k, j] = steer_hist[k, j - 1]
+    steer_hist[k, 0] = math.radians(steering)
+    nv = speed_hist.shape[1]
+    for j in range(nv - 1, 0, -1):
+        speed_hist[k, j] = speed_hist[k, j - 1]
+    speed_hist[k, 0] = speed
+    v = feedback * state[k, C_SPEED]
+    for j in range(nv):
+        v += weights[j] * speed_hist[k, j]
+    h = 1.0 / CONTROL_HZ
+    vh = v * h
+    max_kappa = grip / (v * v) if v > 1e-9 else math.inf
+    inv_l = 1.0 / wheelbase
+    bx, by, yaw = state[k, C_BX], state[k, C_BY], state[k, C_YAW]
+    delta = state[k, C_DELTA]
+    for tick in range(TICKS_PER_STEP):
+        delta += gain * (steer_hist[k, -((tick - dead) // TICKS_PER_STEP)] - delta)
+        kappa = math.tan(delta) * inv_l
+        if kappa > max_kappa:
+            kappa = max_kappa
+        elif kappa < -max_kappa:
+            kappa = -max_kappa
+        half = 0.5 * vh * kappa  # half the heading change of this tick
+        chord = vh if abs(half) < 1e-9 else vh * math.sin(half) / half  # the arc's chord
+        bx += chord * math.cos(yaw + half)
+        by += chord * math.sin(yaw + half)
+        yaw += 2.0 * half
+    x0, y0 = state[k, C_X], state[k, C_Y]
+    yaw = math.atan2(math.sin(yaw), math.cos(yaw))
+    state[k, C_BX], state[k, C_BY], state[k, C_YAW] = bx, by, yaw
+    state[k, C_X] = bx + PARAMS_POINT_X_M * math.cos(yaw)
+    state[k, C_Y] = by + PARAMS_POINT_X_M * math.sin(yaw)
+    state[k, C_SPEED] = v
+    state[k, C_DELTA] = delta
+    state[k, C_MOVED] = math.hypot(state[k, C_X] - x0, state[k, C_Y] - y0)
+
+
+@njit(cache=True)
+def steer_ticks(state, steer_hist, k, gain, dead):
+    """Run car ``k``'s steering controller through one step's ticks without moving it (warming it up)."""
+    delta = state[k, C_DELTA]
+    for tick in range(TICKS_PER_STEP):
+        delta += gain * (steer_hist[k, -((tick - dead) // TICKS_PER_STEP)] - delta)
+    state[k, C_DELTA] = delta
+
+
+# -------------------------------------------------------------------------------------------- observing
+@njit(cache=True)
+def _clip(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True)
+def vector_observation(f, g, o, x, y, yaw, seg, arc, dist, speed, delta_deg, older_deg, newer_deg, speed_cmd,
+                       out):
+    """The 26 values of racer_env's vector observation (racer_env.env.observations) into ``out``: ten centre-line
+    points ahead in the car's frame / 3 m, the signed offset / half the width, speed, the wheels' angle, the
+    last two steering commands and the newest speed command, each scaled and clipped."""
+    res0 = o[F_RESAMPLED]
+    n = g[o[I_META] + M_RESAMPLED]
+    spacing = f[o[F_SCALARS] + S_SPACING]
+    closed = g[o[I_META] + M_CLOSED] == 1
+    c, s = math.cos(yaw) / _OBS_SCALE_M, math.sin(yaw) / _OBS_SCALE_M
+    for j in range(LOOKAHEAD_M.shape[0]):
+        k = int((arc + LOOKAHEAD_M[j]) / spacing)
+        k = k % n if closed else (k if k < n - 1 else n - 1)
+        rx, ry = f[res0 + 2 * k] - x, f[res0 + 2 * k + 1] - y
+        out[2 * j] = _clip(rx * c + ry * s, -2.0, 2.0)
+        out[2 * j + 1] = _clip(ry * c - rx * s, -2.0, 2.0)
+    b = 5 * 0
+    side = f[o[b + 2] + seg] * (y - f[o[b + 1] + seg]) - f[o[b + 3] + seg] * (x - f[o[b] + seg])
+    half_width = 0.5 * f[o[F_WIDTHS] + seg]
+    m = 2 * LOOKAHEAD_M.shape[0]
+    out[m] = _clip((dist if side >= 0 else -dist) / half_width, -3.0, 3.0)
+    out[m + 1] = _clip(speed / MAX_SPEED_MPS, 0.0, 1.5)
+    out[m + 2] = _clip(delta_deg / MAX_STEERING_DEG, -1.5, 1.5)
+    out[m + 3] = _clip(older_deg / MAX_STEERING_DEG, -1.5, 1.5)
+    out[m + 4] = _clip(newer_deg / MAX_STEERING_DEG, -1.5, 1.5)
+    out[m + 5] = _clip(speed_cmd / MAX_SPEED_MPS, 0.0, 1.5)
