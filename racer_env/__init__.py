@@ -22,6 +22,7 @@ from racer_env.env.environment import RacerEnv
 from racer_env.env.params import PARAM_KEYS, params_at
 from racer_env.env.rewards import RewardFunction, load_reward_function
 from racer_env.errors import (
+    ExportError,
     HyperparametersError,
     LogFormatError,
     ModelMetadataError,
@@ -35,7 +36,7 @@ from racer_env.sim.vehicle import Car
 
 __version__ = "0.3.0"
 __all__ = [
-    "ActionSpec", "Car", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
+    "ActionSpec", "Car", "ExportError", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
     "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track", "TrackFileError",
     "__version__", "bundled_tracks", "load_model_metadata", "load_reward_function", "params_at",
 ]
