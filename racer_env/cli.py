@@ -14,6 +14,7 @@
     racer drive    [--track T] [--reward R] [--speed V]
     racer tracks   [download NAME... | download --all]
     racer unpack   RUN [--log]
+    racer export   RUN [--out FILE.tar.gz] [--model best|final|PATH]
 
 ``python train.py ...`` is ``racer train ...``.
 """
@@ -315,6 +316,18 @@ def _unpack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from racer_env.training.export import export_run
+
+    result = export_run(args.run, out=args.out, model=args.model)
+    print(f"wrote {result.path}: {result.graph_bytes / 1e6:.1f} MB agent/model.pb and model_metadata.json, from "
+          f"{result.model}")
+    print(f"input {', '.join(result.inputs)}; output {result.output}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def _tracks(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -516,6 +529,16 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("run", help="a run directory")
     u.add_argument("--log", action="store_true", help="also write logs/training.log (SIM_TRACE_LOG lines)")
     u.set_defaults(func=_unpack)
+
+    x = sub.add_parser("export", help="write a camera model as the physical model the DeepRacer car and DeepRacer "
+                                      "on AWS import (model_metadata.json and agent/model.pb in a .tar.gz)")
+    x.add_argument("run", help="a run directory")
+    x.add_argument("--out", metavar="FILE.tar.gz", help="the file to write; must not exist (default: <run name>.tar.gz "
+                                                       "here)")
+    x.add_argument("--model", default="best", metavar="best|final|PATH",
+                   help="the model: the run's best (the default, as the console exports its best checkpoint), its "
+                        "final one, or an SB3 .zip")
+    x.set_defaults(func=_export)
 
     t = sub.add_parser("tracks", help="list the tracks found (bundled, $RACER_TRACKS, downloaded) and AWS's tracks")
     t.set_defaults(func=_tracks)

@@ -51,7 +51,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -59,7 +59,8 @@ from racer_env.env.actions import ActionSpec
 from racer_env.errors import ExportError, ModelMetadataError, RacerEnvError, RunDirError
 
 __all__ = ["CAR_SENSORS", "DROA_SENSORS", "MODEL_PB_ENTRY", "METADATA_ENTRY", "input_name", "output_name",
-           "frozen_graph", "policy_output", "export_model", "export_run", "ExportResult", "check_exportable"]
+           "frozen_graph", "policy_output", "export_model", "export_run", "ExportResult", "check_exportable",
+           "lap_observations"]
 
 MODEL_PB_ENTRY = "agent/model.pb"
 """Where the frozen graph sits in the archive: [DROA] constants.py ``PHYSICAL_MODEL_PB_ENTRY`` (DRoA also reads a
@@ -135,7 +136,11 @@ class _Graph:
         t = tensor_pb2.TensorProto(dtype=dtype)
         for d in value.shape:
             t.tensor_shape.dim.add(size=d)
-        t.tensor_content = value.astype("<i4" if dtype == _DT_INT32 else "<f4").tobytes()
+        if value.ndim == 0:  # a scalar in the value fields, as TensorFlow writes one: OpenVINO reads a scalar's
+            # tensor_content as 0 (it took /255 for /0)
+            (t.int_val if dtype == _DT_INT32 else t.float_val).append(value.item())
+        else:
+            t.tensor_content = value.astype("<i4" if dtype == _DT_INT32 else "<f4").tobytes()
         return self._node(name, "Const", [], dtype=("type", dtype), value=("tensor", t))
 
     def placeholder(self, name: str, shape: list[int]) -> str:
@@ -419,6 +424,19 @@ def _model_metadata_for_car(meta: dict[str, Any], actions: ActionSpec) -> dict[s
     return out
 
 
+def _check_target(out: Path) -> None:
+    """Refuse an output file that exists, is not a .tar.gz, or whose folder cannot be written."""
+    if out.exists():
+        raise ExportError(f"{out}: already exists; remove it or choose another --out")
+    if not out.name.endswith(".tar.gz"):
+        raise ExportError(f"{out}: expected a file name ending in .tar.gz (DeepRacer imports a .tar.gz)")
+    folder = out.parent
+    if not folder.is_dir():
+        raise ExportError(f"{out}: cannot be written (no folder {folder})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"{out}: cannot be written (no permission to write in {folder})")
+
+
 def export_model(model: Any, model_metadata: dict[str, Any], out: str | Path) -> int:
     """Write ``model`` and ``model_metadata`` as a physical model ``.tar.gz`` at ``out``, atomically.
 
@@ -429,10 +447,7 @@ def export_model(model: Any, model_metadata: dict[str, Any], out: str | Path) ->
         ExportError: ``out`` exists or cannot be written, or the model is not exportable.
     """
     out = Path(out)
-    if out.exists():
-        raise ExportError(f"{out}: already exists; remove it or choose another --out")
-    if not out.name.endswith(".tar.gz"):
-        raise ExportError(f"{out}: expected a file name ending in .tar.gz (DeepRacer imports a .tar.gz)")
+    _check_target(out)
     graph = frozen_graph(model).SerializeToString()
     meta = json.dumps(model_metadata, indent=4).encode()
     mtime = time.time()
@@ -492,8 +507,7 @@ def export_run(run: str | Path, out: str | Path | None = None, model: str = "bes
     notes = check_exportable(actions, info.get("observation", "vector"), int(info.get("frame_stack", 1)),
                              str(rd.info_path))
     target = Path(out) if out is not None else Path.cwd() / f"{rd.path.resolve().name}.tar.gz"
-    if target.exists():
-        raise ExportError(f"{target}: already exists; remove it or choose another --out")
+    _check_target(target)  # before the slower model load
     path = rd.model_path(model)
     try:
         sb3 = load_model(path, info.get("algorithm", actions.algorithm))
@@ -507,3 +521,35 @@ def export_run(run: str | Path, out: str | Path | None = None, model: str = "bes
     size = export_model(sb3, _model_metadata_for_car(meta, actions), target)
     keys = sorted(k for k in sb3.observation_space.spaces)
     return ExportResult(target, path, [input_name(algorithm, k) for k in keys], output_name(algorithm), size, notes)
+
+
+def lap_observations(env_settings: dict[str, Any], frames: int = 200, speed_mps: float = 1.2,
+                     lines: Sequence[float] = (0.0, 0.4, -0.4)) -> list[dict[str, np.ndarray]]:
+    """Camera observations from laps: a pure-pursuit driver follows the centre line, then lines 40 % of the
+    half-width left and right of it, until ``frames`` observations are taken (or the lines run out).
+
+    Args:
+        env_settings: RacerEnv arguments (:meth:`~racer_env.training.rundir.RunDir.env_settings`), with a camera.
+        frames: how many observations.
+        speed_mps: the driver's speed [m/s].
+        lines: the lines driven, as fractions of the half-width left of the centre line.
+    """
+    from racer_env.env.environment import RacerEnv
+    from racer_env.sim.drivers import PurePursuit
+
+    settings = {**env_settings, "reward_function": lambda params: 1.0}
+    env = RacerEnv(**settings, mode="eval")
+    out: list[dict[str, np.ndarray]] = []
+    for lateral in lines:
+        obs, _ = env.reset(seed=0)
+        driver = PurePursuit(env.track, speed_mps, lateral_fraction=lateral)
+        done = False
+        while not done and len(out) < frames:
+            out.append({k: np.array(v) for k, v in obs.items()})
+            steering, speed = driver.controls(env.car)
+            obs, _, terminated, truncated, _ = env.step(env.actions.to_action(steering, speed))
+            done = terminated or truncated
+        if len(out) >= frames:
+            break
+    env.close()
+    return out
