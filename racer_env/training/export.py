@@ -310,9 +310,11 @@ def frozen_graph(model: Any) -> Any:
         elif kind == "mean":  # [SIM] ppo_head.py _build_continuous_net: tf.identity(dense policy_mean, "policy")
             mean = g.dense(f"{head}/policy_mean", x, w, _numpy(out_layer.bias))
             g.op(f"{head}/policy", "Identity", mean)
-        else:  # SAC: the squashed mean, racer_env's deterministic action (module docstring)
+        else:  # SAC: the squashed mean, racer_env's deterministic action (module docstring); the Tanh itself is
+            # named policy: OpenVINO drops an Identity and names its output by the lowest of the tensor's names,
+            # which would be .../Tanh:0, and DRoA looks the output up by that name
             mean = g.dense(f"{head}/policy_mean", x, w, _numpy(out_layer.bias))
-            g.op(f"{head}/policy", "Identity", g.op(f"{head}/Tanh", "Tanh", mean))
+            g.op(f"{head}/policy", "Tanh", mean)
     return g.graph
 
 
