@@ -8,7 +8,7 @@ The folders are the architecture. Each layer imports only from the layers before
 * ``viewing/``: pygame drawing, the live viewer and video recording (the only pygame imports); it draws
   snapshots and plays sources, and knows nothing of environments.
 * ``env/``: DeepRacer's interface: params, reward calls, action spaces, episode rules, logs, and RacerEnv.
-* ``training/``: run directories, stable-baselines3 training, evaluation (the only torch imports).
+* ``training/``: run directories, stable-baselines3 training, evaluation, export (the only torch imports).
 * ``tools/``: ``racer check`` and the other tools for reward functions and tracks.
 * ``cli.py``: the ``racer`` command, which only parses arguments and calls the layers below.
 
