@@ -36,8 +36,8 @@ from racer_env.sim.vehicle import Car
 
 __version__ = "0.3.0"
 __all__ = [
-    "ActionSpec", "Car", "ExportError", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
-    "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track", "TrackFileError",
+    "ActionSpec", "Car", "ExportError", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS",
+    "RacerEnv", "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track", "TrackFileError",
     "__version__", "bundled_tracks", "load_model_metadata", "load_reward_function", "params_at",
 ]
 

@@ -137,6 +137,17 @@ def _extract(archive: Path, to: Path) -> tuple[dict, Path]:
     return json.loads((to / METADATA_ENTRY).read_text()), to / MODEL_PB_ENTRY
 
 
+def test_the_tensor_names_are_those_deepracer_on_aws_and_the_car_look_up():
+    # DRoA's tests (source/libs/model-optimizer/tests/test_model_conversion.py) spell them out so
+    assert input_name("clipped_ppo", "FRONT_FACING_CAMERA") == \
+        "main_level/agent/main/online/network_0/FRONT_FACING_CAMERA/FRONT_FACING_CAMERA"
+    assert input_name("sac", "FRONT_FACING_CAMERA") == \
+        "main_level/agent/policy/online/network_0/FRONT_FACING_CAMERA/FRONT_FACING_CAMERA"
+    assert input_name("clipped_ppo", "SECTOR_LIDAR") == "main_level/agent/main/online/network_0/SECTOR_LIDAR/SECTOR_LIDAR"
+    assert output_name("clipped_ppo") == "main_level/agent/main/online/network_1/ppo_head_0/policy"
+    assert output_name("sac") == "main_level/agent/policy/online/network_0/sac_policy_head_0/policy"
+
+
 def test_export_writes_the_runs_model_metadata_and_a_frozen_graph(camera_run, tmp_path, capsys):
     from tensorboard.compat.proto import graph_pb2
 
