@@ -14,7 +14,7 @@
     racer drive    [--track T] [--reward R] [--speed V]
     racer tracks   [download NAME... | download --all]
     racer unpack   RUN [--log]
-    racer export   RUN [--out FILE.tar.gz] [--model best|final|PATH]
+    racer export   RUN [--out FILE.tar.gz] [--model best|final|PATH] [--check]
 
 ``python train.py ...`` is ``racer train ...``.
 """
@@ -325,7 +325,15 @@ def _export(args: argparse.Namespace) -> int:
     print(f"input {', '.join(result.inputs)}; output {result.output}")
     for note in result.notes:
         print(f"note: {note}")
-    return 0
+    if not args.check:
+        return 0
+    from racer_env.training.converters import check_export
+
+    agreements = check_export(result.path, args.run, args.model)
+    for a in agreements:
+        error = "" if a.max_error is None else f" (largest difference {a.max_error:.1e})"
+        print(f"{a.converter}: racer_env's action on {a.frames - a.differing} of {a.frames} camera frames{error}")
+    return 1 if any(a.differing for a in agreements) else 0
 
 
 def _tracks(args: argparse.Namespace) -> int:
@@ -538,6 +546,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--model", default="best", metavar="best|final|PATH",
                    help="the model: the run's best (the default, as the console exports its best checkpoint), its "
                         "final one, or an SB3 .zip")
+    x.add_argument("--check", action="store_true",
+                   help="then convert it as DeepRacer on AWS does (OpenVINO, TFLite; needs racer_env[export]) and "
+                        "compare with racer_env's actions on 200 camera frames of the run's track (exit 1 if any "
+                        "differ)")
     x.set_defaults(func=_export)
 
     t = sub.add_parser("tracks", help="list the tracks found (bundled, $RACER_TRACKS, downloaded) and AWS's tracks")

@@ -275,3 +275,32 @@ def test_what_the_car_cannot_run_is_refused_in_one_line_saying_why(camera_run, t
     run = _copy_run(camera_run, tmp_path / "bad", change.get("meta"), **change.get("info", {}))
     assert says in _fails(["export", str(run), "--out", str(tmp_path / "a.tar.gz")], capsys)
     assert not (tmp_path / "a.tar.gz").exists()
+
+
+@pytest.mark.slow
+def test_export_check_converts_and_compares_on_the_runs_track(camera_run, tmp_path, capsys):
+    pytest.importorskip("openvino", reason="pip install 'racer_env[export]' brings OpenVINO (scripts/setup.sh does)")
+    pytest.importorskip("tensorflow", reason="pip install 'racer_env[export]' brings TensorFlow's TFLite converter")
+    from racer_env.cli import main
+
+    assert main(["export", str(camera_run), "--out", str(tmp_path / "a.tar.gz"), "--check"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("OpenVINO (f32): racer_env's action on 200 of 200 camera frames") for line in lines)
+    assert any(line.startswith("TFLite: racer_env's action on 200 of 200 camera frames") for line in lines)
+
+
+def test_without_the_converters_check_says_what_to_install(camera_run, tmp_path, monkeypatch):
+    import importlib
+
+    from racer_env.training.converters import check_export
+
+    real = importlib.import_module
+
+    def missing(name, *args, **kwargs):
+        if name == "openvino":
+            raise ImportError("No module named 'openvino'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    with pytest.raises(ExportError, match=r"pip install 'racer_env\[export\]'"):
+        check_export(tmp_path / "a.tar.gz", camera_run)

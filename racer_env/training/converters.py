@@ -19,6 +19,7 @@ uint8, fed as float32 0-255 (the car's ``load1DImg`` copies the pixel values; th
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,7 +28,8 @@ import numpy as np
 from racer_env.errors import ExportError
 from racer_env.training.export import input_name, output_name
 
-__all__ = ["openvino_outputs", "tflite_model", "tflite_outputs", "PRECISIONS"]
+__all__ = ["openvino_outputs", "tflite_model", "tflite_outputs", "PRECISIONS", "check_export", "Agreement",
+           "TOLERANCE"]
 
 PRECISIONS = ("f32", "default", "droa")
 """How :func:`openvino_outputs` compiles: ``f32`` (held to float32, as the car's CPU computes), ``default``
@@ -142,3 +144,71 @@ def tflite_outputs(model: bytes, observations: Sequence[dict[str, np.ndarray]]) 
         interpreter.invoke()
         out.append(np.array(interpreter.get_tensor(output), dtype=np.float32)[0])
     return np.stack(out) if out else np.zeros((0, 0), np.float32)
+
+
+@dataclass
+class Agreement:
+    """How one converter's outputs compare with racer_env's actions on the same frames."""
+
+    converter: str
+    """``OpenVINO (f32)`` or ``TFLite``."""
+    frames: int
+    """Frames compared."""
+    differing: int
+    """Frames on which the car would act otherwise: another argmax (discrete), or a difference over
+    :data:`TOLERANCE` after the car's clip to [-1, 1] (continuous)."""
+    max_error: float | None
+    """The largest difference in [-1, 1] units (continuous; None for discrete)."""
+
+
+TOLERANCE = 1e-4
+"""The difference [in [-1, 1] units] below which a continuous action counts as the same."""
+
+
+def check_export(archive: str | Path, run: str | Path, model: str = "best", frames: int = 200) -> list[Agreement]:
+    """Convert an exported archive as DeepRacer on AWS does (OpenVINO held to float32, TFLite) and compare what
+    each computes with racer_env's own action on camera frames from laps of the run's track.
+
+    Args:
+        archive: the ``.tar.gz`` :func:`~racer_env.training.export.export_run` wrote.
+        run: the run it came from.
+        model: the model it was made from (as ``export_run``'s ``model``).
+        frames: how many frames (:func:`~racer_env.training.export.lap_observations`).
+
+    Raises:
+        ExportError: OpenVINO or TensorFlow is missing, or the archive has no ``agent/model.pb``.
+    """
+    import tarfile
+
+    from racer_env.training.export import MODEL_PB_ENTRY, lap_observations
+    from racer_env.training.rundir import RunDir, load_model
+
+    _need("openvino")
+    _need("tensorflow")
+    rd = RunDir(run)
+    algorithm = rd.info().get("algorithm", "clipped_ppo")
+    sb3 = load_model(rd.model_path(model), algorithm)
+    observations = lap_observations(rd.env_settings(), frames)
+    ours = np.array([sb3.predict(o, deterministic=True)[0] for o in observations])
+    discrete = ours.ndim == 1
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(archive) as tar:
+            try:
+                data = tar.extractfile(MODEL_PB_ENTRY)
+            except KeyError:
+                data = None
+            if data is None:
+                raise ExportError(f"{archive}: no {MODEL_PB_ENTRY}; expected an archive racer export wrote")
+            pb = Path(tmp) / "model.pb"
+            pb.write_bytes(data.read())
+        sensors = sorted(observations[0], key=lambda k: (k.endswith("LIDAR"), k))  # DRoA: the camera, then a LIDAR
+        outputs = {"OpenVINO (f32)": openvino_outputs(pb, algorithm, observations, "f32"),
+                   "TFLite": tflite_outputs(tflite_model(pb, algorithm, sensors), observations)}
+    result = []
+    for name, theirs in outputs.items():
+        if discrete:
+            result.append(Agreement(name, len(ours), int((theirs.argmax(axis=1) != ours).sum()), None))
+        else:
+            error = np.abs(np.clip(theirs, -1.0, 1.0) - ours).max(axis=1)
+            result.append(Agreement(name, len(ours), int((error > TOLERANCE).sum()), float(error.max())))
+    return result
