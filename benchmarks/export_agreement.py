@@ -11,7 +11,8 @@ Each converter's output is compared with racer_env's own action (``model.predict
 * ``ov_droa``: the IR DRoA uploads for a car (``ov.save_model``'s float16 weights), run in float32;
 * ``tflite``: ``TFLiteConverter.from_frozen_graph``, as DRoA converts for a Raspberry Pi car.
 
-Discrete: how many frames' argmax differs from racer_env's action; continuous and SAC: the largest difference
+Discrete: how many frames' argmax differs from racer_env's action (and how many of those are near-ties, racer_env's
+two best actions within 1e-5 in probability, which float rounding decides); continuous and SAC: the largest difference
 after the car's clip to [-1, 1], in [-1, 1] units. Also the size of ``model.pb`` and OpenVINO's median time for
 one frame (batch 1, float32, this machine's 2 cores). Writes ``benchmarks/results/export-agreement.json``.
 
@@ -33,7 +34,7 @@ import torch
 
 import racer_env
 from racer_env.training.converters import openvino_outputs, tflite_model, tflite_outputs
-from racer_env.training.export import export_model, lap_observations, output_name
+from racer_env.training.export import export_model, lap_observations, output_name, policy_output
 from racer_env.training.networks import LAYOUTS, NEURAL_NETWORKS, policy_kwargs
 
 RESULTS = Path(__file__).parent / "results" / "export-agreement.json"
@@ -78,7 +79,7 @@ def case(network: str, layout: str, head: str, track: str, frames_n: int, work: 
             "training_algorithm": "sac" if head == "sac" else "clipped_ppo"}
     actions = racer_env.ActionSpec.from_dict(meta)
     env = racer_env.RacerEnv(track=track, reward_function=lambda p: 1.0, model_metadata=actions, mode="eval")
-    frames = lap_observations(dict(track=env.track, model_metadata=actions), frames_n)
+    frames = lap_observations(env, frames_n)
     if head == "sac":
         model = SAC("MultiInputPolicy", env, buffer_size=16, device="cpu", seed=1,
                     policy_kwargs={**policy_kwargs(network, layout=layout), "net_arch": [256]})
@@ -93,6 +94,9 @@ def case(network: str, layout: str, head: str, track: str, frames_n: int, work: 
     pb = work / archive.name[:-7] / "agent" / "model.pb"
     algorithm = meta["training_algorithm"]
     ours = np.array([model.predict(o, deterministic=True)[0] for o in frames])
+    if head == "discrete":  # racer_env's two best actions within 1e-5: a near-tie that float rounding decides
+        best_two = np.sort(np.stack([policy_output(model, o) for o in frames]), axis=1)[:, -2:]
+        tied = best_two[:, 1] - best_two[:, 0] < 1e-5
     outputs = {p: openvino_outputs(pb, algorithm, frames, p) for p in ("f32", "default", "droa")}
     start = time.perf_counter()
     tfl = tflite_model(pb, algorithm, ["FRONT_FACING_CAMERA"])
@@ -104,7 +108,8 @@ def case(network: str, layout: str, head: str, track: str, frames_n: int, work: 
     for name, theirs in outputs.items():
         key = "tflite" if name == "tflite" else f"ov_{name}"
         if head == "discrete":
-            row[key] = {"argmax_differs": int((theirs.argmax(axis=1) != ours).sum()),
+            other = theirs.argmax(axis=1) != ours
+            row[key] = {"argmax_differs": int(other.sum()), "of_which_near_ties": int((other & tied).sum()),
                         "actions_used": int(len(set(ours.tolist())))}
         else:
             row[key] = {"max_abs_error": float(np.abs(np.clip(theirs, -1, 1) - ours).max())}

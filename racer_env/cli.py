@@ -332,7 +332,9 @@ def _export(args: argparse.Namespace) -> int:
     agreements = check_export(result.path, args.run, args.model)
     for a in agreements:
         error = "" if a.max_error is None else f" (largest difference {a.max_error:.1e})"
-        print(f"{a.converter}: racer_env's action on {a.frames - a.differing} of {a.frames} camera frames{error}")
+        ties = f"; {a.ties} near-ties (two actions within 1e-5) went the other way" if a.ties else ""
+        print(f"{a.converter}: racer_env's action on {a.frames - a.differing - a.ties} of {a.frames} camera frames"
+              f"{error}{ties}")
     return 1 if any(a.differing for a in agreements) else 0
 
 

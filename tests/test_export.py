@@ -27,6 +27,7 @@ from racer_env.training.export import (
     lap_observations,
     output_name,
     policy_output,
+    run_env,
 )
 from racer_env.training.networks import policy_kwargs
 from racer_env.training.rundir import RunDir
@@ -57,7 +58,7 @@ def camera_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def frames(camera_run):
-    obs = lap_observations(RunDir(camera_run).env_settings(), FRAMES)
+    obs = lap_observations(camera_run, FRAMES)
     assert len(obs) == FRAMES and obs[0]["FRONT_FACING_CAMERA"].shape == (120, 160, 1)
     return obs
 
@@ -109,19 +110,16 @@ def _model_for(kind: str, layout: str, run: Path, frames, work: Path) -> tuple[P
     """A copy of the run with a model of ``kind`` (its model_metadata to match) in ``layout``."""
     from stable_baselines3 import PPO, SAC
 
-    from racer_env.env.environment import RacerEnv
-
     meta = {"continuous": CONTINUOUS, "discrete": DISCRETE, "sac": SAC_META}[kind]
     copy = _copy_run(run, work / f"{kind}-{layout}", meta, algorithm="sac" if kind == "sac" else "clipped_ppo")
-    settings = RunDir(copy).env_settings()
-    env = RacerEnv(**settings, mode="eval")
+    env = run_env(copy)
+    network = env.actions.neural_network
     if kind == "sac":
         model = SAC("MultiInputPolicy", env, buffer_size=16, device="cpu", seed=1,
-                    policy_kwargs={**policy_kwargs(settings["model_metadata"].neural_network, layout=layout),
-                                   "net_arch": [256]})
+                    policy_kwargs={**policy_kwargs(network, layout=layout), "net_arch": [256]})
     else:
         model = PPO("MultiInputPolicy", env, n_steps=16, batch_size=16, device="cpu", seed=1,
-                    policy_kwargs=policy_kwargs(settings["model_metadata"].neural_network, -0.7, layout))
+                    policy_kwargs=policy_kwargs(network, -0.7, layout))
     _sharpen(model, frames, 3.0 if kind == "discrete" else 1.5)
     path = copy / "model" / "best_model.zip"
     path.unlink()
@@ -206,7 +204,12 @@ def test_openvino_and_tflite_give_racer_envs_own_action_on_frames_from_laps(came
     for name, theirs in converted.items():
         assert theirs.shape[0] == FRAMES
         if kind == "discrete":
-            assert (theirs.argmax(axis=1) == ours).all(), f"{name}: {(theirs.argmax(axis=1) != ours).sum()} differ"
+            # the same argmax, but where racer_env's two best actions tie within 1e-5: float rounding decides those
+            # in any arithmetic (0 of the 220 frames here; the margin is checked so another CPU cannot flake)
+            best_two = np.sort(np.stack([policy_output(model, o) for o in frames]), axis=1)[:, -2:]
+            other = theirs.argmax(axis=1) != ours
+            assert not (other & (best_two[:, 1] - best_two[:, 0] >= 1e-5)).any(), f"{name}: {other.sum()} differ"
+            assert other.sum() <= 2
             assert len(set(ours.tolist())) >= 3  # the frames ask for different actions
             assert np.allclose(theirs.sum(axis=1), 1.0, atol=1e-5)  # probabilities
         else:  # the car clips the output to [-1, 1] before it maps it onto model_metadata's ranges
@@ -265,6 +268,7 @@ def test_nothing_half_written_is_left_when_writing_fails(camera_run, tmp_path, m
 
 @pytest.mark.parametrize("change, says", [
     ({"info": {"observation": "vector"}}, "privileged state no car has"),
+    ({"info": {"env": {"observation": "vector", "frame_stack": 1}}}, "privileged state no car has"),  # nested
     ({"meta": {**CONTINUOUS, "sensor": ["FRONT_FACING_CAMERA", "DISCRETIZED_SECTOR_LIDAR"],
                "lidar_config": {"num_sectors": 8, "num_values_per_sector": 2, "clipping_dist": 2.0}}},
      "the car has no DISCRETIZED_SECTOR_LIDAR"),

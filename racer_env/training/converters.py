@@ -29,7 +29,7 @@ from racer_env.errors import ExportError
 from racer_env.training.export import input_name, output_name
 
 __all__ = ["openvino_outputs", "tflite_model", "tflite_outputs", "PRECISIONS", "check_export", "Agreement",
-           "TOLERANCE"]
+           "TOLERANCE", "TIE"]
 
 PRECISIONS = ("f32", "default", "droa")
 """How :func:`openvino_outputs` compiles: ``f32`` (held to float32, as the car's CPU computes), ``default``
@@ -155,14 +155,20 @@ class Agreement:
     frames: int
     """Frames compared."""
     differing: int
-    """Frames on which the car would act otherwise: another argmax (discrete), or a difference over
-    :data:`TOLERANCE` after the car's clip to [-1, 1] (continuous)."""
+    """Frames on which the car would act otherwise: another argmax (discrete) where racer_env's two best actions
+    are more than :data:`TIE` apart, or a difference over :data:`TOLERANCE` after the car's clip to [-1, 1]
+    (continuous)."""
     max_error: float | None
     """The largest difference in [-1, 1] units (continuous; None for discrete)."""
+    ties: int = 0
+    """Frames with another argmax where racer_env's two best actions are within :data:`TIE` of each other: float
+    rounding decides those, in any arithmetic (discrete)."""
 
 
 TOLERANCE = 1e-4
 """The difference [in [-1, 1] units] below which a continuous action counts as the same."""
+TIE = 1e-5
+"""Two actions whose probabilities differ by less than this are a tie that float rounding decides."""
 
 
 def check_export(archive: str | Path, run: str | Path, model: str = "best", frames: int = 200) -> list[Agreement]:
@@ -180,7 +186,7 @@ def check_export(archive: str | Path, run: str | Path, model: str = "best", fram
     """
     import tarfile
 
-    from racer_env.training.export import MODEL_PB_ENTRY, lap_observations
+    from racer_env.training.export import MODEL_PB_ENTRY, lap_observations, policy_output
     from racer_env.training.rundir import RunDir, load_model
 
     _need("openvino")
@@ -188,9 +194,12 @@ def check_export(archive: str | Path, run: str | Path, model: str = "best", fram
     rd = RunDir(run)
     algorithm = rd.info().get("algorithm", "clipped_ppo")
     sb3 = load_model(rd.model_path(model), algorithm)
-    observations = lap_observations(rd.env_settings(), frames)
+    observations = lap_observations(rd.path, frames)
     ours = np.array([sb3.predict(o, deterministic=True)[0] for o in observations])
     discrete = ours.ndim == 1
+    if discrete:
+        best_two = np.sort(np.stack([policy_output(sb3, o) for o in observations]), axis=1)[:, -2:]
+        tied = best_two[:, 1] - best_two[:, 0] < TIE
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(archive) as tar:
             try:
@@ -207,7 +216,8 @@ def check_export(archive: str | Path, run: str | Path, model: str = "best", fram
     result = []
     for name, theirs in outputs.items():
         if discrete:
-            result.append(Agreement(name, len(ours), int((theirs.argmax(axis=1) != ours).sum()), None))
+            other = theirs.argmax(axis=1) != ours
+            result.append(Agreement(name, len(ours), int((other & ~tied).sum()), None, int((other & tied).sum())))
         else:
             error = np.abs(np.clip(theirs, -1.0, 1.0) - ours).max(axis=1)
             result.append(Agreement(name, len(ours), int((error > TOLERANCE).sum()), float(error.max())))

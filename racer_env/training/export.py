@@ -60,7 +60,7 @@ from racer_env.errors import ExportError, ModelMetadataError, RacerEnvError, Run
 
 __all__ = ["CAR_SENSORS", "DROA_SENSORS", "MODEL_PB_ENTRY", "METADATA_ENTRY", "input_name", "output_name",
            "frozen_graph", "policy_output", "export_model", "export_run", "ExportResult", "check_exportable",
-           "lap_observations"]
+           "lap_observations", "run_env"]
 
 MODEL_PB_ENTRY = "agent/model.pb"
 """Where the frozen graph sits in the archive: [DROA] constants.py ``PHYSICAL_MODEL_PB_ENTRY`` (DRoA also reads a
@@ -506,7 +506,8 @@ def export_run(run: str | Path, out: str | Path | None = None, model: str = "bes
         if isinstance(err, RacerEnvError):
             raise
         raise ModelMetadataError(f"{rd.model_metadata}: not JSON ({err})") from err
-    notes = check_exportable(actions, info.get("observation", "vector"), int(info.get("frame_stack", 1)),
+    env = info["env"] if isinstance(info.get("env"), dict) else info  # run.json's env fields: nested, or at the top
+    notes = check_exportable(actions, env.get("observation", "vector"), int(env.get("frame_stack", 1)),
                              str(rd.info_path))
     target = Path(out) if out is not None else Path.cwd() / f"{rd.path.resolve().name}.tar.gz"
     _check_target(target)  # before the slower model load
@@ -525,13 +526,24 @@ def export_run(run: str | Path, out: str | Path | None = None, model: str = "bes
     return ExportResult(target, path, [input_name(algorithm, k) for k in keys], output_name(algorithm), size, notes)
 
 
-def lap_observations(env_settings: dict[str, Any], frames: int = 200, speed_mps: float = 1.2,
+def run_env(run: str | Path, mode: str = "eval") -> Any:
+    """A RacerEnv on a run's track with its camera and actions (its reward function is not called here)."""
+    from racer_env.env.environment import RacerEnv
+    from racer_env.training.rundir import RunDir
+
+    rd = RunDir(run)
+    if hasattr(rd, "env_config"):  # a RunDir that describes its env with an EnvConfig
+        return RacerEnv(rd.env_config(), mode=mode)
+    return RacerEnv(**rd.env_settings(), mode=mode)
+
+
+def lap_observations(source: Any, frames: int = 200, speed_mps: float = 1.2,
                      lines: Sequence[float] = (0.0, 0.4, -0.4)) -> list[dict[str, np.ndarray]]:
     """Camera observations from laps: a pure-pursuit driver follows the centre line, then lines 40 % of the
     half-width left and right of it, until ``frames`` observations are taken (or the lines run out).
 
     Args:
-        env_settings: RacerEnv arguments (:meth:`~racer_env.training.rundir.RunDir.env_settings`), with a camera.
+        source: a run directory (its track, camera and actions), or a RacerEnv with a camera.
         frames: how many observations.
         speed_mps: the driver's speed [m/s].
         lines: the lines driven, as fractions of the half-width left of the centre line.
@@ -539,8 +551,7 @@ def lap_observations(env_settings: dict[str, Any], frames: int = 200, speed_mps:
     from racer_env.env.environment import RacerEnv
     from racer_env.sim.drivers import PurePursuit
 
-    settings = {**env_settings, "reward_function": lambda params: 1.0}
-    env = RacerEnv(**settings, mode="eval")
+    env = source if isinstance(source, RacerEnv) else run_env(source)
     out: list[dict[str, np.ndarray]] = []
     for lateral in lines:
         obs, _ = env.reset(seed=0)
@@ -553,5 +564,6 @@ def lap_observations(env_settings: dict[str, Any], frames: int = 200, speed_mps:
             done = terminated or truncated
         if len(out) >= frames:
             break
-    env.close()
+    if env is not source:
+        env.close()
     return out
