@@ -67,9 +67,12 @@ def _copy_run(run: Path, to: Path, meta: dict | None = None, **info) -> Path:
     shutil.copytree(run, to, ignore=shutil.ignore_patterns("tensorboard", "training-simtrace", "run.lock"))
     if meta is not None:
         (to / "model" / "model_metadata.json").write_text(json.dumps(meta))
-    if info:
+    if info:  # the env's fields go where the run keeps them: in run.json's "env", or at its top
         data = json.loads((to / "run.json").read_text())
-        (to / "run.json").write_text(json.dumps({**data, **info}))
+        nested = isinstance(data.get("env"), dict) and "env" not in info
+        for key, value in info.items():
+            (data["env"] if nested and key in ("observation", "frame_stack") else data)[key] = value
+        (to / "run.json").write_text(json.dumps(data))
     return to
 
 
