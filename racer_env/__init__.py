@@ -8,7 +8,7 @@ The folders are the architecture. Each layer imports only from the layers before
 * ``viewing/``: pygame drawing, the live viewer and video recording (the only pygame imports); it draws
   snapshots and plays sources, and knows nothing of environments.
 * ``env/``: DeepRacer's interface: params, reward calls, action spaces, episode rules, logs, and RacerEnv.
-* ``training/``: run directories, stable-baselines3 training, evaluation (the only torch imports).
+* ``training/``: run directories, stable-baselines3 training, evaluation, export (the only torch imports).
 * ``tools/``: ``racer check`` and the other tools for reward functions and tracks.
 * ``cli.py``: the ``racer`` command, which only parses arguments and calls the layers below.
 
@@ -23,6 +23,7 @@ from racer_env.env.environment import RacerEnv
 from racer_env.env.params import PARAM_KEYS, params_at
 from racer_env.env.rewards import RewardFunction, load_reward_function
 from racer_env.errors import (
+    ExportError,
     HyperparametersError,
     LogFormatError,
     ModelMetadataError,
@@ -36,8 +37,9 @@ from racer_env.sim.vehicle import Car
 
 __version__ = "0.3.0"
 __all__ = [
-    "ActionSpec", "Car", "EnvConfig", "HyperparametersError", "LogFormatError", "ModelMetadataError", "PARAM_KEYS", "RacerEnv",
-    "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track", "TrackFileError",
+    "ActionSpec", "Car", "EnvConfig", "ExportError", "HyperparametersError", "LogFormatError", "ModelMetadataError",
+    "PARAM_KEYS", "RacerEnv", "RacerEnvError", "RewardFunction", "RewardFunctionError", "RunDirError", "Track",
+    "TrackFileError",
     "__version__", "bundled_tracks", "load_model_metadata", "load_reward_function", "params_at",
 ]
 

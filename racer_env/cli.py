@@ -15,6 +15,7 @@
     racer drive    [--track T] [--reward R] [--speed V]
     racer tracks   [download NAME... | download --all]
     racer unpack   RUN [--log]
+    racer export   RUN [--out FILE.tar.gz] [--model best|final|PATH] [--check]
 
 ``python train.py ...`` is ``racer train ...``.
 """
@@ -334,6 +335,28 @@ def _unpack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from racer_env.training.export import export_run
+
+    result = export_run(args.run, out=args.out, model=args.model)
+    print(f"wrote {result.path}: {result.graph_bytes / 1e6:.1f} MB agent/model.pb and model_metadata.json, from "
+          f"{result.model}")
+    print(f"input {', '.join(result.inputs)}; output {result.output}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if not args.check:
+        return 0
+    from racer_env.training.converters import check_export
+
+    agreements = check_export(result.path, args.run, args.model)
+    for a in agreements:
+        error = "" if a.max_error is None else f" (largest difference {a.max_error:.1e})"
+        ties = f"; {a.ties} near-ties (two actions within 1e-5) went the other way" if a.ties else ""
+        print(f"{a.converter}: racer_env's action on {a.frames - a.differing - a.ties} of {a.frames} camera frames"
+              f"{error}{ties}")
+    return 1 if any(a.differing for a in agreements) else 0
+
+
 def _tracks(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -543,6 +566,20 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("run", help="a run directory")
     u.add_argument("--log", action="store_true", help="also write logs/training.log (SIM_TRACE_LOG lines)")
     u.set_defaults(func=_unpack)
+
+    x = sub.add_parser("export", help="write a camera model as the physical model the DeepRacer car and DeepRacer "
+                                      "on AWS import (model_metadata.json and agent/model.pb in a .tar.gz)")
+    x.add_argument("run", help="a run directory")
+    x.add_argument("--out", metavar="FILE.tar.gz", help="the file to write; must not exist (default: <run name>.tar.gz "
+                                                       "here)")
+    x.add_argument("--model", default="best", metavar="best|final|PATH",
+                   help="the model: the run's best (the default, as the console exports its best checkpoint), its "
+                        "final one, or an SB3 .zip")
+    x.add_argument("--check", action="store_true",
+                   help="then convert it as DeepRacer on AWS does (OpenVINO, TFLite; needs racer_env[export]) and "
+                        "compare with racer_env's actions on 200 camera frames of the run's track (exit 1 if any "
+                        "differ)")
+    x.set_defaults(func=_export)
 
     t = sub.add_parser("tracks", help="list the tracks found (bundled, $RACER_TRACKS, downloaded) and AWS's tracks")
     t.set_defaults(func=_tracks)

@@ -34,3 +34,8 @@ class RunDirError(RacerEnvError):
 
 class LogFormatError(RacerEnvError, ValueError):
     """A DeepRacer log or simtrace file cannot be read."""
+
+
+class ExportError(RacerEnvError):
+    """A run cannot be exported as a DeepRacer physical model: not a camera model the car can run, or the
+    output file cannot be written."""

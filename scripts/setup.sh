@@ -10,7 +10,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC2086
 .venv/bin/pip install --quiet ${TORCH_INSTALL_ARGS:-} "torch==2.13.0"
-.venv/bin/pip install --quiet -e ".[dev,docs,sweep]"  # the tests cover racer sweep and build the docs
+.venv/bin/pip install --quiet -e ".[dev,docs,sweep,export]"  # the tests cover racer sweep, check exports with
+# DeepRacer's converters (OpenVINO, TensorFlow Lite) and build the docs
 .venv/bin/python -c "import racer_env, torch, stable_baselines3, pygame; print('racer_env', racer_env.__version__, 'torch', torch.__version__)"
 # Debian's chromium, for the test that opens racer analyze's report in a real browser (it skips, saying why, without)
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then

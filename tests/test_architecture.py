@@ -129,6 +129,8 @@ def test_no_import_cycles():
     ("torch", {"training"}),
     ("stable_baselines3", {"training"}),
     ("ray", {"training"}),
+    ("openvino", {"training"}),
+    ("tensorflow", {"training"}),
     ("matplotlib", {"viewing", "training", "tools"}),
     ("pandas", {"tools"}),
     ("plotly", {"tools"}),

@@ -15,10 +15,26 @@ model_metadata's ``neural_network`` picks the topology ([SIM] ``sensors/utils.py
 The stereo pair has its own convolutions (the shallow ones; for the two deeper networks 32@3/1, 64@3/2,
 64@3/1, 128@3/2, 128@3/1); a LIDAR's observation is embedded by dense 256, 256. Every layer is followed by a
 ReLU: the simulator builds the networks with ``EmbedderType.SCHEME`` and ReLU (``get_network_settings``), so
-the tanh, batch-norm and dropout entries of the embedder tables are never read. The embedders' outputs are
-concatenated and go through the middleware; the policy and the value are one linear layer each on top of it
-(rl_coach's clipped PPO: one network, a V head and a PPO head), so the features are shared. Images arrive
-scaled to [0, 1], as rl_coach's input rescaling (by 255) does.
+the tanh, batch-norm and dropout entries of the embedder tables are never read. Convolutions are unpadded
+('VALID'). The embedders' outputs are concatenated in the order of their sensor names (rl_coach's
+``general_network.py`` sorts them, as a Gymnasium ``Dict`` does) and go through the middleware. Images arrive
+scaled to [0, 1]: SB3 divides them by 255, as rl_coach's image embedder does inside the graph (``input_rescaling``
+255, ``input_offset`` 0).
+
+Two layouts (``policy_kwargs(layout=...)``):
+
+``"shared"`` (racer_env's default)
+    One extractor whose features both the policy and the value read, each a linear layer on top. An embedder's
+    dense layers (the two deeper networks) come after the flatten.
+``"aws"``
+    The networks as AWS trains them. rl_coach's clipped PPO sets ``use_separate_networks_per_head``: the value
+    has its own network (``network_0``: embedders, middleware, the V head) and the policy its own
+    (``network_1``: its own embedders and middleware, the PPO head); both read the same input placeholder. An
+    embedder's dense layers are applied before its flatten, to every position of the last convolution's output
+    (rl_coach flattens at the end of an embedder, and a TF dense layer on a 4-D tensor acts on its last axis),
+    which here is a 1x1 convolution. For the shallow network the layouts differ only in the sharing. SAC gets
+    separate actor and critic extractors. ``tests/test_networks.py`` checks the layout against the graph of a
+    model trained on the AWS console.
 """
 
 from __future__ import annotations
@@ -32,7 +48,7 @@ from torch import nn
 
 from racer_env.env.actions import NEURAL_NETWORKS
 
-__all__ = ["TOPOLOGIES", "DeepRacerNetwork", "policy_kwargs"]
+__all__ = ["TOPOLOGIES", "LAYOUTS", "LIDAR_DENSE", "DeepRacerNetwork", "policy_kwargs"]
 
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW": {
@@ -46,18 +62,32 @@ TOPOLOGIES: dict[str, dict[str, Any]] = {
         "stereo": [(32, 3, 1), (64, 3, 2), (64, 3, 1), (128, 3, 2), (128, 3, 1)], "middleware": [256, 128]},
 }
 """Each ``neural_network``'s layers (module docstring)."""
-LIDAR_DENSE = [256, 256]  # get_lidar_embedders: the same for every network and LIDAR type
+LIDAR_DENSE = [256, 256]  # [SIM] sensors/utils.py get_lidar_embedders: the same for every network and LIDAR type
+LAYOUTS = ("shared", "aws")
+"""How the policy and the value get their features (module docstring): one shared extractor, or AWS's two
+networks."""
 
 
 class DeepRacerNetwork(BaseFeaturesExtractor):
     """A features extractor with the simulator's embedders and middleware, for a ``Dict`` observation.
 
+    ``embedders`` maps each observation key to an ``nn.Sequential`` (convolutions, ReLUs, a flatten and dense
+    layers for an image; dense layers for a vector), ``middleware`` is the dense layers after their
+    concatenation (in key order): the layers :mod:`racer_env.training.export` writes into a frozen graph.
+
     Args:
         observation_space: the env's Dict space, images channels-first (as SB3 hands them over).
         neural_network: model_metadata's ``neural_network``.
+        layout: ``"shared"`` (an image embedder's dense layers after its flatten) or ``"aws"`` (before it, on
+            every position, as AWS's graph has them); see the module docstring.
     """
 
-    def __init__(self, observation_space: spaces.Dict, neural_network: str = NEURAL_NETWORKS[0]):
+    def __init__(self, observation_space: spaces.Dict, neural_network: str = NEURAL_NETWORKS[0],
+                 layout: str = LAYOUTS[0]):
+        if neural_network not in TOPOLOGIES:
+            raise ValueError(f"neural_network: expected one of {', '.join(TOPOLOGIES)}, got {neural_network!r}")
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
         topology = TOPOLOGIES[neural_network]
         embedders: dict[str, nn.Module] = {}
         size = 0
@@ -69,10 +99,15 @@ class DeepRacerNetwork(BaseFeaturesExtractor):
                 for filters, kernel, stride in topology["stereo" if key == "STEREO_CAMERAS" else "camera"]:
                     layers += [nn.Conv2d(channels, filters, kernel, stride), nn.ReLU()]
                     channels = filters
+                dense = [] if key == "STEREO_CAMERAS" else list(topology["camera_dense"])
+                if layout == "aws":  # rl_coach's dense layers act on the last axis of the 4-D output: 1x1 convs
+                    for units in dense:
+                        layers += [nn.Conv2d(channels, units, 1), nn.ReLU()]
+                        channels = units
+                    dense = []
                 layers.append(nn.Flatten())
                 with torch.no_grad():
                     n = int(nn.Sequential(*layers)(torch.zeros(1, *shape)).shape[1])
-                dense = [] if key == "STEREO_CAMERAS" else topology["camera_dense"]
             else:  # a vector: the LIDAR's
                 layers, n, dense = [nn.Flatten()], int(shape[0]), LIDAR_DENSE
             for units in dense:
@@ -85,6 +120,7 @@ class DeepRacerNetwork(BaseFeaturesExtractor):
             middle += [nn.Linear(size, units), nn.ReLU()]
             size = units
         super().__init__(observation_space, features_dim=size)
+        self.neural_network, self.layout = neural_network, layout
         self.embedders = nn.ModuleDict(embedders)
         self.middleware = nn.Sequential(*middle)
 
@@ -93,12 +129,24 @@ class DeepRacerNetwork(BaseFeaturesExtractor):
         return self.middleware(torch.cat(parts, dim=1))
 
 
-def policy_kwargs(neural_network: str, log_std_init: float | None = None) -> dict[str, Any]:
-    """SB3 ``policy_kwargs`` for a ``MultiInputPolicy`` with the simulator's network: its features, shared by
-    the policy and the value, each a linear head on top (``net_arch`` empty)."""
-    kwargs: dict[str, Any] = dict(features_extractor_class=DeepRacerNetwork,
-                                  features_extractor_kwargs=dict(neural_network=neural_network),
-                                  net_arch=dict(pi=[], vf=[]), share_features_extractor=True)
+def policy_kwargs(neural_network: str, log_std_init: float | None = None, layout: str = LAYOUTS[0]) -> dict[str, Any]:
+    """SB3 ``policy_kwargs`` for a ``MultiInputPolicy`` with the simulator's network.
+
+    Args:
+        neural_network: model_metadata's ``neural_network``.
+        log_std_init: the continuous policy's initial log standard deviation (None: SB3's).
+        layout: ``"shared"``: one extractor whose features the policy and the value share, each a linear head on
+            top (``net_arch`` empty); ``"aws"``: AWS's two networks, an extractor each (the module docstring).
+
+    Raises:
+        ValueError: an unknown layout.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
+    extractor = dict(neural_network=neural_network) if layout == "shared" else \
+        dict(neural_network=neural_network, layout=layout)  # a shared model's kwargs as before, so old runs load
+    kwargs: dict[str, Any] = dict(features_extractor_class=DeepRacerNetwork, features_extractor_kwargs=extractor,
+                                  net_arch=dict(pi=[], vf=[]), share_features_extractor=layout == "shared")
     if log_std_init is not None:
         kwargs["log_std_init"] = log_std_init
     return kwargs
