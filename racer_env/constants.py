@@ -86,6 +86,10 @@ CAMERA_IMAGE_W = 160  # TRAINING_IMAGE_SIZE (160, 120): the sensor resizes the 6
 CAMERA_IMAGE_H = 120  # [SIM] environments/constants.py, sensors/sensors_rollout.py
 STEREO_BASELINE_M = 0.06  # the stereo pair's cameras sit 0.03 m either side: [SIM] cameras/frustum.py
 
+# --- racer_env's vector observation (racer_env/env/observations.py) ---------------------------------
+LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)  # centre-line points ahead the vector holds
+OBS_SCALE_M = 3.0  # those points' coordinates are divided by this
+
 # --- LIDAR (objects spec §7.2-7.3) -----------------------------------------
 LIDAR_BEAMS = 64  # [SIM] racecar.gazebo, sensors/constants.py
 LIDAR_HALF_SPAN_RAD = 2.61799  # ±150° about the sensor's axis, which faces backwards (mount yaw π)

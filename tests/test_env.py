@@ -123,7 +123,16 @@ def test_reversed_after_15_steps_of_falling_progress():
 def test_immobilized_when_the_car_does_not_move(monkeypatch):
     env = RacerEnv(reward_function=lambda p: 1.0, mode="eval")
     env.reset()
-    monkeypatch.setattr(type(env.car), "step", lambda self, *a, **k: self.state.__setitem__((self.k, 7), 0.0))
+    from racer_env.env.fleet import Fleet
+
+    advance = Fleet._advance
+
+    def stuck(fleet, ks):  # the cars are held where they are: nothing moves them
+        fleet.moving[ks] = 0
+        fleet.state[ks, 7] = 0.0
+        advance(fleet, ks)
+
+    monkeypatch.setattr(Fleet, "_advance", stuck)
     for n in range(1, 30):
         _, _, te, _, info = env.step(env.action_space.sample())
         if te:

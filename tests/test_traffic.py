@@ -96,10 +96,7 @@ def park_bot_behind_the_car(env, gap_m):
     bot.start, bot.lane = arc - gap_m - env.race.BOT_CAR_SPEED * env.traffic.run_time, 0
     # move the car onto the inner lane so that the bot and the car share it
     x, y, yaw = env.traffic.lane_pose(arc, 0)
-    from racer_env.sim.vehicle import Car
-
-    env.car = Car.at(x, y, math.degrees(yaw), speed=0.5, model=env.car_model)
-    env._where = env.track.project(env.car.x, env.car.y)
+    env.place_car(x, y, math.degrees(yaw), speed=0.5)
 
 
 def test_a_bot_that_runs_into_the_car_from_behind_pauses_every_bot_and_is_no_crash():

@@ -1,32 +1,27 @@
 """RacerEnv: a DeepRacer car on a 2-D track, as a Gymnasium environment.
 
-The env orchestrates; each piece lives in the module named after it: the track
-(``sim/track.py``) gives geometry, the car (``sim/vehicle.py``) moves,
-``params.py`` builds what the reward function sees, ``rewards.py`` calls it,
-``episode.py`` applies DeepRacer's episode rules, ``actions.py`` and
-``observations.py`` define the spaces, ``simtrace.py`` the log rows, and
-``viewing/render.py`` draws.
+The env is the Gymnasium face of a :class:`~racer_env.env.fleet.Fleet` of one car, which orchestrates the
+modules named after each piece: the track (``sim/track.py``) gives geometry, the car (``sim/vehicle.py``)
+moves, both through the compiled kernels (``sim/kernels.py``); ``params.py`` builds what the reward function
+sees, ``rewards.py`` calls it, ``episode.py`` applies DeepRacer's episode rules, ``actions.py`` and
+``observations.py`` define the spaces, ``simtrace.py`` the log rows, and ``viewing/render.py`` draws.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
 
-from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
+from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S, STEP_HZ
 from racer_env.env.actions import ActionSpec
 from racer_env.env.config import EnvConfig, RewardSource
-from racer_env.env.episode import Episode, Judgement, round_robin_start, start_from_options
-from racer_env.env.observations import make_observer
-from racer_env.env.params import compute_params
+from racer_env.env.episode import Episode
+from racer_env.env.fleet import Fleet
 from racer_env.env.race import RaceSettings
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
-from racer_env.env.simtrace import TraceRow, row_from_params
-from racer_env.env.traffic import Traffic
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import Car, wheels_on_track
 
@@ -136,120 +131,92 @@ class RacerEnv(gym.Env[Any, Any]):
         elif given:
             raise TypeError(f"RacerEnv: give a config or its fields, not both (got config and {', '.join(given)})")
         self.config = config
-        self.track, self.actions, self.race = config.track, config.actions, config.race
+        self.track, self.actions, self.race, self.car_model = config.track, config.actions, config.race, config.car
         self.reward_function = config.reward if isinstance(config.reward, RewardFunction) else \
             RewardFunction(config.reward, stdout=reward_output, time_limit_s=reward_time_limit)
-        self.action_space = self.actions.space()
-        self.car_model = config.car
         self.mode = mode
-        self.traffic = Traffic(self.track, self.race, mode, config.boxes)
-        self.observer = make_observer(config.observation, self.track, self.actions, config.frame_stack,
-                                      self.race.BOT_CAR_SPEED, config.object_features)
-        self.observation, self.observation_space = self.observer.kind, self.observer.space
-        self.laps = int(laps)
-        self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)
-        self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))
+        self.fleet = Fleet(config.replace(reward=self.reward_function), 1, mode=mode, laps=laps,
+                           max_resets=max_resets, off_track_penalty=off_track_penalty,
+                           collision_penalty=collision_penalty, max_episode_steps=max_episode_steps,
+                           start_offsets=[start_offset], record_trace=record_trace, keep_params=True)
+        """The one car's fleet: every car racer_env drives is stepped by a :class:`~racer_env.env.fleet.Fleet`."""
+        self.action_space = self.fleet.action_space
+        self.observer = self.fleet.observer
+        self.observation, self.observation_space = self.observer.kind, self.fleet.observation_space
+        self.traffic = self.fleet.traffic[0]
+        self.laps, self.max_episode_steps = self.fleet.laps, self.fleet.max_episode_steps
+        self.max_resets, self.penalties = self.fleet.max_resets, self.fleet.penalties
         self.record_trace = record_trace
-        self.start_offset_pct = (100.0 * float(start_offset)) % 100.0  # DeepRacer gives it as a fraction
         self.render_mode, self.render_size = render_mode, render_size
-        self.sim_time, self._episodes = 0.0, 0
-        self.car, self.episode = Car(self.car_model), Episode(self.track, 0.0)
-        self._where = self.track.project(self.car.x, self.car.y)
-        self._params: dict[str, Any] = {}
-        self._trace: list[TraceRow] = []
         self._view: Any = None  # racer_env.viewing.render.EnvView, made on the first render
-        self._last_reward = 0.0
+
+    @property
+    def car(self) -> Car:
+        """The car (a view of the fleet's state)."""
+        return self.fleet.cars[0]
+
+    @property
+    def episode(self) -> Episode:
+        """The episode in progress: its counters and rules."""
+        return self.fleet.episodes[0]
+
+    @property
+    def sim_time(self) -> float:
+        """The simulation clock [s]: it runs on over episodes (a seed restarts it)."""
+        return float(self.fleet.sim_time[0])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The params of the last step (the prepare step's after a reset), as made."""
+        return self.fleet.params[0]
+
+    def place_car(self, x: float, y: float, heading: float, speed: float = 0.0) -> None:
+        """Put the car's params point at (x, y) [m], heading [deg], moving at ``speed`` [m/s], between steps (a
+        test's or a tool's set-up; the episode goes on)."""
+        self.car.place(x, y, heading, speed)
+        f = self.fleet
+        f.seg[0], f.t[0], f.dist[0], f.arc[0] = self.track.project(x, y)
 
     # ----------------------------------------------------------------- reset
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)
-        if seed is not None:  # a seed restarts the sequence of episodes, so it repeats exactly
-            self._episodes, self.sim_time = 0, 0.0
-        default = round_robin_start(self._episodes, self.start_offset_pct) if self.mode == "train" else 0.0
-        self.traffic.reset(seed)
-        self.observer.reset(seed)
-        start, x, y, yaw = start_from_options(self.track, options or {}, default)
-        if self.mode == "train" and not options:  # not where an object stands (objects spec §5)
-            x, y, yaw = self.traffic.start_pose(start, x, y, yaw)
-        self._episodes += 1
-        self.car = Car.at(x, y, math.degrees(yaw), model=self.car_model)
-        self.episode = Episode(self.track, start, self.laps, self.max_resets, self.penalties, self.max_episode_steps)
-        # DeepRacer's prepare step: speed 0 is sent and the reward function is not called (spec §1.5)
-        self._where = self.track.project(x, y)
-        params = self._compute_params(0.0, 0.0)
-        self.episode.prepared(params)
-        self._move((0.0, 0.0), clip=False)
-        self._params = params
-        self._last_reward = 0.0
-        if self.record_trace:
-            self._trace = [_trace_row(self, "prepare", params, None, 0.0, 0.0, 0.0, False)]
+        self.fleet.reset(0, seed, options)
         if self.render_mode is not None:
+            self._last_reward = 0.0
             self._render_view().restart(self.car)
             if self.render_mode == "human":
                 self.render()
-        return self._observe(), self._info()
+        return self.fleet.observation(0), self._info()
 
     # ------------------------------------------------------------------ step
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        steering, speed = self.actions.to_controls(action)  # act
-        self.episode.next_step()
-        self.traffic.step()
-        params = self._compute_params(steering, speed)  # params: the pose at which the action was chosen
-        if self.episode.paused:  # frozen for a penalty: no reward call (spec §2.2)
-            reward, judged = 0.0, self.episode.pause_step()
-            self._move(None)
+        fleet = self.fleet
+        if self.actions.discrete is None:
+            a = np.asarray(action, dtype=np.float64)
+            if a.size != 2:
+                raise ValueError(f"a continuous action is [steering, speed] in [-1, 1]; got {action!r}")
         else:
-            reward = self.reward_function(_copy_for_reward(params))  # reward
-            ahead = self.traffic.rear_end(self.car.x, self.car.y, self.car.yaw, params, self.episode.start_progress)
-            judged = self.episode.judge(params, self.car.moved, ahead)  # judge
-            self._move((steering, speed), put_back=judged.put_back)  # move
-        self._params = params
-        info = self._after_step(judged, params, action, steering, speed, reward)
-        return self._observe(), reward, judged.terminated, judged.truncated, info  # observe
-
-    def _move(self, command: tuple[float, float] | None, put_back: bool = False, clip: bool = True) -> None:
-        """Advance the clock one step and the car by ``command`` (None: frozen), or put it back on the track;
-        project the new pose once, for the observation and the next step's params."""
-        if put_back:
-            x, y, yaw = self.traffic.reset_pose(self.episode, self.car.x, self.car.y, self.car.yaw)
-            self.car = Car.at(x, y, math.degrees(yaw), model=self.car_model)
-        elif command is not None:
-            self.car.step(*command, clip=clip)
-        self.sim_time += DT_S
-        self._where = self.track.project(self.car.x, self.car.y, self._where.seg)
-
-    def _compute_params(self, steering: float, speed: float) -> dict[str, Any]:
-        car, episode = self.car, self.episode
-        return compute_params(self.track, x=car.x, y=car.y, yaw=car.yaw, steering_angle=steering, speed=speed,
-                              steps=episode.steps, start_progress=episode.start_progress,
-                              prev_progress=episode.prev_progress, where=self._where, objects=self.traffic.seen,
-                              sim_time=self.sim_time)
-
-    def _observe(self) -> Any:
-        return self.observer(self.track, self.car, self._where, self.traffic.now, self.sim_time)
-
-    def _after_step(self, judged: Judgement, params: dict[str, Any], action: Any, steering: float, speed: float,
-                    reward: float) -> dict[str, Any]:
-        """The info dict; records the trace row and draws, when asked for."""
+            a = np.array([int(action)])
+        rewards, terminated, truncated, ends = fleet.step(a.reshape(1, -1) if self.actions.discrete is None else a)
+        reward = rewards[0]
         info = self._info()
-        done = judged.terminated or judged.truncated
-        if self.record_trace:
-            self._trace.append(_trace_row(self, judged.status, params, action, steering, speed, reward, done))
-            if done:
-                info["trace"] = self._trace
-        if done:
-            info["reward_time"] = (self.reward_function.calls, self.reward_function.seconds)
+        end = ends[0]
+        if end is not None:
+            info["reward_time"] = end.reward_time
+            if self.record_trace:
+                info["trace"] = end.trace
         if self.render_mode is not None:
             self._last_reward = reward
             self._render_view().follow(self.car)
             if self.render_mode == "human":
                 self.render()
-        return info
+        return fleet.observation(0), reward, bool(terminated[0]), bool(truncated[0]), info
 
     def _info(self) -> dict[str, Any]:
         ep = self.episode
-        return {"episode_status": ep.status, "progress": self._params["progress"], "lap_time": ep.lap_time,
-                "steps": ep.steps, "params": self._params, "laps": ep.laps_done, "lap_times": list(ep.lap_times),
+        params = self.fleet.params[0]
+        return {"episode_status": ep.status, "progress": params["progress"], "lap_time": ep.lap_time,
+                "steps": ep.steps, "params": params, "laps": ep.laps_done, "lap_times": list(ep.lap_times),
                 "counts": dict(ep.counts)}
 
     # ------------------------------------------------------------- rendering
@@ -276,21 +243,14 @@ class RacerEnv(gym.Env[Any, Any]):
             self._view = None
 
 
-def _trace_row(env: RacerEnv, status: str, params: dict[str, Any], action: Any, steering: float, speed: float,
-               reward: float, done: bool) -> TraceRow:
-    return row_from_params(params, status, steering, speed, env.actions.trace_text(action, steering, speed), reward,
-                           done, env.episode.pause_left_s if status == "pause" else 0.0, env.sim_time,
-                           env._episodes - 1, env.traffic.mercy_count, tuple(env.traffic.now))
-
-
 def _frame(env: RacerEnv):
     from racer_env.viewing.render import Frame, race_hud
 
-    car, episode, p = env.car, env.episode, env._params
-    wheels = tuple(wheels_on_track(env.track, car.x, car.y, car.yaw, env._where))
+    car, episode, p = env.car, env.episode, env.params
+    wheels = tuple(wheels_on_track(env.track, car.x, car.y, car.yaw, env.fleet.where(0)))
     hud = race_hud(lap=min(episode.laps_done + 1, env.laps), laps=env.laps, lap_time=episode.lap_time,
                    progress=p["progress"], speed=car.speed, steering_command=p["steering_angle"],
-                   reward=env._last_reward, status=episode.status)
+                   reward=getattr(env, "_last_reward", 0.0), status=episode.status)
     return Frame(car.x, car.y, car.yaw, car.wheel_angle, car.speed, wheels, env._render_view().trail, hud,
                  episode.status, tuple(env.traffic.now))
 
@@ -303,12 +263,3 @@ def _check_arguments(mode: str, render_mode: str | None, laps: int, max_resets: 
         raise ValueError(f"render_mode: expected one of {RacerEnv.metadata['render_modes']}, got {render_mode!r}")
     if laps < 1 or max_resets < 0 or min(penalties) < 0:
         raise ValueError("laps must be >= 1; max_resets and the penalties must be >= 0")
-
-
-def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:
-    """A copy the reward function may change freely: the waypoint lists, which the trace row reads after the
-    call, are its own (the object lists are made for each step and nothing reads them afterwards)."""
-    d = dict(params)
-    d["waypoints"] = list(d["waypoints"])
-    d["closest_waypoints"] = list(d["closest_waypoints"])
-    return d

@@ -175,23 +175,29 @@ class Episode:
         return Judgement(self.status, False, truncated, False)
 
     def judge(self, params: dict[str, Any], moved_m: float, bot_contact: bool = False) -> Judgement:
-        """Judge a running step from its params and the distance [m] the car moved on the previous step.
+        """Judge a running step from its params and the distance [m] the car moved on the previous step
+        (:meth:`judge_values` of the params' progress, is_crashed and is_offtrack)."""
+        return self.judge_values(params["progress"], params["is_crashed"], params["is_offtrack"], moved_m, bot_contact)
+
+    def judge_values(self, progress: float, crashed: bool, offtrack: bool, moved_m: float,
+                     bot_contact: bool = False) -> Judgement:
+        """Judge a running step from its progress [%], whether a crash counts and whether every wheel is off the
+        road, and the distance [m] the car moved on the previous step.
 
         Priority as in the simulator: lap complete, crashed, off track, immobilized, reversed (spec §2.1).
         ``bot_contact``: the car touches a bot car it is ahead of or level with; that is no crash, and the
         simulator then acts on nothing else this step (objects spec §4.2).
         """
-        progress = params["progress"]
         self._reverse_count = self._reverse_count + 1 if progress < self.prev_progress else 0
         self._still_count = self._still_count + 1 if moved_m <= IMMOBILIZED_DIST_M else 0
         self.prev_progress = progress
         if progress >= 100.0:
             status = "lap_complete"
-        elif params["is_crashed"]:
+        elif crashed:
             status = "crashed"
         elif bot_contact:
             status = "in_progress"
-        elif params["is_offtrack"]:
+        elif offtrack:
             status = "off_track"
         elif self._still_count >= IMMOBILIZED_STEPS:
             status = "immobilized"

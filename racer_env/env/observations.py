@@ -69,7 +69,8 @@ from typing import Any, Sequence
 import numpy as np
 from gymnasium import spaces
 
-from racer_env.constants import CAMERA_IMAGE_H, CAMERA_IMAGE_W, MAX_SPEED_MPS, MAX_STEERING_DEG, STEREO_BASELINE_M
+from racer_env.constants import (CAMERA_IMAGE_H, CAMERA_IMAGE_W, LOOKAHEAD_M, MAX_SPEED_MPS, MAX_STEERING_DEG,
+                                 STEREO_BASELINE_M)
 from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES, ActionSpec
 from racer_env.sim.camera import Camera
 from racer_env.sim.objects import TrackObject
@@ -80,10 +81,6 @@ from racer_env.sim.vehicle import Car
 __all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE", "Observer", "CameraObserver", "make_observer",
            "OBJECT_SLOTS", "CAMERA_SENSORS", "PREPROCESS_TYPES", "OBSERVATIONS"]
 
-LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)
-"""Distances [m] ahead along the centre line of the points the policy sees."""
-_SCALE_M = 3.0
-_RESAMPLE_M = 0.02  # spacing of the resampled centre line [m]
 OBS_SIZE = 2 * len(LOOKAHEAD_M) + 6
 _LOW = np.array([-2.0] * (2 * len(LOOKAHEAD_M)) + [-3.0, 0.0, -1.5, -1.5, -1.5, 0.0], dtype=np.float32)
 _HIGH = np.array([2.0] * (2 * len(LOOKAHEAD_M)) + [3.0, 1.5, 1.5, 1.5, 1.5, 1.5], dtype=np.float32)
@@ -99,42 +96,16 @@ def _clip(v: float, lo: float, hi: float) -> float:
 
 
 def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
-    """The observation of ``car``, whose params point projects at ``where`` on the centre line.
+    """The observation of ``car``, whose params point projects at ``where`` on the centre line (the table in
+    the module docstring; :func:`racer_env.sim.kernels.vector_observation`, which a fleet runs for every car)."""
+    import racer_env.sim.kernels as kernels
 
-    Plain Python over the ten look-ahead points: faster than numpy at this size.
-    """
-    return np.array(_values(track, car, where), dtype=np.float32)
-
-
-def _values(track: Track, car: Car, where: Projection) -> list[float]:
-    pts = track.resampled(_RESAMPLE_M)
-    n = len(pts)
-    seg, arc, dist = where.seg, where.arc, where.distance
-    closed = track.closed
-    x, y = car.x, car.y
-    c, s = math.cos(car.yaw) / _SCALE_M, math.sin(car.yaw) / _SCALE_M
-    values = []
-    for ahead in LOOKAHEAD_M:
-        k = int((arc + ahead) / _RESAMPLE_M)
-        k = k % n if closed else min(k, n - 1)
-        px, py = pts[k]
-        rx, ry = px - x, py - y
-        u, v = rx * c + ry * s, ry * c - rx * s
-        values.append(u if -2.0 <= u <= 2.0 else (-2.0 if u < 0.0 else 2.0))  # clipped to [-2, 2], inline: hot
-        values.append(v if -2.0 <= v <= 2.0 else (-2.0 if v < 0.0 else 2.0))
-    cd = track.center
-    side = cd.dx[seg] * (y - cd.ay[seg]) - cd.dy[seg] * (x - cd.ax[seg])
+    out = np.empty(OBS_SIZE)
     older, newer = car.recent_steering
-    half_width = 0.5 * track.vertex_widths[seg]
-    values += (
-        _clip((dist if side >= 0 else -dist) / half_width, -3.0, 3.0),
-        _clip(car.speed / MAX_SPEED_MPS, 0.0, 1.5),
-        _clip(car.wheel_angle / MAX_STEERING_DEG, -1.5, 1.5),
-        _clip(older / MAX_STEERING_DEG, -1.5, 1.5),
-        _clip(newer / MAX_STEERING_DEG, -1.5, 1.5),
-        _clip(car.last_speed_command / MAX_SPEED_MPS, 0.0, 1.5),
-    )
-    return values
+    kernels.vector_observation(*track.kernel, car.x, car.y, car.yaw, int(where.seg), float(where.arc),
+                               float(where.distance), car.speed, car.wheel_angle, older, newer,
+                               car.last_speed_command, out)
+    return out.astype(np.float32)
 
 
 OBJECT_SLOTS = 2
@@ -209,12 +180,19 @@ class Observer:
 
     def __call__(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
                  sim_time: float = 0.0) -> np.ndarray:
-        values = _values(track, car, where)
-        if self.objects:
-            values += self._ahead(track, car, where, things)
+        base = observe(track, car, where)
+        if not self.objects and not self.lidar:
+            return base
+        return np.concatenate([base, self.extras(track, car, where, things, sim_time)])
+
+    def extras(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
+               sim_time: float = 0.0) -> np.ndarray:
+        """What follows the 26 values of :func:`observe`: the objects ahead and the LIDAR's observation, as the
+        race and the sensors ask (float32)."""
+        values = np.array(self._ahead(track, car, where, things) if self.objects else [], dtype=np.float32)
         if not self.lidar:
-            return np.array(values, dtype=np.float32)
-        return np.concatenate([np.array(values, dtype=np.float32), self.lidar(car, things, sim_time)])
+            return values
+        return np.concatenate([values, self.lidar(car, things, sim_time).astype(np.float32)])
 
     def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> list[float]:
         length, arc = track.length, where.arc

@@ -19,13 +19,15 @@ import bisect
 import math
 from typing import Any, Sequence
 
+import numpy as np
+
 from racer_env.constants import FIRST_REWARD_STEP, PARAMS_POINT_X_M
 from racer_env.sim.objects import TrackObject, contact, object_at
 from racer_env.sim.sensors import in_camera
 from racer_env.sim.track import Projection, Track
-from racer_env.sim.vehicle import body_origin, footprint_corners, normalize_heading, wheels_on_track
+from racer_env.sim.vehicle import body_origin, footprint_corners, normalize_heading
 
-__all__ = ["params_at", "compute_params", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
+__all__ = ["params_at", "compute_params", "params_dict", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
            "PARAM_KEYS", "DOCUMENTED_KEYS"]
 
 DOCUMENTED_KEYS = (
@@ -126,30 +128,19 @@ def normalize_yaw(rad: float) -> float:
     return math.atan2(math.sin(rad), math.cos(rad))
 
 
-def _is_left(track: Track, x: float, y: float, where: Projection) -> tuple[bool, float]:
-    """Simulator rule: nearer the inner border than the outer, flipped on a clockwise lap; and the local width."""
-    width, ip, op = track.width_at(where.seg, where.t)
-    d_in = math.hypot(x - ip[0], y - ip[1])
-    d_out = math.hypot(x - op[0], y - op[1])
-    return (d_in < d_out) != (not track.is_ccw), width
-
-
 def progress_from(position: float, start_progress: float, prev_progress: float | None) -> float:
     """Progress [%] of a lap at ``position`` [% of the lap from waypoint 0], for an episode that started at
-    ``start_progress`` [%], with the simulator's finish-line wrap rules (spec §1.3).
+    ``start_progress`` [%], with the simulator's finish-line wrap rules (spec §1.3;
+    :func:`racer_env.sim.kernels.progress_from`).
 
     ``prev_progress`` is the previous step's progress [%]; None skips the wrap rules
     (a lone query with no history).
     """
-    p = position - start_progress
-    if p <= 0.0:
-        p += 100.0
-    if prev_progress is not None:
-        if prev_progress > p + 50.0:
-            p += 100.0
-        if p > prev_progress + 50.0:
-            p -= 100.0
-    return min(p, 100.0)
+    import racer_env.sim.kernels as kernels
+
+    return float(kernels.progress_from(float(position), float(start_progress),
+                                       0.0 if prev_progress is None else float(prev_progress),
+                                       prev_progress is not None))
 
 
 _REACH_M = 0.65  # no object centre further than this (each way) from the params point can touch the car: a
@@ -198,42 +189,68 @@ def compute_params(
         crashed_now: whether a crash counts on this step, when the caller has decided it (the race does, to
             act on a bot car's rear-end); None to decide here.
     """
+    import racer_env.sim.kernels as kernels
+
     if where is None:
         where = track.project(x, y)
-    left, width = _is_left(track, x, y, where)
-    wheels = wheels_on_track(track, x, y, yaw, where)
-    arc = where.arc
-
-    progress = progress_from(track.percent_of_lap(arc), start_progress, prev_progress)
+    wheels = np.empty(4, dtype=np.bool_)
+    progress, width, left, heading, prv, nxt = kernels.car_params(
+        *track.kernel, float(x), float(y), float(yaw), int(where.seg), float(where.t), float(where.distance),
+        float(where.arc), float(start_progress), 0.0 if prev_progress is None else float(prev_progress),
+        prev_progress is not None, wheels)
     crashed, closest_objects, in_camera = False, [0, 0], False
     if objects.things:
         if crashed_now is None:
             crashed_now = counted_crash(x, y, yaw, objects, (progress + start_progress) % 100.0)[1]
         crashed = crashed_now
-        closest_objects, in_camera = _closest(objects, arc, x, y, yaw)
+        closest_objects, in_camera = _closest(objects, where.arc, x, y, yaw)
+    on = wheels.tolist()
+    return params_dict(track, x, y, heading, where.distance, left, all(on), not any(on), crashed, progress, steps,
+                       float(speed), float(steering_angle), width, prv, nxt, closest_objects, objects, in_camera,
+                       where.arc, float(sim_time))
+
+
+def params_dict(track: Track, x: float, y: float, heading: float, distance: float, left: bool, all_on: bool,
+                none_on: bool, crashed: bool, progress: float, steps: float, speed: float, steering: float,
+                width: float, prv: int, nxt: int, closest_objects: list[int], objects: Objects, in_camera: bool,
+                arc: float, sim_time: float) -> dict[str, Any]:
+    """The params dict from its values, in the simulator's key order, with lists of its own (a reward function
+    may change them). Every params dict racer_env passes is made here."""
+    if objects.things:
+        lists = objects.lists() if not objects.one_step else objects.lists_once()
+        location, distances, from_centre = lists["objects_location"], lists["objects_distance"], \
+            lists["objects_distance_from_center"]
+        left_of, headings, speeds = lists["objects_left_of_center"], lists["objects_heading"], lists["objects_speed"]
+    else:
+        location, distances, from_centre, left_of, headings, speeds = [], [], [], [], [], []
     return {
-        "all_wheels_on_track": all(wheels),
+        "all_wheels_on_track": all_on,
         "x": x,
         "y": y,
-        "heading": normalize_heading(math.degrees(yaw)),
-        "distance_from_center": where.distance,
+        "heading": heading,
+        "distance_from_center": distance,
         "is_left_of_center": left,
-        "is_offtrack": not any(wheels),
+        "is_offtrack": none_on,
         "is_crashed": crashed,
         "is_reversed": track.is_reversed,
         "progress": progress,
         "steps": float(steps),
-        "speed": float(speed),
-        "steering_angle": float(steering_angle),
+        "speed": speed,
+        "steering_angle": steering,
         "track_length": track.length,
         "track_width": width,
         "waypoints": list(track.waypoints),
-        "closest_waypoints": track.closest_waypoints(arc / track.length),
+        "closest_waypoints": [prv, nxt],
         "closest_objects": closest_objects,
-        **(objects.lists() if not objects.one_step else objects.lists_once()),
+        "objects_location": location,
+        "objects_distance": distances,
+        "objects_distance_from_center": from_centre,
+        "objects_left_of_center": left_of,
+        "objects_heading": headings,
+        "objects_speed": speeds,
         "object_in_camera": in_camera,
         "projection_distance": arc,
-        "sim_time": float(sim_time),
+        "sim_time": sim_time,
     }
 
 

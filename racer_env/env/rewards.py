@@ -83,17 +83,19 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
         self._alarm = False  # our SIGALRM handler is installed
 
-    def start(self) -> bool:
-        """Make sure the watchdog runs; False where it cannot (no SIGALRM in the main thread)."""
-        if threading.get_ident() == _MAIN_THREAD and not self._alarm:
+    def start(self) -> int:
+        """Make sure the watchdog runs; the calling thread's id, or 0 where it cannot (no SIGALRM in the main
+        thread)."""
+        ident = threading.get_ident()
+        if ident == _MAIN_THREAD and not self._alarm:
             if not self.usable:
-                return False
+                return 0
             signal.signal(signal.SIGALRM, _on_alarm)
             self._alarm = True
         if self._thread is None:
             self._thread = threading.Thread(target=self._watch, name="racer-reward-watchdog", daemon=True)
             self._thread.start()
-        return True
+        return ident
 
     def _watch(self) -> None:
         while True:
@@ -244,11 +246,12 @@ class RewardFunction:
     def __call__(self, params: dict[str, Any]) -> float:
         """The reward [float] for ``params``; raises RewardFunctionError as DeepRacer would fail the job."""
         watchdog = _WATCHDOG
-        limited = self.time_limit_s is not None and watchdog.start()
+        ident = watchdog.start() if self.time_limit_s is not None else 0
+        limited = ident != 0
         t0 = time.perf_counter()
         watchdog.calling += 1
         if limited:
-            watchdog.target = threading.get_ident()
+            watchdog.target = ident
             watchdog.deadline = t0 + self.time_limit_s  # type: ignore[operator]
         try:
             raw = self.fn(params)
@@ -274,7 +277,7 @@ class RewardFunction:
             reward = float(raw)
         except (TypeError, ValueError) as err:
             raise self._error(f"returned {raw!r}, which float() cannot convert", params) from err
-        if math.isnan(reward) or math.isinf(reward):
+        if not math.isfinite(reward):
             raise self._error(f"returned {reward}; DeepRacer rejects NaN and inf", params)
         if abs(reward) > MAX_REWARD_ABS:
             raise self._error(f"returned {reward}; DeepRacer rejects rewards outside [-1e5, 1e5]", params)

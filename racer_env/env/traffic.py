@@ -163,7 +163,7 @@ class Traffic:
         return Objects(self.track, things, bots=s.bots > 0, bot_speed=s.BOT_CAR_SPEED, camera=s.object_in_camera,
                        one_step=s.bots > 0)
 
-    def rear_end(self, x: float, y: float, yaw: float, params: dict[str, Any], start_progress: float) -> bool:
+    def rear_end(self, x: float, y: float, yaw: float, progress: float, start_progress: float) -> bool:
         """After a running step: does the car touch a bot car that does not count as its crash (the car is
         level with it or ahead, §4.2)? When ahead, every bot car freezes for the pause (0 s in training by
         default) unless already frozen (§3.5)."""
@@ -172,7 +172,7 @@ class Traffic:
         hit = self.seen.touching(x, y, yaw)
         if hit < 0 or self.seen.things[hit].kind != "bot":
             return False
-        agent = (params["progress"] + start_progress) % 100.0
+        agent = (progress + start_progress) % 100.0
         bot = self.seen.front_pct(hit)
         if agent > bot and self.pause_left <= 0.0 and self.bot_pause_s > 0.0:
             self.pause_left = self.bot_pause_s

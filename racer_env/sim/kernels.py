@@ -22,17 +22,22 @@ from numba import njit
 
 from racer_env.constants import (
     CONTROL_HZ,
+    LOOKAHEAD_M as LOOKAHEAD,
     MAX_SPEED_MPS,
     MAX_STEERING_DEG,
     MIN_SPEED_MPS,
+    OBS_SCALE_M,
     PARAMS_POINT_X_M,
     TICKS_PER_STEP,
     WHEEL_OFFSETS_M,
 )
+from racer_env.sim.layout import (C_BX, C_BY, C_DELTA, C_MOVED, C_SPEED, C_X, C_Y, C_YAW, G_ALL_ON, G_CLOSEST,
+                                  G_HEADING, G_LEFT, G_NONE_ON, G_NXT, G_PROGRESS, G_PRV, G_WIDTH)
 
 __all__ = ["pack_track", "FLOAT_FIELDS", "INT_FIELDS", "project", "project_many", "width_at", "points_on_track",
-           "wheels_on_track", "car_params", "car_step", "vector_observation", "nearest_segment", "walk", "WHEEL_DX", "WHEEL_DY",
-           "WHEEL_REACH_M", "CAR_STATE", "OBS_VALUES"]
+           "wheels_on_track", "car_params", "car_step", "vector_observation", "nearest_segment", "walk",
+           "fleet_geometry", "fleet_advance", "continuous_controls", "model_array", "WHEEL_DX", "WHEEL_DY",
+           "WHEEL_REACH_M", "OBS_VALUES"]
 
 DUPLICATE_M = 1e-9  # consecutive centre points closer than this are duplicates (simapp _sanitize_waypoints)
 WINDOW_M = 1.2  # border segments within this of a centre segment are its neighbours
@@ -51,8 +56,8 @@ F_BORDERS, F_WIDTHS, F_HEADINGS, F_RESAMPLED, F_SCALARS = (_F["borders"], _F["wi
                                                          _F["resampled"], _F["scalars"])
 I_DEG, I_INNER_HINT, I_OUTER_HINT, I_NEAR_START, I_META = (_I["deg0"], _I["inner_hint"], _I["outer_hint"],
                                                          _I["near_start"], _I["meta"])
-# scalars: length [m], half the widest vertex width [m], the resampled line's spacing [m]
-S_LENGTH, S_MAX_HALF, S_SPACING = 0, 1, 2
+# scalars: length [m], half the widest vertex width [m], the resampled line's spacing [m], the last waypoint
+S_LENGTH, S_MAX_HALF, S_SPACING, S_LAST_X, S_LAST_Y = 0, 1, 2, 3, 4
 # meta: segments of each polyline, closed, counter-clockwise, any zero-length segment in each polyline,
 # the border window's width, resampled points, border segments
 M_N0, M_N1, M_N2, M_CLOSED, M_CCW, M_DEG0, M_DEG1, M_DEG2, M_WINDOW, M_RESAMPLED, M_BORDERS = range(11)
@@ -64,16 +69,10 @@ WHEEL_DY = np.array([dy for _, dy in WHEEL_OFFSETS_M])
 WHEEL_REACH_M = float(np.max(np.hypot(WHEEL_DX, WHEEL_DY)))
 """Farthest wheel centre from the params point [m]."""
 
-CAR_STATE = ("bx", "by", "yaw", "x", "y", "speed", "delta", "moved")
-"""The columns of a car state array: body origin [m], yaw [rad], params point [m], speed during the last step
-[m/s], wheel angle [rad], distance the params point moved in the last step [m]."""
-C_BX, C_BY, C_YAW, C_X, C_Y, C_SPEED, C_DELTA, C_MOVED = range(8)
 
-LOOKAHEAD_M = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0])
-"""Distances [m] ahead along the centre line of the points the vector observation holds."""
+LOOKAHEAD_M = np.array(LOOKAHEAD)
 OBS_VALUES = 2 * len(LOOKAHEAD_M) + 6
 """Values of the vector observation (racer_env.env.observations)."""
-_OBS_SCALE_M = 3.0
 
 
 def pack_track(polylines: tuple, arc: np.ndarray, ndist: np.ndarray, closed: bool, ccw: bool,
@@ -139,7 +138,7 @@ def pack_track(polylines: tuple, arc: np.ndarray, ndist: np.ndarray, closed: boo
     meta[M_WINDOW], meta[M_RESAMPLED], meta[M_BORDERS] = width, len(resampled), len(borders_a)
     ints["meta"] = meta
     floats["widths"] = np.zeros(len(ca))
-    floats["scalars"] = np.array([float(arc[-1]), 0.0, spacing])
+    floats["scalars"] = np.array([float(arc[-1]), 0.0, spacing, float(centre[-1, 0]), float(centre[-1, 1])])
     ints["inner_hint"] = np.zeros(len(ca), dtype=np.int64)
     ints["outer_hint"] = np.zeros(len(ca), dtype=np.int64)
     f, g, o = _concatenate(floats, ints)
@@ -340,7 +339,7 @@ def points_on_track(f, g, o, px, py, seg, t, dist, reach, out):
 @njit(cache=True)
 def normalize_heading(deg):
     """An angle in degrees wrapped into (-180, 180]."""
-    deg = math.fmod(deg, 360.0)
+    deg = np.fmod(deg, 360.0)  # C fmod, as math.fmod (which numba lacks)
     if deg > 180.0:
         deg -= 360.0
     elif deg <= -180.0:
@@ -502,7 +501,7 @@ def vector_observation(f, g, o, x, y, yaw, seg, arc, dist, speed, delta_deg, old
     n = g[o[I_META] + M_RESAMPLED]
     spacing = f[o[F_SCALARS] + S_SPACING]
     closed = g[o[I_META] + M_CLOSED] == 1
-    c, s = math.cos(yaw) / _OBS_SCALE_M, math.sin(yaw) / _OBS_SCALE_M
+    c, s = math.cos(yaw) / OBS_SCALE_M, math.sin(yaw) / OBS_SCALE_M
     for j in range(LOOKAHEAD_M.shape[0]):
         k = int((arc + LOOKAHEAD_M[j]) / spacing)
         k = k % n if closed else (k if k < n - 1 else n - 1)
@@ -519,3 +518,80 @@ def vector_observation(f, g, o, x, y, yaw, seg, arc, dist, speed, delta_deg, old
     out[m + 3] = _clip(older_deg / MAX_STEERING_DEG, -1.5, 1.5)
     out[m + 4] = _clip(newer_deg / MAX_STEERING_DEG, -1.5, 1.5)
     out[m + 5] = _clip(speed_cmd / MAX_SPEED_MPS, 0.0, 1.5)
+
+
+# ------------------------------------------------------------------------------------------------ fleets
+
+
+def model_array(feedback: float, weights: tuple, gain: float, dead: int, wheelbase: float, grip: float) -> np.ndarray:
+    """A car model's dynamics as one array for :func:`fleet_advance`: (feedback, gain, dead ticks, wheelbase,
+    grip, the speed weights...)."""
+    return np.array([feedback, gain, float(dead), wheelbase, grip, *weights], dtype=np.float64)
+
+
+@njit(cache=True)
+def fleet_geometry(f, g, o, state, seg, t, dist, arc, ks, ep, geo):
+    """:func:`car_params` for the cars ``ks`` at their poses now, into the rows of ``geo`` (:data:`GEOMETRY`);
+    ``ep`` holds each car's episode start and previous progress [%]."""
+    wheels = np.empty(4, dtype=np.bool_)
+    w0, w1 = o[0], o[1]
+    n = g[o[I_META] + M_N0]
+    sc = o[F_SCALARS]
+    for j in range(ks.shape[0]):
+        k = ks[j]
+        x, y = state[k, C_X], state[k, C_Y]
+        p, w, lft, hdg, a, b = car_params(f, g, o, x, y, state[k, C_YAW], seg[k], t[k], dist[k], arc[k],
+                                          ep[k, 0], ep[k, 1], True, wheels)
+        geo[k, G_PROGRESS], geo[k, G_WIDTH], geo[k, G_HEADING] = p, w, hdg
+        geo[k, G_LEFT] = 1.0 if lft else 0.0
+        geo[k, G_ALL_ON] = 1.0 if (wheels[0] and wheels[1] and wheels[2] and wheels[3]) else 0.0
+        geo[k, G_NONE_ON] = 0.0 if (wheels[0] or wheels[1] or wheels[2] or wheels[3]) else 1.0
+        geo[k, G_PRV], geo[k, G_NXT] = a, b
+        # the waypoints are the centre line's points: segment starts, and the last segment's end
+        ax, ay = (f[w0 + a], f[w1 + a]) if a < n else (f[sc + S_LAST_X], f[sc + S_LAST_Y])
+        bx, by = (f[w0 + b], f[w1 + b]) if b < n else (f[sc + S_LAST_X], f[sc + S_LAST_Y])
+        geo[k, G_CLOSEST] = a if (x - ax) ** 2 + (y - ay) ** 2 <= (x - bx) ** 2 + (y - by) ** 2 else b
+
+
+@njit(cache=True)
+def fleet_advance(f, g, o, state, steer_hist, speed_hist, seg, t, dist, arc, ks, moving, cmd, ep, geo, obs,
+                  observe, model, sim_time, dt):
+    """One step's end for the cars ``ks``: each moves by its command ``cmd[k]`` (steering [deg], speed [m/s])
+    as ``moving[k]`` says (1 clipped, 2 unclipped: the prepare step, 0 frozen: a penalty pause; a frozen car
+    keeps what it moved last), is projected again walking from its last segment, gets the params geometry of
+    its next step (:func:`fleet_geometry`, from ``ep``) and, with ``observe``, its vector observation
+    (:func:`vector_observation`) in its row of ``obs``; its clock ``sim_time[k]`` advances ``dt`` [s].
+    ``model`` is :func:`model_array`'s."""
+    feedback, gain, dead, wheelbase, grip = model[0], model[1], int(model[2]), model[3], model[4]
+    weights = model[5:]
+    row = np.empty(OBS_VALUES)
+    nh = steer_hist.shape[1]
+    for j in range(ks.shape[0]):
+        k = ks[j]
+        if moving[k] != 0:
+            car_step(state, steer_hist, speed_hist, k, cmd[k, 0], cmd[k, 1], moving[k] == 1, feedback, weights, gain,
+                     dead, wheelbase, grip)
+        seg[k], t[k], dist[k], arc[k] = project(f, g, o, state[k, C_X], state[k, C_Y], seg[k])
+        sim_time[k] += dt
+    fleet_geometry(f, g, o, state, seg, t, dist, arc, ks, ep, geo)
+    if observe:
+        for j in range(ks.shape[0]):
+            k = ks[j]
+            older = steer_hist[k, 1] if nh > 1 else steer_hist[k, 0]
+            vector_observation(f, g, o, state[k, C_X], state[k, C_Y], state[k, C_YAW], seg[k], arc[k], dist[k],
+                               state[k, C_SPEED], math.degrees(state[k, C_DELTA]), math.degrees(older),
+                               math.degrees(steer_hist[k, 0]), speed_hist[k, 0], row)
+            for m in range(OBS_VALUES):
+                obs[k, m] = row[m]
+
+
+@njit(cache=True)
+def continuous_controls(actions, steer_lo, steer_hi, speed_lo, speed_hi, cmd):
+    """Each car's [steering, speed] action in [-1, 1] (clipped to it) as a command [deg], [m/s] in ``cmd``,
+    rescaled linearly onto the action space's ranges (DeepRacer's ScalableBoxActionSpace)."""
+    for k in range(actions.shape[0]):
+        a0, a1 = actions[k, 0], actions[k, 1]
+        a0 = -1.0 if a0 < -1.0 else (1.0 if a0 > 1.0 else a0)
+        a1 = -1.0 if a1 < -1.0 else (1.0 if a1 > 1.0 else a1)
+        cmd[k, 0] = steer_lo + (a0 + 1.0) * 0.5 * (steer_hi - steer_lo)
+        cmd[k, 1] = speed_lo + (a1 + 1.0) * 0.5 * (speed_hi - speed_lo)

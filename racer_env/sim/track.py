@@ -322,7 +322,7 @@ class Track:
     def _precompute(self) -> None:
         """Pack the track for the kernels (:func:`racer_env.sim.kernels.pack_track`): the border segments near
         each centre segment, its clearance, the nearest border segments to each vertex, the widths."""
-        from racer_env.sim import kernels
+        import racer_env.sim.kernels as kernels
 
         self.kernel = kernels.pack_track((self.center.pts, self.inner.pts, self.outer.pts), self.arc_at_waypoint,
                                          np.array(self.ndists), self.closed, self.is_ccw,
@@ -399,7 +399,7 @@ class Track:
 
     @cached_property
     def _kernels(self) -> Any:
-        from racer_env.sim import kernels
+        import racer_env.sim.kernels as kernels
 
         return kernels
 

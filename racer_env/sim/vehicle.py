@@ -56,11 +56,18 @@ from racer_env.constants import (
     TICKS_PER_STEP,
     WHEEL_OFFSETS_M,
 )
+from racer_env.sim.layout import CAR_STATE
+from racer_env.sim.layout import C_BX as _BX
+from racer_env.sim.layout import C_BY as _BY
+from racer_env.sim.layout import C_DELTA as _DELTA
+from racer_env.sim.layout import C_MOVED as _MOVED
+from racer_env.sim.layout import C_SPEED as _SPEED
+from racer_env.sim.layout import C_X as _X
+from racer_env.sim.layout import C_Y as _Y
+from racer_env.sim.layout import C_YAW as _YAW
 from racer_env.sim.track import Projection, Track
 
-# the columns of a car's state array (racer_env.sim.kernels.CAR_STATE)
-_BX, _BY, _YAW, _X, _Y, _SPEED, _DELTA, _MOVED = range(8)
-_STATE_SIZE = 8
+_STATE_SIZE = len(CAR_STATE)
 
 __all__ = ["Car", "CarModel", "KINEMATIC", "EFFORT", "car_model_for", "clip_controls", "wheel_positions",
            "wheels_on_track", "footprint_corners", "normalize_heading", "params_point", "body_origin", "WHEEL_REACH_M"]
@@ -112,7 +119,7 @@ def wheels_on_track(track: Track, x: float, y: float, yaw: float, where: Project
     """For each wheel centre (left rear, right rear, left front, right front), whether it is on the road,
     for a car whose params point (x, y) [m] with ``yaw`` [rad] projects at ``where`` on the centre line
     (:func:`racer_env.sim.kernels.wheels_on_track`)."""
-    from racer_env.sim import kernels
+    import racer_env.sim.kernels as kernels
 
     out = np.empty(4, dtype=np.bool_)
     kernels.wheels_on_track(*track.kernel, float(x), float(y), float(yaw), int(where.seg), float(where.t),
@@ -257,7 +264,7 @@ class Car:
               commands: Sequence[tuple[float, float]] | None = None) -> None:
         """Put the car at (x, y) [m], heading [deg], moving at ``speed`` [m/s], its actuators as :meth:`at`
         says."""
-        from racer_env.sim import kernels
+        import racer_env.sim.kernels as kernels
 
         s, k, m = self.state, self.k, self.model
         yaw = math.radians(heading)
@@ -347,7 +354,7 @@ class Car:
         The command is clipped to ±30° and 0.1–4 m/s as the simulator does;
         ``clip=False`` sends it as given (the prepare step sends speed 0).
         """
-        from racer_env.sim import kernels
+        import racer_env.sim.kernels as kernels
 
         kernels.car_step(self.state, self.steer_hist, self.speed_hist, self.k, float(steering_angle), float(speed),
                          clip, *self.model.kernel_args)

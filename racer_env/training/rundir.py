@@ -187,7 +187,8 @@ class RunDir:
     # ------------------------------------------------------------- settings
     def keep_env(self, env: EnvConfig) -> dict[str, Any]:
         """Keep an env's files in the run (the reward function's copy, ``model_metadata.json``, ``race.yaml``, in
-        DRfC's layout) and return its run.json entry, which names the reward function by that copy.
+        DRfC's layout) and return its run.json entry, which names those files (relative to the run): each is
+        kept once, where DRfC's tools and the racer look for it.
 
         Raises:
             RunDirError: the reward function is a Python callable, which a run cannot keep.
@@ -203,7 +204,12 @@ class RunDir:
             atomic_write_bytes(self.race, env.race.to_yaml().encode())
         elif self.race.exists():
             self.race.unlink()
-        return {**env.to_json(), "reward": self.reward_function.name}
+        return {**env.to_json(), "reward": self._relative(self.reward_function),
+                "model_metadata": self._relative(self.model_metadata),
+                "race": self._relative(self.race) if self.race.exists() else None}
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.path).as_posix()
 
     def env_config(self, observation: str | None = None, **changes: Any) -> EnvConfig:
         """The env the run trained in (run.json's ``env``, with the run's copy of the reward function), with
@@ -216,7 +222,10 @@ class RunDir:
         info = self.info()
         changes = {k: v for k, v in changes.items() if v is not None}
         if "env" in info:
-            data = {**info["env"], "reward": str(self.path / info["env"].get("reward", self.reward_function.name))}
+            data = dict(info["env"])
+            for key in ("reward", "model_metadata", "race"):  # the run's own files, named relative to it
+                if isinstance(data.get(key), str):
+                    data[key] = str(self.path / data[key])
         else:  # a run of racer_env 0.3: the env's fields at the top of run.json, its files beside it
             data = {"track": info["track"], "reverse": info.get("reverse", False), "reward": str(self.reward_function),
                     "model_metadata": str(self.model_metadata) if self.model_metadata.exists() else None,

@@ -1,0 +1,397 @@
+"""A fleet: N DeepRacer cars of one environment, stepped together.
+
+Each car drives its own episode on the same track, as the simulator's training workers do, by DeepRacer's rules
+(:mod:`racer_env.env.episode`), among its own objects (:mod:`racer_env.env.traffic`). What costs a step is done
+for every car at once by the compiled kernels of :mod:`racer_env.sim.kernels` (the car's dynamics, the
+projection, the wheels on the road, the width and side, progress, the vector observation); what is DeepRacer's
+contract stays per car: each car's reward function is called once a step with that car's own params dict
+(:func:`racer_env.env.params.params_dict`), its errors and time limit as for one env.
+
+:class:`~racer_env.env.environment.RacerEnv` is a fleet of one car; training steps a fleet of many
+(:class:`racer_env.training.vecfleet.FleetVecEnv`). Both run the same code, so a car of a fleet and a RacerEnv
+given the same actions see the same params, bit for bit (tests/test_fleet.py).
+
+Nothing the reward function does not need is copied per step: a step returns arrays (rewards, ends) and the
+observations; a car whose episode ends hands over what a training run records of it (:class:`EpisodeEnd`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from gymnasium import spaces
+
+from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
+from racer_env.env.config import EnvConfig
+from racer_env.env.episode import Episode, round_robin_start, start_from_options
+from racer_env.env.observations import CameraObserver, Observer, make_observer, observe
+from racer_env.env.params import NO_OBJECTS, counted_crash, params_dict, _closest
+from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
+from racer_env.env.simtrace import TraceRow
+from racer_env.env.traffic import Traffic
+from racer_env.sim.layout import (C_MOVED, C_X, C_Y, C_YAW, G_ALL_ON, G_CLOSEST, G_HEADING, G_LEFT, G_NONE_ON,
+                                  G_NXT, G_PROGRESS, G_PRV, G_WIDTH, GEOMETRY)
+from racer_env.sim.track import Projection
+from racer_env.sim.vehicle import Car, steer_history
+
+__all__ = ["Fleet", "EpisodeEnd"]
+
+_new = tuple.__new__  # a NamedTuple built without its keyword-checking __new__
+
+_DRIVE, _PREPARE, _FROZEN = 1, 2, 0  # how a car moves on a step (racer_env.sim.kernels.fleet_move)
+
+
+@dataclass
+class EpisodeEnd:
+    """What a car hands over when its episode ends: its status, progress [%], laps and lap times [s], its
+    reward function's calls and seconds so far, and its SIM_TRACE rows (with ``record_trace``)."""
+
+    status: str
+    progress: float
+    laps: int
+    lap_times: list[float]
+    reward_time: tuple[int, float]
+    trace: list[TraceRow] = field(default_factory=list)
+
+
+class Fleet:
+    """N cars of one environment (module docstring).
+
+    Args:
+        config: the environment.
+        n: cars.
+        mode: ``"train"`` (round-robin starts, 5 % further each episode) or ``"eval"`` (the start line).
+        laps: laps in one episode (DeepRacer's continuous evaluation when above 1).
+        max_resets: events an episode survives (NUMBER_OF_RESETS).
+        off_track_penalty, collision_penalty: seconds frozen after a reset.
+        max_episode_steps: the step cap (default: 180 s a lap, DeepRacer's race duration).
+        start_offsets: where each car's first training episode starts, as a fraction of a lap
+            (START_POSITION_OFFSET; default: spread evenly round the lap, car k at k / n).
+        record_trace: keep each episode's SIM_TRACE rows and hand them over at its end.
+        reward_output: where the reward functions' ``print`` goes (default stdout).
+        reward_time_limit: seconds one reward call may take (None: no limit).
+        keep_params: keep each car's params as they were made (:attr:`params`) and give the reward function a
+            copy of its own (with its own lists) that it may change: what a RacerEnv's ``info`` shows. Without
+            it the reward function gets the dict itself (nothing the fleet decides reads it back).
+    """
+
+    def __init__(self, config: EnvConfig, n: int = 1, *, mode: str = "train", laps: int = 1, max_resets: int = 0,
+                 off_track_penalty: float = OFF_TRACK_PENALTY_S, collision_penalty: float = COLLISION_PENALTY_S,
+                 max_episode_steps: int | None = None, start_offsets: Sequence[float] | None = None,
+                 record_trace: bool = False, reward_output: Output | None = None,
+                 reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S, keep_params: bool = False):
+        if mode not in ("train", "eval"):
+            raise ValueError(f"mode: expected 'train' or 'eval', got {mode!r}")
+        if n < 1 or laps < 1 or max_resets < 0 or min(off_track_penalty, collision_penalty) < 0:
+            raise ValueError("n and laps must be >= 1; max_resets and the penalties must be >= 0")
+        self.config, self.n, self.mode = config, int(n), mode
+        self.track, self.actions, self.race, self.car_model = config.track, config.actions, config.race, config.car
+        self.kernel = self.track.kernel
+        if isinstance(config.reward, RewardFunction):
+            if n > 1:
+                raise ValueError("a loaded RewardFunction serves one car: give the fleet its source instead")
+            self.rewards = [config.reward]
+        else:  # one copy of the function's module a car, so that no car sees another's state
+            self.rewards = [RewardFunction(config.reward, stdout=reward_output, time_limit_s=reward_time_limit)
+                            for _ in range(n)]
+        self.laps = int(laps)
+        self.max_resets, self.penalties = self.race.resets(max_resets, off_track_penalty, collision_penalty)
+        self.max_episode_steps = int(max_episode_steps or round(RACE_DURATION_S * STEP_HZ * self.laps))
+        self.record_trace, self.keep_params = record_trace, keep_params
+        offsets = start_offsets if start_offsets is not None else [k / n for k in range(n)]
+        self.start_offset_pct = [(100.0 * float(s)) % 100.0 for s in offsets]  # DeepRacer gives a fraction
+        self.traffic = [Traffic(self.track, self.race, mode, config.boxes) for _ in range(n)]
+        self.objects = self.traffic[0].active
+        self.observers = [make_observer(config.observation, self.track, self.actions, config.frame_stack,
+                                        self.race.BOT_CAR_SPEED, config.object_features) for _ in range(n)]
+        self.observer = self.observers[0]
+        self.observation_space = self.observer.space
+        self.action_space = self.actions.space()
+        self._camera = isinstance(self.observer, CameraObserver)
+        self._extras = isinstance(self.observer, Observer) and (self.observer.objects or self.observer.lidar is not None)
+        # the cars' state: arrays the kernels step, and a Car view of each row
+        m = self.car_model
+        self.state = np.zeros((n, 8))
+        self.steer_hist = np.zeros((n, steer_history(m)))
+        self.speed_hist = np.zeros((n, len(m.speed_weights)))
+        self.cars = [Car.view(m, self.state, self.steer_hist, self.speed_hist, k) for k in range(n)]
+        import racer_env.sim.kernels as kernels
+
+        self._k = kernels
+
+        self.seg = np.zeros(n, dtype=np.int64)
+        self.t, self.dist, self.arc = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.sim_time = np.zeros(n)
+        self.cmd = np.zeros((n, 2))
+        """Each car's command on this step: steering [deg], speed [m/s]."""
+        self.moving = np.zeros(n, dtype=np.int8)
+        self._model = kernels.model_array(*m.kernel_args)
+        self.geo = np.zeros((n, len(GEOMETRY)))
+        """Each car's params geometry at its pose now (racer_env.sim.kernels.GEOMETRY): its next step's."""
+        self._ep = np.zeros((n, 2))  # each car's episode start and previous progress, for the geometry
+        self._all = np.arange(n, dtype=np.int64)
+        self._one = [np.array([k], dtype=np.int64) for k in range(n)]
+        self.episodes = [Episode(self.track, 0.0) for _ in range(n)]
+        self.episode_count = [0] * n
+        self.params: list[dict[str, Any]] = [{} for _ in range(n)]
+        """Each car's params on its last step (as made with ``keep_params``, else the dict its reward function
+        was given)."""
+        self._crashed = np.zeros(n, dtype=np.bool_)
+        self.last_reward = np.zeros(n)
+        self._traces: list[list[TraceRow]] = [[] for _ in range(n)]
+        self.obs: Any = self._empty_observations()
+        """The cars' observations now: an (n, size) float32 array, or a dict of arrays with the camera."""
+
+    # ------------------------------------------------------------------- views
+    def car(self, k: int) -> Car:
+        """Car ``k``: a view of its row of the state arrays."""
+        return self.cars[k]
+
+    def where(self, k: int) -> Projection:
+        """Car ``k``'s projection on the centre line now."""
+        return Projection(int(self.seg[k]), float(self.t[k]), float(self.dist[k]), float(self.arc[k]))
+
+    def observation(self, k: int) -> Any:
+        """Car ``k``'s observation now (a copy)."""
+        if isinstance(self.obs, dict):
+            return {key: value[k].copy() for key, value in self.obs.items()}
+        return self.obs[k].copy()
+
+    # ------------------------------------------------------------------- reset
+    def seed(self, k: int, seed: int | None) -> None:
+        """Restart car ``k``'s sequence of episodes and its objects' and sensors' random draws from ``seed``."""
+        self.episode_count[k] = 0
+        self.sim_time[k] = 0.0
+        self.traffic[k].rng.seed(seed)
+        self.traffic[k].conversions = 1
+        self.observers[k].reset(seed)
+
+    def reset(self, k: int, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        """Start car ``k``'s next episode: at the next round-robin start in training, the start line in
+        evaluation, or where ``options`` says (``{"start_progress": pct}``, ``{"pose": (x, y, heading_deg)}``);
+        then DeepRacer's prepare step (speed 0 sent, the reward function not called, spec §1.5)."""
+        if seed is not None:
+            self.episode_count[k], self.sim_time[k] = 0, 0.0
+        default = round_robin_start(self.episode_count[k], self.start_offset_pct[k]) if self.mode == "train" \
+            else 0.0
+        traffic = self.traffic[k]
+        traffic.reset(seed)
+        self.observers[k].reset(seed)
+        start, x, y, yaw = start_from_options(self.track, options or {}, default)
+        if self.mode == "train" and not options:  # not where an object stands (objects spec §5)
+            x, y, yaw = traffic.start_pose(start, x, y, yaw)
+        self.episode_count[k] += 1
+        self.cars[k].place(x, y, math.degrees(yaw))
+        self.seg[k], self.t[k], self.dist[k], self.arc[k] = self._k.project(*self.kernel, x, y, -1)
+        episode = self.episodes[k] = Episode(self.track, start, self.laps, self.max_resets, self.penalties,
+                                             self.max_episode_steps)
+        self.cmd[k] = 0.0
+        ks = self._one[k]
+        self._geometry(ks)
+        params = self.params[k] = self._params(k, self.geo[k].tolist(), self.state[k].tolist(), [0.0, 0.0],
+                                               (float(self.dist[k]), float(self.arc[k])), float(self.sim_time[k]))
+        episode.prepared(params)
+        self.moving[k] = _PREPARE
+        self._advance(ks)
+        self.last_reward[k] = 0.0
+        if self.record_trace:
+            self._traces[k] = [self._row(k, "prepare", None, 0.0, False, self._geo_row, self._state_row)]
+
+    def reset_all(self, seed: int | None = None) -> None:
+        """Reset every car (car k seeded with ``seed + k`` when a seed is given)."""
+        for k in range(self.n):
+            self.reset(k, None if seed is None else seed + k)
+
+    # -------------------------------------------------------------------- step
+    def step(self, actions: Any) -> tuple[list[float], list[bool], list[bool], list[EpisodeEnd | None]]:
+        """One step of every car: ``actions`` holds one action a car (an (n, 2) array in [-1, 1], or n action
+        indices). Returns the rewards, terminated and truncated (one a car), and for each car whose episode
+        ended on this step what it hands over (else None). :attr:`obs` then holds the observations after the
+        step; a car whose episode ended is not reset (:meth:`reset` it).
+
+        Raises:
+            RewardFunctionError: a reward function failed; the message names the file, line and step.
+        """
+        self._controls(actions)
+        n, objects = self.n, self.objects
+        episodes, traffic, rewards_fn = self.episodes, self.traffic, self.rewards
+        for k in range(n):  # the step counter counts every step, paused ones included; bot cars move first
+            episodes[k].steps += 1.0
+        if objects:
+            for tr in traffic:
+                tr.step()
+        geo, state = self.geo.tolist(), self.state.tolist()  # each car's values, once a step
+        cmd, proj, times = self.cmd.tolist(), self._proj(), self.sim_time.tolist()
+        rewards, terminated, truncated = [0.0] * n, [False] * n, [False] * n
+        ends: list[EpisodeEnd | None] = [None] * n
+        put_back: list[int] = []
+        action_of = self._action_of(actions) if self.record_trace else None
+        for k in range(n):
+            gk, sk = geo[k], state[k]
+            params = self.params[k] = self._params(k, gk, sk, cmd[k], proj[k], times[k])
+            episode = episodes[k]
+            if episode.pause_steps > 0:  # frozen for a penalty: no reward call (spec §2.2)
+                reward, judged = 0.0, episode.pause_step()
+                self.moving[k] = _FROZEN
+            else:
+                reward = rewards_fn[k](_copy_for_reward(params) if self.keep_params else params)
+                progress = gk[G_PROGRESS]  # judged from the values as made, whatever the function did
+                ahead = traffic[k].rear_end(sk[C_X], sk[C_Y], sk[C_YAW], progress, episode.start_progress) \
+                    if objects else False
+                judged = episode.judge_values(progress, self._crashed[k], gk[G_NONE_ON] == 1.0, sk[C_MOVED], ahead)
+                if judged.put_back:
+                    put_back.append(k)
+                    self.moving[k] = _FROZEN
+                else:
+                    self.moving[k] = _DRIVE
+            rewards[k] = reward
+            terminated[k], truncated[k] = judged.terminated, judged.truncated
+            done = judged.terminated or judged.truncated
+            if action_of is not None:
+                self._traces[k].append(self._row(k, judged.status, action_of[k], reward, done, gk, sk))
+            if done:
+                ends[k] = self._end(k, gk[G_PROGRESS])
+        self.last_reward[:] = rewards
+        self._advance(self._all)
+        for k in put_back:  # a reset: the car is put back on the track (spec §2.2, objects spec §4.3)
+            car = self.cars[k]
+            x, y, yaw = traffic[k].reset_pose(episodes[k], car.x, car.y, car.yaw)
+            car.place(x, y, math.degrees(yaw))
+            self.seg[k], self.t[k], self.dist[k], self.arc[k] = self._k.project(*self.kernel, x, y,
+                                                                                int(self.seg[k]))
+            self._geometry(self._one[k])
+            self._observe(self._one[k])
+        return rewards, terminated, truncated, ends
+
+    # ---------------------------------------------------------------- the parts
+    def _controls(self, actions: Any) -> None:
+        """The cars' commands (steering [deg], speed [m/s]) from their actions."""
+        spec = self.actions
+        if spec.discrete is not None:
+            table, cmd = spec.discrete, self.cmd
+            for k, a in enumerate(np.asarray(actions).reshape(self.n).tolist()):
+                cmd[k, 0], cmd[k, 1] = table[int(a)]
+            return
+        a = np.asarray(actions, dtype=np.float64).reshape(self.n, 2)
+        (s_lo, s_hi), (v_lo, v_hi) = spec.steering_range, spec.speed_range
+        self._k.continuous_controls(a, s_lo, s_hi, v_lo, v_hi, self.cmd)
+
+    def _episode_progress(self, ks: np.ndarray) -> None:
+        """Each car's episode start and previous progress, which its next params' progress depends on."""
+        eps = self.episodes
+        if ks is self._all:
+            self._ep[:] = [(ep.start_progress, ep.prev_progress) for ep in eps]
+            return
+        for k in ks.tolist():
+            self._ep[k, 0], self._ep[k, 1] = eps[k].start_progress, eps[k].prev_progress
+
+    def _geometry(self, ks: np.ndarray) -> None:
+        """The params geometry of the cars ``ks`` at their poses now."""
+        self._episode_progress(ks)
+        self._k.fleet_geometry(*self.kernel, self.state, self.seg, self.t, self.dist, self.arc, ks, self._ep, self.geo)
+
+    def _advance(self, ks: np.ndarray) -> None:
+        """Move the cars ``ks`` by their commands (as :attr:`moving` says), advance their clocks one step, and
+        project each once: for its observation and its next step's params geometry."""
+        self._episode_progress(ks)
+        self._k.fleet_advance(*self.kernel, self.state, self.steer_hist, self.speed_hist, self.seg, self.t,
+                              self.dist, self.arc, ks, self.moving, self.cmd, self._ep, self.geo, self._base,
+                              not self._camera, self._model, self.sim_time, DT_S)
+        if self._camera or self._extras:
+            self._observe(ks, vector=False)
+
+    def _proj(self) -> list[tuple[float, float]]:
+        """Each car's (distance from the centre line, distance along it) [m] now."""
+        return list(zip(self.dist.tolist(), self.arc.tolist()))
+
+    def _params(self, k: int, gk: list[float], sk: list[float], cmd: list[float], proj: tuple[float, float],
+                sim_time: float) -> dict[str, Any]:
+        """Car ``k``'s params dict on this step, from this step's values of its geometry ``gk``, state ``sk``,
+        command (steering, speed), projection (distance, arc) and clock, and from its objects."""
+        x, y, yaw = sk[C_X], sk[C_Y], sk[C_YAW]
+        dist, arc = proj
+        progress = gk[G_PROGRESS]
+        episode = self.episodes[k]
+        crashed, closest_objects, in_camera, objects = False, [0, 0], False, NO_OBJECTS
+        if self.objects:
+            objects = self.traffic[k].seen
+            if objects.things:
+                crashed = counted_crash(x, y, yaw, objects, (progress + episode.start_progress) % 100.0)[1]
+                closest_objects, in_camera = _closest(objects, arc, x, y, yaw)
+        self._crashed[k] = crashed
+        return params_dict(self.track, x, y, gk[G_HEADING], dist, gk[G_LEFT] == 1.0, gk[G_ALL_ON] == 1.0,
+                           gk[G_NONE_ON] == 1.0, crashed, progress, episode.steps, cmd[1], cmd[0], gk[G_WIDTH],
+                           int(gk[G_PRV]), int(gk[G_NXT]), closest_objects, objects, in_camera, arc, sim_time)
+
+    def _observe(self, ks: np.ndarray, vector: bool = True) -> None:
+        """The observations of the cars ``ks`` at their poses now: the camera's, and the vector's objects and
+        LIDAR (its 26 values come from :meth:`_advance`, or here with ``vector``)."""
+        if self._camera:
+            for k in ks.tolist():
+                out = self.observers[k](self.track, self.cars[k], self.where(k), self.traffic[k].now,
+                                        float(self.sim_time[k]))
+                for key, value in out.items():
+                    self.obs[key][k] = value
+            return
+        width = self._k.OBS_VALUES
+        if vector:
+            for k in ks.tolist():
+                self._base[k, :width] = observe(self.track, self.cars[k], self.where(k))
+        if self._extras:
+            for k in ks.tolist():
+                observer = self.observers[k]
+                assert isinstance(observer, Observer)
+                self._base[k, width:] = observer.extras(self.track, self.cars[k], self.where(k), self.traffic[k].now,
+                                                        float(self.sim_time[k]))
+
+    def _empty_observations(self) -> Any:
+        space = self.observation_space
+        if isinstance(space, spaces.Dict):
+            self._base = np.zeros((self.n, self._k.OBS_VALUES), dtype=np.float32)  # unused: the kernel's scratch
+            return {key: np.zeros((self.n, *(sub.shape or ())), dtype=sub.dtype) for key, sub in space.spaces.items()}
+        self._base = np.zeros((self.n, *(space.shape or ())), dtype=np.float32)
+        return self._base
+
+    def _action_of(self, actions: Any) -> list[Any]:
+        """Each car's action as its SIM_TRACE row logs it."""
+        if self.actions.discrete is not None:
+            return [int(a) for a in np.asarray(actions).reshape(self.n).tolist()]
+        return list(np.asarray(actions).reshape(self.n, -1))
+
+    @property
+    def _geo_row(self) -> list[float]:
+        return self.geo[0].tolist()
+
+    @property
+    def _state_row(self) -> list[float]:
+        return self.state[0].tolist()
+
+    def _row(self, k: int, status: str, action: Any, reward: float, done: bool, gk: list[float],
+             sk: list[float]) -> TraceRow:
+        """Car ``k``'s SIM_TRACE row of this step (spec §7.1), from the values its params were made of (its
+        geometry ``gk`` and state ``sk``)."""
+        episode, traffic = self.episodes[k], self.traffic[k]
+        steering, speed = float(self.cmd[k, 0]), float(self.cmd[k, 1])
+        return _new(TraceRow, (self.episode_count[k] - 1, float(episode.steps), sk[C_X], sk[C_Y], gk[G_HEADING],
+                               steering, speed, self.actions.trace_text(action, steering, speed), reward, done,
+                               gk[G_ALL_ON] == 1.0, gk[G_PROGRESS], int(gk[G_CLOSEST]), self.track.length,
+                               float(self.sim_time[k]) + DT_S if status != "prepare" else float(self.sim_time[k]),
+                               status, episode.pause_left_s if status == "pause" else 0.0,
+                               0 if done else traffic.mercy_count, 0.0, 0, tuple(traffic.now)))
+
+    def _end(self, k: int, progress: float) -> EpisodeEnd:
+        episode, fn = self.episodes[k], self.rewards[k]
+        return EpisodeEnd(episode.status, progress, episode.laps_done, list(episode.lap_times),
+                          (fn.calls, fn.seconds), self._traces[k] if self.record_trace else [])
+
+
+def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:
+    """A copy the reward function may change freely: the waypoint lists, which :attr:`Fleet.params` keeps, are
+    its own (the object lists are made for each step, and the fleet's rules and logs read none of them)."""
+    d = dict(params)
+    d["waypoints"] = list(d["waypoints"])
+    d["closest_waypoints"] = list(d["closest_waypoints"])
+    return d
