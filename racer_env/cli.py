@@ -424,8 +424,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     budget.add_argument("--minutes", type=_nonnegative_float, help="wall-clock minutes to train")
     p.add_argument("--n-envs", type=_positive_int, default=defaults.n_envs,
                    help="environments stepped together (default %(default)s)")
-    p.add_argument("--vec", choices=("dummy", "subproc"), default="dummy",
-                   help="all envs in this process (dummy, the default: faster here) or one process each")
+    p.add_argument("--vec", choices=("fleet", "dummy", "subproc"), default="fleet",
+                   help="fleet: every car stepped together (the default, the fastest); dummy: one env each in this "
+                        "process; subproc: one process each")
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--out", help="run directory (default runs/<date-time>)")
     p.add_argument("--resume", help="continue from this run directory (a new --reward clones the model)")

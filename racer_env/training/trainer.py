@@ -22,6 +22,7 @@ import numpy as np
 from gymnasium import spaces
 
 from racer_env.env.config import EnvConfig
+from racer_env.env.fleet import Fleet
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, RewardFunction, interrupt_reward_call
 from racer_env.env.simtrace import TraceWriter
 from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
@@ -68,9 +69,10 @@ class TrainConfig:
         until_laps: stop as soon as a greedy evaluation drives 3 clean laps in a row (with ``until_crashes``
             crashes a lap allowed).
         until_crashes: crashes allowed in each lap for ``until_laps`` (head-to-bot's target allows one).
-        vec: ``"dummy"``: all envs in this process (DummyVecEnv: faster and steadier on 2 cores, see
-            benchmarks/vec_envs.py); ``"subproc"``: each env in its own process (a script that calls train()
-            this way needs an ``if __name__ == "__main__":`` guard).
+        vec: ``"fleet"``: every car stepped together by one :class:`~racer_env.env.fleet.Fleet` (the default,
+            and the fastest); ``"dummy"``: one RacerEnv each, in this process (SB3's DummyVecEnv);
+            ``"subproc"``: one RacerEnv each, in its own process (a script that calls train() this way needs an
+            ``if __name__ == "__main__":`` guard).
         reward_time_limit: seconds one reward call may take before it is stopped as an error (None: no limit).
         sim_trace_log: also write ``logs/training.log``, SIM_TRACE_LOG lines as in a robomaker log (the
             simtrace CSVs hold the same rows).
@@ -90,7 +92,7 @@ class TrainConfig:
     quiet: bool = False
     until_laps: bool = False
     until_crashes: int = 0
-    vec: str = "dummy"
+    vec: str = "fleet"
     reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S
     sim_trace_log: bool = False
     torch_threads: int | None = None
@@ -304,10 +306,20 @@ def _keep_settings(cfg: TrainConfig, run: RunDir, start: _Start, plan: _Plan,
 
 
 def _make_envs(cfg: TrainConfig, env: EnvConfig, run: RunDir, plan: _Plan) -> Any:
-    """The training envs, all in this process (DummyVecEnv) or one process each (SubprocVecEnv)."""
+    """The training cars: one fleet (:class:`~racer_env.training.vecfleet.FleetVecEnv`), or one RacerEnv each,
+    in this process (DummyVecEnv) or in processes of their own (SubprocVecEnv)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     n = plan.n_envs
+    if cfg.vec == "fleet":
+        from racer_env.training.vecfleet import FleetVecEnv
+
+        log = open(run.reward_log, "a", buffering=1)
+        fleet = Fleet(env, n, mode="train", record_trace=True, reward_output=log,
+                      reward_time_limit=cfg.reward_time_limit)
+        venv: Any = FleetVecEnv(fleet, closing=[log])
+        venv.seed(cfg.seed)
+        return venv
     subproc = cfg.vec == "subproc" and n > 1
     factories: list[Callable[[], gym.Env]] = [
         _EnvFactory(env, run.reward_log, i / n, ignore_sigint=subproc, reward_time_limit=cfg.reward_time_limit)

@@ -26,8 +26,9 @@ __all__ = ["FleetVecEnv"]
 class FleetVecEnv(VecEnv):
     """SB3's VecEnv over a fleet (module docstring); car k is env k."""
 
-    def __init__(self, fleet: Fleet):
+    def __init__(self, fleet: Fleet, closing: Sequence[Any] = ()):
         self.fleet = fleet
+        self._closing = list(closing)  # files the fleet writes to (its reward functions' output), closed with it
         super().__init__(fleet.n, fleet.observation_space, fleet.action_space)
         self._actions: np.ndarray | None = None
         self._empty: list[dict[str, Any]] = [{} for _ in range(fleet.n)]
@@ -77,7 +78,9 @@ class FleetVecEnv(VecEnv):
         return obs.copy()
 
     def close(self) -> None:
-        pass
+        for f in self._closing:
+            f.close()
+        self._closing = []
 
     # ----------------------------------------------- what SB3 asks of VecEnvs
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
