@@ -126,3 +126,25 @@ def test_fleet_vec_env_trains_ppo_and_its_infos_are_empty_but_at_an_episode_end(
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, device="cpu", seed=0)
     model.learn(256)
     assert model.num_timesteps >= 256
+
+
+@pytest.mark.parametrize("sensor, stack", [("FRONT_FACING_CAMERA", 1), ("STEREO_CAMERAS", 2)])
+def test_a_fleet_renders_every_cars_camera_as_a_racer_env_does(sensor, stack):
+    meta = {"action_space": {"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 0.5, "high": 3}},
+            "action_space_type": "continuous", "sensor": [sensor]}
+    n = 3
+    envs = [RacerEnv(EnvConfig.make(reward=lambda p: 1.0, model_metadata=meta, frame_stack=stack), mode="train",
+                     start_offset=k / n) for k in range(n)]
+    fleet = Fleet(EnvConfig.make(reward=lambda p: 1.0, model_metadata=meta, frame_stack=stack), n, mode="train")
+    for k, env in enumerate(envs):
+        env.reset(seed=k)
+        fleet.seed(k, k)
+        fleet.reset(k, k)
+    for step in _actions(envs[0].action_space, 40, n, seed=2):
+        _, terminated, truncated, _ = fleet.step(np.array(step))
+        for k, env in enumerate(envs):
+            obs, _, te, tr, _ = env.step(step[k])
+            assert all(np.array_equal(fleet.observation(k)[key], obs[key]) for key in obs)
+            if te or tr:
+                env.reset()
+                fleet.reset(k)

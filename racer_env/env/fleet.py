@@ -32,7 +32,7 @@ from racer_env.env.params import NO_OBJECTS, counted_crash, params_dict, _closes
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow
 from racer_env.env.traffic import Traffic
-from racer_env.sim.layout import (C_MOVED, C_X, C_Y, C_YAW, G_ALL_ON, G_CLOSEST, G_HEADING, G_LEFT, G_NONE_ON,
+from racer_env.sim.layout import (C_BX, C_BY, C_MOVED, C_X, C_Y, C_YAW, G_ALL_ON, G_CLOSEST, G_HEADING, G_LEFT, G_NONE_ON,
                                   G_NXT, G_PROGRESS, G_PRV, G_WIDTH, GEOMETRY)
 from racer_env.sim.track import Projection
 from racer_env.sim.vehicle import Car, steer_history
@@ -329,10 +329,16 @@ class Fleet:
     def _observe(self, ks: np.ndarray, vector: bool = True) -> None:
         """The observations of the cars ``ks`` at their poses now: the camera's, and the vector's objects and
         LIDAR (its 26 values come from :meth:`_advance`, or here with ``vector``)."""
-        if self._camera:
-            for k in ks.tolist():
-                out = self.observers[k](self.track, self.cars[k], self.where(k), self.traffic[k].now,
-                                        float(self.sim_time[k]))
+        if self._camera:  # every car's frame in one batched render, then each car's stack and LIDAR
+            cars = ks.tolist()
+            st = self.state[ks]
+            first = self.observers[0]
+            assert isinstance(first, CameraObserver)
+            shots = first.frames(st[:, C_BX], st[:, C_BY], st[:, C_YAW], [self.traffic[k].now for k in cars])
+            for j, k in enumerate(cars):
+                observer = self.observers[k]
+                assert isinstance(observer, CameraObserver)
+                out = observer.assemble(shots[j], self.cars[k], self.traffic[k].now, float(self.sim_time[k]))
                 for key, value in out.items():
                     self.obs[key][k] = value
             return

@@ -271,9 +271,22 @@ class CameraObserver:
             return shots[0] if shots[0].ndim == 3 else shots[0][:, :, None]
         return np.stack(shots, axis=2)
 
+    def frames(self, bx: np.ndarray, by: np.ndarray, yaw: np.ndarray,
+               things: Sequence[Sequence[TrackObject]] = ()) -> np.ndarray:
+        """The cameras' images of N cars at once (body origins ``bx``, ``by`` [m], headings ``yaw`` [rad]):
+        (N, 120, 160, channels of one frame) uint8, the same as :meth:`frame` of each."""
+        shots = [cam.frames(bx, by, yaw, things) for cam in self.cameras]
+        if len(shots) == 1:
+            return shots[0] if shots[0].ndim == 4 else shots[0][..., None]
+        return np.stack(shots, axis=3)
+
     def __call__(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
                  sim_time: float = 0.0) -> dict[str, np.ndarray]:
-        frame = self.frame(car, things)
+        return self.assemble(self.frame(car, things), car, things, sim_time)
+
+    def assemble(self, frame: np.ndarray, car: Car, things: Sequence[TrackObject] = (),
+                 sim_time: float = 0.0) -> dict[str, np.ndarray]:
+        """The observation from this step's ``frame`` of the car: the frame stack, and the LIDAR's."""
         if self.frame_stack == 1:
             image = frame
         else:
