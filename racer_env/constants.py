@@ -89,6 +89,8 @@ STEREO_BASELINE_M = 0.06  # the stereo pair's cameras sit 0.03 m either side: [S
 # --- racer_env's vector observation (racer_env/env/observations.py) ---------------------------------
 LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)  # centre-line points ahead the vector holds
 OBS_SCALE_M = 3.0  # those points' coordinates are divided by this
+OBJECT_SLOTS = 2  # objects ahead the vector describes, with objects on the track
+OBJECTS_AHEAD_M = 5.0  # how far ahead along the track it looks for them
 
 # --- LIDAR (objects spec §7.2-7.3) -----------------------------------------
 LIDAR_BEAMS = 64  # [SIM] racecar.gazebo, sensors/constants.py

@@ -70,7 +70,7 @@ import numpy as np
 from gymnasium import spaces
 
 from racer_env.constants import (CAMERA_IMAGE_H, CAMERA_IMAGE_W, LOOKAHEAD_M, MAX_SPEED_MPS, MAX_STEERING_DEG,
-                                 STEREO_BASELINE_M)
+                                 OBJECT_SLOTS, OBJECTS_AHEAD_M, STEREO_BASELINE_M)
 from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES, ActionSpec
 from racer_env.sim.camera import Camera
 from racer_env.sim.objects import TrackObject
@@ -108,9 +108,6 @@ def observe(track: Track, car: Car, where: Projection) -> np.ndarray:
     return out.astype(np.float32)
 
 
-OBJECT_SLOTS = 2
-"""Objects ahead the observation describes."""
-_OBJECT_RANGE_M = 5.0
 _OBJ_LOW = [0.0, -2.0, -2.0, -3.0, 0.0]
 _OBJ_HIGH = [1.0, 2.0, 2.0, 3.0, 1.5]
 _LIDAR_PERIOD_S = 0.1  # the scan's update rate, 10 Hz: objects spec §7.2
@@ -194,33 +191,23 @@ class Observer:
             return values
         return np.concatenate([values, self.lidar(car, things, sim_time).astype(np.float32)])
 
-    def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> list[float]:
-        length, arc = track.length, where.arc
-        first = second = None  # the two nearest ahead: (gap, object)
-        for o in things:
-            gap = (o[4] - arc) % length  # o.distance
-            if gap > _OBJECT_RANGE_M:
-                continue
-            if first is None or gap < first[0]:
-                first, second = (gap, o), first
-            elif second is None or gap < second[0]:
-                second = (gap, o)
-        values: list[float] = []
-        if first is None:
-            return [0.0] * (5 * OBJECT_SLOTS)
-        c, s = math.cos(car.yaw), math.sin(car.yaw)
-        half = 0.5 * track.vertex_widths[where.seg]
-        ccw = 1.0 if track.is_ccw else -1.0
-        bot = _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5)
-        for slot in (first, second)[:OBJECT_SLOTS]:
-            if slot is None:
-                values += (0.0, 0.0, 0.0, 0.0, 0.0)
-                continue
-            o = slot[1]
-            rx, ry = o.x - car.x, o.y - car.y
-            values += (1.0, _clip((rx * c + ry * s) / 3.0, -2.0, 2.0), _clip((ry * c - rx * s) / 3.0, -2.0, 2.0),
-                       _clip(ccw * o.offset / half, -3.0, 3.0), bot if o.kind == "bot" else 0.0)
-        return values
+    def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> np.ndarray:
+        """The objects ahead (module docstring; :func:`racer_env.sim.kernels.objects_ahead`)."""
+        import racer_env.sim.kernels as kernels
+
+        out = np.empty(5 * OBJECT_SLOTS)
+        kernels.objects_ahead(*track.kernel, objects_array(things), car.x, car.y, car.yaw, float(where.arc),
+                              int(where.seg), _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5), OBJECT_SLOTS,
+                              OBJECTS_AHEAD_M, out)
+        return out
+
+
+def objects_array(things: Sequence[TrackObject]) -> np.ndarray:
+    """Objects as the kernels take them (racer_env.sim.kernels.OBJECT_FIELDS): an (N, 6) float64 array."""
+    if not things:
+        return np.zeros((0, 6))
+    return np.array([(o[0], o[1], o[2], 1.0 if o[3] == "bot" else 0.0, o[4], o[5]) for o in things],
+                    dtype=np.float64)
 
 
 class CameraObserver:

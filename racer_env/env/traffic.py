@@ -133,22 +133,20 @@ class Traffic:
     def _bot_poses(self) -> list[TrackObject]:
         """Every bot car's pose after ``run_time`` seconds of driving (every step of a head-to-bot race)."""
         s, lanes, t = self.settings, self.lanes, self.run_time
-        assert lanes is not None or not self.bots
-        speed, changes = s.BOT_CAR_SPEED, s.IS_LANE_CHANGE
-        out = []
-        for bot in self.bots:
-            if changes:
+        if not self.bots:
+            return []
+        assert lanes is not None
+        changes = s.IS_LANE_CHANGE
+        if changes:
+            for bot in self.bots:
                 if bot.change_at == math.inf:  # its first running step: when to change lanes
                     self._schedule(bot, t)
                 while t >= bot.change_end:
                     bot.lane = 1 - bot.lane
                     self._schedule(bot, bot.change_end)
-                if bot.change_at <= t:
-                    out.append(lanes.changing(bot.start + speed * t, bot.start + speed * bot.change_at,  # type: ignore
-                                              s.LANE_CHANGE_DISTANCE, bot.lane))
-                    continue
-            out.append(lanes.bot(bot.start + speed * t, bot.lane))  # type: ignore
-        return out
+        bots = self.bots
+        return lanes.poses([b.start for b in bots], [b.lane for b in bots], [b.change_at for b in bots], t,
+                           s.BOT_CAR_SPEED, changes, s.LANE_CHANGE_DISTANCE)
 
     def _schedule(self, bot: _Bot, after: float) -> None:
         """The next lane change: after U(lower, upper) s in the lane, lasting distance / speed (§3.3)."""

@@ -595,3 +595,95 @@ def continuous_controls(actions, steer_lo, steer_hi, speed_lo, speed_hi, cmd):
         a1 = -1.0 if a1 < -1.0 else (1.0 if a1 > 1.0 else a1)
         cmd[k, 0] = steer_lo + (a0 + 1.0) * 0.5 * (steer_hi - steer_lo)
         cmd[k, 1] = speed_lo + (a1 + 1.0) * 0.5 * (speed_hi - speed_lo)
+
+
+# ------------------------------------------------------------------------------------------------ objects
+OBJECT_FIELDS = ("x", "y", "yaw", "bot", "distance", "offset")
+"""The columns of an objects array: centre [m], heading [rad], 1.0 for a bot car (else 0.0), distance along
+the centre line [m], signed offset from it (positive on the inner side) [m]."""
+
+
+@njit(cache=True)
+def objects_ahead(f, g, o, objs, x, y, yaw, arc, seg, bot_value, slots, reach, out):
+    """The vector observation's objects: the ``slots`` nearest objects ahead along the track within ``reach`` [m]
+    of the params point (x, y) [m] with ``yaw`` [rad] projecting at (seg, arc), nearest first, five values each
+    into ``out``: 1, its centre in the car's frame / 3 m (x forward, y left), its offset / half the track's
+    width (positive left of the centre line), and ``bot_value`` for a bot car (else 0); all 0 for an empty
+    slot (racer_env.env.observations)."""
+    length = f[o[F_SCALARS] + S_LENGTH]
+    best = np.full(slots, math.inf)
+    which = np.full(slots, -1)
+    for i in range(objs.shape[0]):
+        gap = (objs[i, 4] - arc) % length
+        if gap > reach:
+            continue
+        for j in range(slots):  # insert, keeping the earlier of two equal gaps first
+            if which[j] < 0 or gap < best[j]:
+                for m in range(slots - 1, j, -1):
+                    best[m], which[m] = best[m - 1], which[m - 1]
+                best[j], which[j] = gap, i
+                break
+    for j in range(5 * slots):
+        out[j] = 0.0
+    if which[0] < 0:
+        return
+    c, s = math.cos(yaw), math.sin(yaw)
+    half = 0.5 * f[o[F_WIDTHS] + seg]
+    ccw = 1.0 if g[o[I_META] + M_CCW] == 1 else -1.0
+    for j in range(slots):
+        i = which[j]
+        if i < 0:
+            continue
+        rx, ry = objs[i, 0] - x, objs[i, 1] - y
+        out[5 * j] = 1.0
+        out[5 * j + 1] = _clip((rx * c + ry * s) / OBS_SCALE_M, -2.0, 2.0)
+        out[5 * j + 2] = _clip((ry * c - rx * s) / OBS_SCALE_M, -2.0, 2.0)
+        out[5 * j + 3] = _clip(ccw * objs[i, 5] / half, -3.0, 3.0)
+        out[5 * j + 4] = bot_value if objs[i, 3] == 1.0 else 0.0
+
+
+@njit(cache=True)
+def lane_at(table, lane, distance, length, step):
+    """A lane's (x, y, yaw, distance, signed offset) at centre-line ``distance`` [m], interpolated in its table
+    (``table[lane]``: a row every ``step`` metres; racer_env.sim.objects.Lanes)."""
+    s = (distance % length) / step
+    k = int(s)
+    w = s - k
+    x0, y0, yaw, d0, o0 = table[lane, k, 0], table[lane, k, 1], table[lane, k, 2], table[lane, k, 3], table[lane, k, 4]
+    x1, y1, d1, o1 = table[lane, k + 1, 0], table[lane, k + 1, 1], table[lane, k + 1, 3], table[lane, k + 1, 4]
+    d = d0 + w * (d1 - d0) if -1.0 < d1 - d0 < 1.0 else d0
+    return x0 + w * (x1 - x0), y0 + w * (y1 - y0), yaw, d, o0 + w * (o1 - o0)
+
+
+@njit(cache=True)
+def bot_poses(table, length, step, starts, lanes, change_at, run_time, speed, changes, change_length, out):
+    """Every bot car's pose after ``run_time`` [s] of driving at ``speed`` [m/s] from its start distance
+    ``starts[b]`` [m] in lane ``lanes[b]``; with ``changes``, a bot whose lane change began at ``change_at[b]``
+    [s] is on the S-curve (a smoothstep blend of the two lanes over ``change_length`` [m], objects spec §3.3).
+    Into the rows of ``out`` (:data:`OBJECT_FIELDS`)."""
+    t = run_time
+    for b in range(starts.shape[0]):
+        distance = starts[b] + speed * t
+        lane = lanes[b]
+        if changes and change_at[b] <= t:
+            start = starts[b] + speed * change_at[b]
+            u = ((distance - start) % length) / change_length
+            w = 0.0 if u <= 0.0 else (1.0 if u >= 1.0 else u * u * (3.0 - 2.0 * u))
+            ax, ay, ayaw, ad, ao = lane_at(table, lane, distance, length, step)
+            bx, by, byaw, bd, bo = lane_at(table, 1 - lane, distance, length, step)
+            x, y = ax + w * (bx - ax), ay + w * (by - ay)
+            # heading: the lanes' direction, turned by the sideways rate of the blend (dw/ds times the lane gap)
+            dw = 6.0 * u * (1.0 - u) / change_length if 0.0 < u < 1.0 else 0.0
+            turn = byaw - ayaw
+            if turn > math.pi:
+                turn -= 2 * math.pi
+            elif turn < -math.pi:
+                turn += 2 * math.pi
+            along = ayaw + w * turn
+            c, s = math.cos(along), math.sin(along)
+            yaw = along + math.atan(dw * ((bx - ax) * -s + (by - ay) * c))  # the gap across the lanes' direction
+            d = ad + w * (bd - ad) if -1.0 < bd - ad < 1.0 else ad
+            out[b, 0], out[b, 1], out[b, 2], out[b, 3], out[b, 4], out[b, 5] = x, y, yaw, 1.0, d, ao + w * (bo - ao)
+        else:
+            x, y, yaw, d, off = lane_at(table, lane, distance, length, step)
+            out[b, 0], out[b, 1], out[b, 2], out[b, 3], out[b, 4], out[b, 5] = x, y, yaw, 1.0, d, off

@@ -104,6 +104,7 @@ class Lanes:
         centre = rows[:, 0:2]
         self.points = ((centre + rows[:, 2:4]) / 2, (centre + rows[:, 4:6]) / 2)
         self._tables: list[list[tuple[float, float, float, float, float]]] = []  # made on a bot car's first step
+        self._table = np.zeros((2, 0, 5))
 
     # ------------------------------------------------------------------ placing
     def place(self, distance: float, lane: int) -> tuple[float, float, float]:
@@ -170,45 +171,44 @@ class Lanes:
             off.append(where.distance if inner_side(track, x, y, where.seg) else -where.distance)
         return list(zip(xs, ys, yaws, dist, off))
 
-    def at(self, distance: float, lane: int) -> tuple[float, float, float, float, float]:
-        """A bot car's (x, y, yaw, distance, signed offset) at centre-line ``distance`` [m] in ``lane``."""
+    @property
+    def table(self) -> np.ndarray:
+        """Both lanes tabulated every centimetre of distance: (2, rows, 5) of x, y, yaw, distance, signed
+        offset (made on a bot car's first step)."""
         if not self._tables:
             self._tables = [self._tabulate(0), self._tabulate(1)]
-        rows = self._tables[lane]
-        s = (distance % self.length) / _TABLE_STEP_M
-        k = int(s)
-        f = s - k
-        x0, y0, yaw, d0, o0 = rows[k]
-        x1, y1, _, d1, o1 = rows[k + 1]
-        return (x0 + f * (x1 - x0), y0 + f * (y1 - y0), yaw, d0 + f * (d1 - d0) if -1.0 < d1 - d0 < 1.0 else d0,
-                o0 + f * (o1 - o0))
+            self._table = np.array(self._tables, dtype=np.float64)
+        return self._table
+
+    def at(self, distance: float, lane: int) -> tuple[float, float, float, float, float]:
+        """A bot car's (x, y, yaw, distance, signed offset) at centre-line ``distance`` [m] in ``lane``
+        (:func:`racer_env.sim.kernels.lane_at`)."""
+        import racer_env.sim.kernels as kernels
+
+        return kernels.lane_at(self.table, int(lane), float(distance), self.length, _TABLE_STEP_M)
+
+    def poses(self, starts: Sequence[float], lanes: Sequence[int], change_at: Sequence[float], run_time: float,
+              speed: float, changes: bool, change_length: float) -> list[TrackObject]:
+        """Every bot car after ``run_time`` [s] at ``speed`` [m/s] from its start distance [m] in its lane, those
+        whose lane change began at ``change_at`` [s] on the S-curve to the other lane over ``change_length``
+        [m] (§3.3, a smoothstep blend of the two lanes; :func:`racer_env.sim.kernels.bot_poses`)."""
+        import racer_env.sim.kernels as kernels
+
+        out = np.empty((len(starts), 6))
+        kernels.bot_poses(self.table, self.length, _TABLE_STEP_M, np.asarray(starts, dtype=np.float64),
+                          np.asarray(lanes, dtype=np.int64), np.asarray(change_at, dtype=np.float64), float(run_time),
+                          float(speed), bool(changes), float(change_length), out)
+        return [_new(TrackObject, (x, y, yaw, "bot", d, off)) for x, y, yaw, _, d, off in out.tolist()]
 
     def changing(self, distance: float, start: float, length_m: float, lane_from: int) -> TrackObject:
         """A bot car changing lanes: at ``distance`` [m], on an S-curve from ``lane_from`` to the other lane
-        that starts at ``start`` [m] and takes ``length_m`` [m] of centre-line distance (§3.3, a smoothstep
-        blend of the two lanes)."""
-        u = ((distance - start) % self.length) / length_m
-        w = smoothstep(u)
-        ax, ay, ayaw, ad, ao = self.at(distance, lane_from)
-        bx, by, byaw, bd, bo = self.at(distance, 1 - lane_from)
-        x, y = ax + w * (bx - ax), ay + w * (by - ay)
-        # heading: the lanes' direction, turned by the sideways rate of the blend (dw/ds times the lane gap)
-        dw = 6.0 * u * (1.0 - u) / length_m if 0.0 < u < 1.0 else 0.0
-        turn = byaw - ayaw
-        if turn > math.pi:
-            turn -= 2 * math.pi
-        elif turn < -math.pi:
-            turn += 2 * math.pi
-        along = ayaw + w * turn
-        c, s = math.cos(along), math.sin(along)
-        yaw = along + math.atan(dw * ((bx - ax) * -s + (by - ay) * c))  # the gap across the lanes' direction
-        d = ad + w * (bd - ad) if -1.0 < bd - ad < 1.0 else ad
-        return _new(TrackObject, (x, y, yaw, "bot", d, ao + w * (bo - ao)))
+        that starts at ``start`` [m] and takes ``length_m`` [m] of centre-line distance (§3.3)."""
+        speed = 1.0  # distance = start + speed * t, with the change begun at 0 s
+        return self.poses([start], [lane_from], [0.0], distance - start, speed, True, length_m)[0]
 
     def bot(self, distance: float, lane: int) -> TrackObject:
         """A bot car driving ``lane`` at ``distance`` [m]."""
-        x, y, yaw, d, off = self.at(distance, lane)
-        return _new(TrackObject, (x, y, yaw, "bot", d, off))
+        return self.poses([distance], [lane], [math.inf], 0.0, 0.0, False, 1.0)[0]
 
 
 def inner_side(track: Track, x: float, y: float, seg: int) -> bool:
