@@ -24,7 +24,7 @@ from racer_env.env.environment import RacerEnv
 from racer_env.env.simtrace import STATUS_LABELS, TraceWriter
 from racer_env.training.rundir import RunDir
 
-__all__ = ["LapResult", "EvalResult", "evaluate", "write_evaluation", "evaluate_run", "results_table"]
+__all__ = ["LapResult", "EvalResult", "evaluate", "greedy", "write_evaluation", "evaluate_run", "results_table"]
 
 Policy = Callable[[np.ndarray], Any]
 
@@ -150,6 +150,23 @@ class EvalResult:
         return out
 
 
+def greedy(model: Any) -> Policy:
+    """A trained model's deterministic action for an observation: what ``model.predict(obs, deterministic=True)``
+    gives (before SB3's clip to the action space, which the env's own mapping applies), without its per-call
+    conversions: a vector observation goes to the policy as it is (twice as fast; evaluations drive thousands
+    of steps a run)."""
+    import torch
+
+    policy = model.policy
+
+    def act(obs: Any) -> Any:
+        with torch.no_grad():
+            tensor = policy.obs_to_tensor(obs)[0] if isinstance(obs, dict) else torch.as_tensor(obs)[None]
+            return policy._predict(tensor, deterministic=True)[0].numpy()
+
+    return act
+
+
 def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float, lap_time: float,
          completion: float, status: str, standing: bool) -> LapResult:
     c = info["counts"]
@@ -237,7 +254,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     stamp = time.strftime("%Y%m%d%H%M%S")
     folder = run.evaluation_dir(stamp)
     trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)
-    result = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], env, laps=laps,
+    result = evaluate(greedy(model), env, laps=laps,
                       continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
                       collision_penalty=collision_penalty, trace=trace)
     trace.close()
