@@ -100,7 +100,8 @@ def _train(args: argparse.Namespace) -> int:
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
                       eval_laps=args.eval_laps, quiet=args.quiet, until_laps=args.until_laps,
                       until_crashes=args.until_crashes, vec=args.vec,
-                      reward_time_limit=args.reward_time_limit or None, sim_trace_log=args.sim_trace_log)
+                      reward_time_limit=args.reward_time_limit or None, sim_trace_log=args.sim_trace_log,
+                      network_layout=args.network_layout)
     result = train(cfg, console=console)
     console.print(f"[bold]{result.stopped}[/]: {result.timesteps:,} steps, {result.episodes:,} episodes "
                   f"in {result.seconds:.1f} s -> {result.run_dir}")
@@ -449,6 +450,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "trains in seconds)")
     p.add_argument("--frame-stack", type=_positive_int, metavar="N",
                    help="camera frames stacked in one observation (default 1, as on AWS, which ignores stack_size)")
+    p.add_argument("--network-layout", choices=("shared", "aws"), default="shared",
+                   help="the camera's network: shared (one network, the policy and the value on its features; the "
+                        "default) or aws (two networks, as AWS trains them: see docs/camera.md)")
     p.add_argument("--sim-trace-log", action="store_true",
                    help="also write logs/training.log, SIM_TRACE_LOG lines as in a robomaker log (the simtrace CSVs "
                         "hold the same rows)")

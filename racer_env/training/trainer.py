@@ -78,6 +78,9 @@ class TrainConfig:
             simtrace CSVs hold the same rows).
         torch_threads: threads torch may use (default: 1 for the vector's small networks; for a camera's
             convolutions, up to 4, as many as there are cores).
+        network_layout: how the camera's network is built (racer_env.training.networks): ``"shared"`` (one
+            network whose features the policy and the value share) or ``"aws"`` (two networks, as AWS trains
+            them). A resumed run keeps its model's.
     """
 
     env: EnvConfig | None = None
@@ -96,6 +99,7 @@ class TrainConfig:
     reward_time_limit: float | None = DEFAULT_TIME_LIMIT_S
     sim_trace_log: bool = False
     torch_threads: int | None = None
+    network_layout: str = "shared"
 
     def run_dir(self) -> RunDir:
         if self.out:
@@ -284,7 +288,8 @@ def _keep_settings(cfg: TrainConfig, run: RunDir, start: _Start, plan: _Plan,
     atomic_write_json(run.hyperparameters, {k: v for k, v in asdict(hp).items() if v is not None})
     start.info.update({
         "racer_env": __import__("racer_env").__version__, "env": run.keep_env(env),
-        "algorithm": env.actions.algorithm, "neural_network": env.neural_network, "n_envs": plan.n_envs,
+        "algorithm": env.actions.algorithm, "neural_network": env.neural_network,
+        "network_layout": _layout(cfg, start) if env.observation == "camera" else None, "n_envs": plan.n_envs,
         "n_steps": plan.n_steps, "seed": cfg.seed, "resumed_from": cfg.resume,
         "created": time.strftime("%Y-%m-%d %H:%M:%S")})
     for old in ("track", "reverse", "reward", "race", "object_features", "observation", "frame_stack", "car_model",
@@ -303,6 +308,13 @@ def _keep_settings(cfg: TrainConfig, run: RunDir, start: _Start, plan: _Plan,
     writer = TraceWriter(run.simtrace_dir, run.training_log if cfg.sim_trace_log else None,
                          hp.num_episodes_between_training, on_episode=state.add_episode, first_episode=state.episodes)
     return state, writer
+
+
+def _layout(cfg: TrainConfig, start: _Start) -> str:
+    """The camera network's layout: a resumed run's model keeps the one it was built with."""
+    if start.source is not None:
+        return str(start.source.info().get("network_layout") or "shared")
+    return cfg.network_layout
 
 
 def _make_envs(cfg: TrainConfig, env: EnvConfig, run: RunDir, plan: _Plan) -> Any:
@@ -404,12 +416,12 @@ def _make_model(cfg: TrainConfig, env: EnvConfig, plan: _Plan, venv: Any, run: R
     if actions.algorithm == "sac":
         kwargs: dict[str, Any] = dict(net_arch=NET_ARCH)
         if camera:  # the simulator's network under SB3's heads; a replay buffer of images that fits in memory
-            kwargs = {**policy_kwargs(actions.neural_network), "net_arch": [256]}
+            kwargs = {**policy_kwargs(actions.neural_network, layout=cfg.network_layout), "net_arch": [256]}
         return SAC("MultiInputPolicy" if camera else "MlpPolicy", venv, learning_rate=hp.lr,
                    batch_size=hp.batch_size, gamma=hp.discount_factor, ent_coef=hp.sac_alpha, policy_kwargs=kwargs,
                    buffer_size=SAC_CAMERA_BUFFER if camera else 1_000_000, seed=cfg.seed,
                    tensorboard_log=str(run.tensorboard), device="cpu", verbose=0)
-    kwargs = policy_kwargs(actions.neural_network, PPO_LOG_STD_INIT) if camera else \
+    kwargs = policy_kwargs(actions.neural_network, PPO_LOG_STD_INIT, cfg.network_layout) if camera else \
         dict(net_arch=NET_ARCH, log_std_init=PPO_LOG_STD_INIT)
     return PPO("MultiInputPolicy" if camera else "MlpPolicy", venv, learning_rate=hp.lr, n_steps=plan.n_steps,
                batch_size=hp.batch_size, n_epochs=hp.num_epochs, gamma=hp.discount_factor, gae_lambda=0.95,
