@@ -350,8 +350,9 @@ class Fleet:
             for k in ks.tolist():
                 observer = self.observers[k]
                 assert isinstance(observer, Observer)
-                self._base[k, width:] = observer.extras(self.track, self.cars[k], self.where(k), self.traffic[k].now,
-                                                        float(self.sim_time[k]))
+                traffic = self.traffic[k]
+                self._base[k, width:] = observer.extras(self.track, self.cars[k], self.where(k), traffic.now,
+                                                        float(self.sim_time[k]), traffic.array())
 
     def _empty_observations(self) -> Any:
         space = self.observation_space

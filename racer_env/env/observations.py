@@ -72,6 +72,7 @@ from gymnasium import spaces
 from racer_env.constants import (CAMERA_IMAGE_H, CAMERA_IMAGE_W, LOOKAHEAD_M, MAX_SPEED_MPS, MAX_STEERING_DEG,
                                  OBJECT_SLOTS, OBJECTS_AHEAD_M, STEREO_BASELINE_M)
 from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES, ActionSpec
+from racer_env.env.params import objects_array
 from racer_env.sim.camera import Camera
 from racer_env.sim.objects import TrackObject
 from racer_env.sim.sensors import LIDAR_SENSORS, lidar_observation, lidar_scan, lidar_size
@@ -183,31 +184,26 @@ class Observer:
         return np.concatenate([base, self.extras(track, car, where, things, sim_time)])
 
     def extras(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject] = (),
-               sim_time: float = 0.0) -> np.ndarray:
+               sim_time: float = 0.0, things_array: np.ndarray | None = None) -> np.ndarray:
         """What follows the 26 values of :func:`observe`: the objects ahead and the LIDAR's observation, as the
-        race and the sensors ask (float32)."""
-        values = np.array(self._ahead(track, car, where, things) if self.objects else [], dtype=np.float32)
+        race and the sensors ask (float32). ``things_array``: the objects as an array, when the caller has it."""
+        values = np.array(self._ahead(track, car, where, things, things_array) if self.objects else [],
+                          dtype=np.float32)
         if not self.lidar:
             return values
         return np.concatenate([values, self.lidar(car, things, sim_time).astype(np.float32)])
 
-    def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject]) -> np.ndarray:
+    def _ahead(self, track: Track, car: Car, where: Projection, things: Sequence[TrackObject],
+               things_array: np.ndarray | None = None) -> np.ndarray:
         """The objects ahead (module docstring; :func:`racer_env.sim.kernels.objects_ahead`)."""
         import racer_env.sim.kernels as kernels
 
         out = np.empty(5 * OBJECT_SLOTS)
-        kernels.objects_ahead(*track.kernel, objects_array(things), car.x, car.y, car.yaw, float(where.arc),
+        objs = things_array if things_array is not None else objects_array(things)
+        kernels.objects_ahead(*track.kernel, objs, car.x, car.y, car.yaw, float(where.arc),
                               int(where.seg), _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5), OBJECT_SLOTS,
                               OBJECTS_AHEAD_M, out)
         return out
-
-
-def objects_array(things: Sequence[TrackObject]) -> np.ndarray:
-    """Objects as the kernels take them (racer_env.sim.kernels.OBJECT_FIELDS): an (N, 6) float64 array."""
-    if not things:
-        return np.zeros((0, 6))
-    return np.array([(o[0], o[1], o[2], 1.0 if o[3] == "bot" else 0.0, o[4], o[5]) for o in things],
-                    dtype=np.float64)
 
 
 class CameraObserver:

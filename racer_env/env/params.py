@@ -27,7 +27,7 @@ from racer_env.sim.sensors import in_camera
 from racer_env.sim.track import Projection, Track
 from racer_env.sim.vehicle import body_origin, footprint_corners, normalize_heading
 
-__all__ = ["params_at", "compute_params", "params_dict", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
+__all__ = ["params_at", "compute_params", "params_dict", "objects_array", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
            "PARAM_KEYS", "DOCUMENTED_KEYS"]
 
 DOCUMENTED_KEYS = (
@@ -307,3 +307,11 @@ def params_at(
     return compute_params(track, x=float(x), y=float(y), yaw=math.radians(heading), steering_angle=steering_angle,
                           speed=speed, steps=steps, start_progress=start_progress, prev_progress=prev_progress,
                           objects=objs, sim_time=sim_time)
+
+
+def objects_array(things: Sequence[TrackObject]) -> np.ndarray:
+    """Objects as the kernels take them (racer_env.sim.kernels.OBJECT_FIELDS): an (N, 6) float64 array."""
+    if not things:
+        return np.zeros((0, 6))
+    return np.array([(o[0], o[1], o[2], 1.0 if o[3] == "bot" else 0.0, o[4], o[5]) for o in things],
+                    dtype=np.float64)

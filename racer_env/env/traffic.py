@@ -13,11 +13,14 @@ import math
 import random
 from typing import Any, Sequence
 
+import numpy as np
+
 from racer_env.constants import DT_S, OBJECT_NEAR_M
 from racer_env.env.episode import Episode
-from racer_env.env.params import NO_OBJECTS, Objects
+from racer_env.env.params import NO_OBJECTS, Objects, objects_array
 from racer_env.env.race import RaceSettings
-from racer_env.sim.objects import Lanes, TrackObject, arc_gap, contact, fixed_layout, generated_layout, object_at
+from racer_env.sim.objects import (Lanes, TrackObject, arc_gap, contact, fixed_layout, generated_layout, object_at,
+                                   objects_of)
 from racer_env.sim.track import Track
 from racer_env.sim.vehicle import body_origin, footprint_corners, params_point
 
@@ -25,13 +28,18 @@ __all__ = ["Traffic"]
 
 
 class _Bot:
-    """A bot car's schedule: where it started, its lane, and its next lane change (running seconds)."""
+    """A bot car's schedule: where it started [m], its lane, and its next lane change [running seconds]; a row
+    of its race's schedule array (columns start, lane, change_at, change_end), which the kernels read."""
 
-    __slots__ = ("start", "lane", "change_at", "change_end")
+    __slots__ = ("_row",)
 
-    def __init__(self, start: float, lane: int):
-        self.start, self.lane = start, lane
-        self.change_at = self.change_end = math.inf
+    def __init__(self, row: np.ndarray):
+        self._row = row
+
+    start = property(lambda self: float(self._row[0]), lambda self, v: self._row.__setitem__(0, v))
+    lane = property(lambda self: int(self._row[1]), lambda self, v: self._row.__setitem__(1, v))
+    change_at = property(lambda self: float(self._row[2]), lambda self, v: self._row.__setitem__(2, v))
+    change_end = property(lambda self: float(self._row[3]), lambda self, v: self._row.__setitem__(3, v))
 
 
 class Traffic:
@@ -67,10 +75,26 @@ class Traffic:
         self.rear_ends = 0
         self.mercy_count, self.mercy_index = 0, -1
         """Resets in a row at one obstacle (ENABLE_MERCY_RESET): the log's ``obstacle_crash_counter``."""
+        self._array_of: list[TrackObject] | None = None
+        self._array = np.zeros((0, 6))
+        self._bot_array = np.zeros((0, 6))
+        self._obstacles_of: list[TrackObject] | None = None
+        self._obstacles_array = np.zeros((0, 6))
 
     @property
     def active(self) -> bool:
         return bool(self.now) or self.settings.has_objects
+
+    def array(self) -> np.ndarray:
+        """:attr:`now` as the kernels take objects (racer_env.sim.kernels.OBJECT_FIELDS), made once for each
+        pose of them (the boxes of an episode stand still)."""
+        if self._array_of is not self.now:  # now is the obstacles, then the bot cars' poses just made
+            if self._obstacles_of is not self.obstacles:
+                self._obstacles_array, self._obstacles_of = objects_array(self.obstacles), self.obstacles
+            self._array = np.concatenate([self._obstacles_array, self._bot_array]) if self.bots else \
+                self._obstacles_array
+            self._array_of = self.now
+        return self._array
 
     # --------------------------------------------------------------- episodes
     def reset(self, seed: int | None = None) -> None:
@@ -90,7 +114,8 @@ class Traffic:
         self.obstacles = self.placed + [self._obstacle(d, lane, kind) for d, lane in layout]
         bots = generated_layout(length, s.bots, s.MIN_DISTANCE_BETWEEN_BOT_CARS,
                                 self.rng if s.RANDOMIZE_BOT_CAR_LOCATIONS else None)
-        self.bots = [_Bot(d, lane) for d, lane in bots]
+        self._schedule_rows = np.array([(d, lane, math.inf, math.inf) for d, lane in bots], dtype=np.float64).reshape(-1, 4)
+        self.bots = [_Bot(row) for row in self._schedule_rows]
         self.run_time, self.pause_left, self.rear_ends = 0.0, 0.0, 0
         self.mercy_count, self.mercy_index = 0, -1
         self.now = self.obstacles + self._bot_poses()
@@ -144,9 +169,10 @@ class Traffic:
                 while t >= bot.change_end:
                     bot.lane = 1 - bot.lane
                     self._schedule(bot, bot.change_end)
-        bots = self.bots
-        return lanes.poses([b.start for b in bots], [b.lane for b in bots], [b.change_at for b in bots], t,
-                           s.BOT_CAR_SPEED, changes, s.LANE_CHANGE_DISTANCE)
+        rows = self._schedule_rows
+        self._bot_array = lanes.poses_array(rows[:, 0], rows[:, 1], rows[:, 2], t, s.BOT_CAR_SPEED, changes,
+                                            s.LANE_CHANGE_DISTANCE)
+        return objects_of(self._bot_array, "bot")
 
     def _schedule(self, bot: _Bot, after: float) -> None:
         """The next lane change: after U(lower, upper) s in the lane, lasting distance / speed (§3.3)."""

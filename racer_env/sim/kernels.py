@@ -658,13 +658,13 @@ def lane_at(table, lane, distance, length, step):
 @njit(cache=True)
 def bot_poses(table, length, step, starts, lanes, change_at, run_time, speed, changes, change_length, out):
     """Every bot car's pose after ``run_time`` [s] of driving at ``speed`` [m/s] from its start distance
-    ``starts[b]`` [m] in lane ``lanes[b]``; with ``changes``, a bot whose lane change began at ``change_at[b]``
+    ``starts[b]`` [m] in lane ``lanes[b]`` (0 or 1, as a float); with ``changes``, a bot whose lane change began at ``change_at[b]``
     [s] is on the S-curve (a smoothstep blend of the two lanes over ``change_length`` [m], objects spec §3.3).
     Into the rows of ``out`` (:data:`OBJECT_FIELDS`)."""
     t = run_time
     for b in range(starts.shape[0]):
         distance = starts[b] + speed * t
-        lane = lanes[b]
+        lane = int(lanes[b])
         if changes and change_at[b] <= t:
             start = starts[b] + speed * change_at[b]
             u = ((distance - start) % length) / change_length
@@ -687,3 +687,23 @@ def bot_poses(table, length, step, starts, lanes, change_at, run_time, speed, ch
         else:
             x, y, yaw, d, off = lane_at(table, lane, distance, length, step)
             out[b, 0], out[b, 1], out[b, 2], out[b, 3], out[b, 4], out[b, 5] = x, y, yaw, 1.0, d, off
+
+
+@njit(cache=True)
+def lane_place(pts, cx, cy, seg, closed):
+    """Where an obstacle beside the centre point (cx, cy) [m] of centre segment ``seg`` stands on the lane
+    through ``pts`` (the lane's (P, 2) points): that point projected onto the lane's segments near ``seg``
+    (lane vertex i lies beside centre vertex i), and the lane segment's direction: (x, y, yaw [rad])."""
+    n = pts.shape[0] - 1
+    best, bx, by, byaw = math.inf, 0.0, 0.0, 0.0
+    for k in range(seg - 6, seg + 7):
+        i = k % n if closed else min(max(k, 0), n - 1)
+        ax, ay = pts[i, 0], pts[i, 1]
+        dx, dy = pts[i + 1, 0] - ax, pts[i + 1, 1] - ay
+        l2 = max(dx * dx + dy * dy, 1e-18)
+        t = min(max(((cx - ax) * dx + (cy - ay) * dy) / l2, 0.0), 1.0)
+        px, py = ax + t * dx, ay + t * dy
+        d2 = (px - cx) ** 2 + (py - cy) ** 2
+        if d2 < best:
+            best, bx, by, byaw = d2, px, py, math.atan2(dy, dx)
+    return bx, by, byaw

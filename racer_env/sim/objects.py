@@ -33,7 +33,7 @@ from racer_env.constants import (
 from racer_env.sim.track import Track
 
 __all__ = ["TrackObject", "Lanes", "KINDS", "crash_size", "body_size", "generated_layout", "fixed_layout",
-           "contact", "smoothstep", "object_at", "inner_side", "arc_gap"]
+           "contact", "smoothstep", "object_at", "objects_of", "inner_side", "arc_gap"]
 
 KINDS = ("box", "parked", "bot")
 """A box obstacle, a bot-car model parked as an obstacle (IS_OBSTACLE_BOT_CAR), a moving bot car."""
@@ -102,7 +102,7 @@ class Lanes:
         self.length = track.length
         rows = track.rows
         centre = rows[:, 0:2]
-        self.points = ((centre + rows[:, 2:4]) / 2, (centre + rows[:, 4:6]) / 2)
+        self.points = (np.ascontiguousarray((centre + rows[:, 2:4]) / 2), np.ascontiguousarray((centre + rows[:, 4:6]) / 2))
         self._tables: list[list[tuple[float, float, float, float, float]]] = []  # made on a bot car's first step
         self._table = np.zeros((2, 0, 5))
 
@@ -111,21 +111,10 @@ class Lanes:
         """Where an obstacle at ``distance`` [m] in ``lane`` stands (§2.4): the centre-line point at that
         distance projected onto the lane polyline; its heading is that lane segment's direction.
         Returns (x, y, yaw [rad])."""
+        import racer_env.sim.kernels as kernels
+
         cx, cy, seg = self.track.point_at(distance % self.length)
-        pts = self.points[lane]
-        n = len(pts) - 1
-        best = (math.inf, 0.0, 0.0, 0.0)
-        for k in range(seg - 6, seg + 7):  # lane vertex i lies beside centre vertex i: look near the segment
-            i = k % n if self.track.closed else min(max(k, 0), n - 1)
-            ax, ay = float(pts[i, 0]), float(pts[i, 1])
-            dx, dy = float(pts[i + 1, 0]) - ax, float(pts[i + 1, 1]) - ay
-            l2 = max(dx * dx + dy * dy, 1e-18)
-            t = min(max(((cx - ax) * dx + (cy - ay) * dy) / l2, 0.0), 1.0)
-            px, py = ax + t * dx, ay + t * dy
-            d2 = (px - cx) ** 2 + (py - cy) ** 2
-            if d2 < best[0]:
-                best = (d2, px, py, math.atan2(dy, dx))
-        return best[1], best[2], best[3]
+        return kernels.lane_place(self.points[lane], cx, cy, seg, self.track.closed)
 
     def obstacle(self, distance: float, lane: int, kind: str) -> TrackObject:
         """A static obstacle at ``distance`` [m] in ``lane``, with its distance and side measured as the
@@ -192,13 +181,19 @@ class Lanes:
         """Every bot car after ``run_time`` [s] at ``speed`` [m/s] from its start distance [m] in its lane, those
         whose lane change began at ``change_at`` [s] on the S-curve to the other lane over ``change_length``
         [m] (§3.3, a smoothstep blend of the two lanes; :func:`racer_env.sim.kernels.bot_poses`)."""
+        return objects_of(self.poses_array(starts, lanes, change_at, run_time, speed, changes, change_length), "bot")
+
+    def poses_array(self, starts: Sequence[float] | np.ndarray, lanes: Sequence[float] | np.ndarray,
+                    change_at: Sequence[float] | np.ndarray, run_time: float, speed: float, changes: bool,
+                    change_length: float) -> np.ndarray:
+        """:meth:`poses` as an objects array (racer_env.sim.kernels.OBJECT_FIELDS)."""
         import racer_env.sim.kernels as kernels
 
         out = np.empty((len(starts), 6))
         kernels.bot_poses(self.table, self.length, _TABLE_STEP_M, np.asarray(starts, dtype=np.float64),
-                          np.asarray(lanes, dtype=np.int64), np.asarray(change_at, dtype=np.float64), float(run_time),
+                          np.asarray(lanes, dtype=np.float64), np.asarray(change_at, dtype=np.float64), float(run_time),
                           float(speed), bool(changes), float(change_length), out)
-        return [_new(TrackObject, (x, y, yaw, "bot", d, off)) for x, y, yaw, _, d, off in out.tolist()]
+        return out
 
     def changing(self, distance: float, start: float, length_m: float, lane_from: int) -> TrackObject:
         """A bot car changing lanes: at ``distance`` [m], on an S-curve from ``lane_from`` to the other lane
@@ -209,6 +204,11 @@ class Lanes:
     def bot(self, distance: float, lane: int) -> TrackObject:
         """A bot car driving ``lane`` at ``distance`` [m]."""
         return self.poses([distance], [lane], [math.inf], 0.0, 0.0, False, 1.0)[0]
+
+
+def objects_of(array: np.ndarray, kind: str) -> list[TrackObject]:
+    """TrackObjects of ``kind`` from an objects array's rows (x, y, yaw, bot flag, distance, offset)."""
+    return [_new(TrackObject, (x, y, yaw, kind, d, off)) for x, y, yaw, _, d, off in array.tolist()]
 
 
 def inner_side(track: Track, x: float, y: float, seg: int) -> bool:
