@@ -90,10 +90,10 @@ def test_the_progress_line_fits_whatever_the_figures(width):
 
 
 def test_a_short_run_prints_its_progress_lines_within_80_columns(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "train.py"), "--timesteps", "2048", "--n-envs", "2", "--out",
+    proc = subprocess.run([sys.executable, str(REPO / "train.py"), "--timesteps", "8192", "--n-envs", "2", "--out",
                            str(tmp_path / "run"), "--eval-laps", "1"], capture_output=True, text=True, cwd=REPO,
                           timeout=300, env={**os.environ, "COLUMNS": "80"})
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if " st  rwd " in line]
-    assert len(lines) == 4 and all(len(line) <= 80 for line in lines)  # an update every 2 x 256 steps
+    assert len(lines) == 4 and all(len(line) <= 80 for line in lines)  # an update every 2,048 steps
     assert "Lap complete" in proc.stdout or "Off track" in proc.stdout or "Time Up" in proc.stdout

@@ -256,7 +256,7 @@ def test_on_update_sees_each_evaluation_and_false_stops_the_run_saved(tmp_path):
     out = tmp_path / "run"
     result = train(TrainConfig(env=EnvConfig.make(reward="follow_center"), timesteps=50_000, n_envs=4, out=str(out), quiet=True,
                                eval_laps=0), on_update=on_update)
-    assert [s[0] for s in seen] == [1024, 2048] and all(laps >= 1 for _, _, laps in seen)
-    assert result.stopped == "stopped" and result.timesteps < 4000
+    assert [s[0] for s in seen] == [2048, 4096] and all(laps >= 1 for _, _, laps in seen)  # a rollout: 2,048 steps
+    assert result.stopped == "stopped" and result.timesteps < 8000
     assert json.loads((out / "run.json").read_text())["status"] == "stopped"
     assert (out / "model" / "model.zip").exists()  # saved as at the end of a budget

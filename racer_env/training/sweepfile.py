@@ -35,7 +35,7 @@ from typing import Any
 
 from racer_env.errors import RacerEnvError
 from racer_env.files import read_yaml
-from racer_env.training.hyperparameters import hyperparameters_from
+from racer_env.training.hyperparameters import CARS, hyperparameters_from
 
 __all__ = ["SweepPlan", "Range", "SweepFileError", "load_sweep", "OBJECTIVES", "objective_value", "rank_key"]
 
@@ -89,7 +89,7 @@ class SweepPlan:
     samples: int = 1
     early_stopping: bool = True
     race: str | None = None
-    n_envs: int = 8
+    n_envs: int = CARS
 
     @property
     def mode(self) -> str:
@@ -185,7 +185,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
         from racer_env.env.race import race_settings
 
         race_settings(race)  # names the key that fails
-    n_envs = _positive(data.get("n_envs", 8), where("n_envs"), integer=True)
+    n_envs = _positive(data.get("n_envs", CARS), where("n_envs"), integer=True)
     return SweepPlan(p, rewards, tracks, metadata, hps, seeds, timesteps,
                      minutes, total, objective, search, samples, early, race, n_envs)
 

@@ -28,7 +28,7 @@ from racer_env.env.simtrace import TraceWriter
 from racer_env.errors import ModelMetadataError, RacerEnvError, RunDirError
 from racer_env.files import atomic_write_json
 from racer_env.training.evaluation import EvalResult, evaluate_run
-from racer_env.training.hyperparameters import (PPO_LOG_STD_INIT, Hyperparameters, check_sb3_settings,
+from racer_env.training.hyperparameters import (CARS, PPO_LOG_STD_INIT, Hyperparameters, check_sb3_settings,
                                                 hyperparameters_from, load_hyperparameters, rollout_steps)
 from racer_env.training.rundir import RunDir
 
@@ -60,7 +60,7 @@ class TrainConfig:
         hyperparameters: hyperparameters.json, a dict of its fields, or None for racer_env's defaults.
         timesteps: environment steps to train (None: until ``minutes`` or the episode cap).
         minutes: wall-clock budget (None: no limit).
-        n_envs: environments stepped together in one process.
+        n_envs: cars stepped together (a fleet's, or one env each with ``vec`` dummy or subproc).
         seed: random seed.
         out: the run directory.
         resume: a run directory to continue from.
@@ -87,7 +87,7 @@ class TrainConfig:
     hyperparameters: str | Path | Mapping[str, Any] | None = None
     timesteps: int | None = None
     minutes: float | None = None
-    n_envs: int = 8
+    n_envs: int = CARS
     seed: int = 0
     out: str | None = None
     resume: str | None = None
