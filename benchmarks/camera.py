@@ -15,7 +15,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 
 import racer_env
 from racer_env.sim.camera import Camera

@@ -12,7 +12,9 @@ drive the same path, so the ratio of the two is what the objects cost a step.
 With ``--baseline REV`` the same cases also run on another commit of racer_env
 (checked out into a temporary git worktree), interleaved repeat by repeat with
 this tree so that machine noise hits both alike; each repeat of each tree runs
-in a fresh process, fed the same pre-computed actions.
+in a fresh process, fed the same pre-computed actions. This tree also steps a
+fleet of 16 cars (racer_env.env.fleet), per car, beside CartPole's raw step
+(its env unwrapped), in a time trial and among objects, resets included.
 
     python benchmarks/env_steps.py [--steps 30000] [--repeats 5] [--track harbour_loop] [--baseline REV]
 """
@@ -35,6 +37,15 @@ from baseline import baseline_tree
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = ("RacerEnv, random actions", "RacerEnv, driving laps", "RacerEnv via gym.make", "CartPole-v1 via gym.make")
+RAW_CART = "CartPole-v1, its raw step (unwrapped)"
+FLEET_CARS = 16
+FLEET_CASES = {  # per car-step, random actions and the resets they bring (this tree only: a baseline has no fleet)
+    f"Fleet of {FLEET_CARS}, random actions, a car's step": None,
+    f"Fleet of {FLEET_CARS} among 6 boxes, random actions, a car's step":
+        {"NUMBER_OF_OBSTACLES": 6, "RANDOMIZE_OBSTACLE_LOCATIONS": True},
+    f"Fleet of {FLEET_CARS} among 4 bot cars, random actions, a car's step":
+        {"NUMBER_OF_BOT_CARS": 4, "BOT_CAR_SPEED": 1.0, "IS_LANE_CHANGE": True},
+}
 OBJECT_CASES = {
     "RacerEnv, laps among 6 boxes": {"OBJECT_POSITIONS": [f"{0.1 + 0.15 * i:.2f},{1 if i % 2 else -1}"
                                                           for i in range(6)]},
@@ -86,6 +97,16 @@ def measure(track: str, actions_file: str, steps: int) -> dict[str, float]:
     env = gym.make("RacerEnv-v0", track=track, reward_function=lambda params: 1.0)
     out[CASES[2]] = steps_per_second(env, random_actions, steps)
     out[CASES[3]] = steps_per_second(gym.make("CartPole-v1"), cart_actions, steps)
+    out[RAW_CART] = steps_per_second(gym.make("CartPole-v1").unwrapped, cart_actions, steps)
+    try:
+        from racer_env.env.config import EnvConfig
+        from racer_env.env.fleet import Fleet
+    except ImportError:  # a baseline before the fleet
+        Fleet = None  # type: ignore[assignment,misc]
+    if Fleet is not None:
+        for name, race in FLEET_CASES.items():
+            fleet = Fleet(EnvConfig.make(track=track, reward=lambda params: 1.0, race=race), FLEET_CARS, mode="train")
+            out[name] = fleet_car_steps_per_second(fleet, random_actions, steps)
     has_races = "race" in inspect.signature(racer_env.RacerEnv.__init__).parameters  # a baseline may predate them
     for name, race in OBJECT_CASES.items():
         key = _key(name)
@@ -95,6 +116,22 @@ def measure(track: str, actions_file: str, steps: int) -> dict[str, float]:
             env = racer_env.RacerEnv(track=track, reward_function=lambda params: 1.0, mode="eval")
             out[name + ": same path, no objects"] = replay_per_second(env, data[key], data[key + "_ends"], steps)
     return out
+
+
+def fleet_car_steps_per_second(fleet, actions: list, n: int) -> float:
+    """Car-steps/s of a fleet given each car a random action a step, every car whose episode ends reset at once,
+    as a training run meets them (random actions end episodes often: the resets weigh in fully)."""
+    fleet.reset_all(0)
+    cars = fleet.n
+    batches = [np.array([actions[(i * cars + k) % len(actions)] for k in range(cars)]) for i in range(64)]
+    steps = max(1, n // cars)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        _, terminated, truncated, _ = fleet.step(batches[i % len(batches)])
+        for k in range(cars):
+            if terminated[k] or truncated[k]:
+                fleet.reset(k)
+    return steps * cars / (time.perf_counter() - t0)
 
 
 def _key(case: str) -> str:
@@ -179,14 +216,20 @@ def main() -> None:
     medians = {t: {c: statistics.median(v) for c, v in r.items()} for t, r in results.items()}
     for name, med in medians.items():
         print(f"  {name}:")
-        cart = med[CASES[3]]
+        cart, raw = med[CASES[3]], med.get(RAW_CART)
         for case in med:
-            print(f"    {case:55s} {med[case]:10,.0f}   ({med[case] / cart:.2f}x CartPole)")
+            vs_raw = f", {med[case] / raw:.2f}x its raw step" if raw else ""
+            print(f"    {case:66s} {med[case]:10,.0f}   ({med[case] / cart:.2f}x CartPole{vs_raw})")
         for case in OBJECT_CASES:
             if case in med:
                 base = med[case + ": same path, no objects"]
                 print(f"    cost of a step, {case.split(', ')[1]}: {base / med[case]:.2f}x a time trial's "
                       f"on the same path")
+        first = next(iter(FLEET_CASES))
+        for case in list(FLEET_CASES)[1:]:
+            if case in med and first in med:
+                print(f"    cost of a fleet car's step {case.split(' among ')[1].split(',')[0]}: "
+                      f"{med[first] / med[case]:.2f}x a time trial's, resets included")
     if len(medians) == 2:
         (a, ma), (b, mb) = medians.items()
         print("  ratio, this tree / baseline (CartPole shows the machine's own drift):")

@@ -8,7 +8,6 @@ installs it where it can) the browser test skips, saying why.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import shutil
@@ -132,7 +131,7 @@ def test_a_partly_corrupt_log_is_analysed_and_says_which_lines_were_skipped(tmp_
     assert s["lines_skipped"] == 4 and [x["line"] for x in s["skipped"]] == [rows[k] + 1 for k in (100, 101, 102, 200)]
     assert s["rows"] == len(rows) - 4
     html = (tmp_path / "cut" / "report.html").read_text()
-    assert f"cut.log: 4 lines held SIM_TRACE data that does not fit the format" in html
+    assert "cut.log: 4 lines held SIM_TRACE data that does not fit the format" in html
 
 
 def test_episodes_choose_a_part_of_the_log(fresh_run, tmp_path):

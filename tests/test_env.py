@@ -1,5 +1,4 @@
 import math
-import sys
 
 import gymnasium as gym
 import pytest

@@ -13,7 +13,6 @@ from racer_env.env.traffic import Traffic
 from racer_env.sim.objects import Lanes, TrackObject, contact, fixed_layout, generated_layout
 from racer_env.sim.sensors import beam_angles, in_camera, lidar_observation, lidar_scan
 from racer_env.sim.track import Track
-from racer_env.sim.vehicle import footprint_corners
 
 
 @pytest.fixture(scope="module")
@@ -122,15 +121,11 @@ def test_the_crash_test_takes_only_the_cars_corners_strictly_inside(reinvent):
     box = TrackObject(0.0, 0.0, 0.0, "box", 0.0, 0.0)
     half_len, half_wid = 0.25, 0.20
     car_half = 0.32352 / 2
-    rear_in = footprint_corners(half_len + car_half - 0.001, 0.0, 0.0)  # its rear corners just inside the box
-    assert contact(rear_in, [box]) == 0
-    on_the_edge = footprint_corners(half_len + car_half, 0.0, 0.0)  # strictly inside only
-    assert contact(on_the_edge, [box]) == -1
+    assert contact([box], half_len + car_half - 0.001, 0.0, 0.0) == 0  # its rear corners just inside the box
+    assert contact([box], half_len + car_half, 0.0, 0.0) == -1  # strictly inside only
     # the car straddling the box's corner with none of its own corners inside: not seen, as in the simulator
-    straddle = footprint_corners(half_len + 0.05, half_wid + 0.05, math.radians(45))
-    assert contact(straddle, [box]) == -1
-    far = [(2.0, 2.0)] * 4
-    assert contact(far, [box]) == -1
+    assert contact([box], half_len + 0.05, half_wid + 0.05, math.radians(45)) == -1
+    assert contact([box], 2.0, 2.0, 0.0) == -1
 
 
 def test_the_camera_sees_from_a_third_of_a_metre_ahead_within_its_field_of_view():
@@ -145,13 +140,13 @@ def test_the_camera_sees_from_a_third_of_a_metre_ahead_within_its_field_of_view(
 
     assert not in_camera(0.0, 0.0, 0.0, TrackObject(-1.0, 0.0, 0.0, "bot", 0.0, 0.0))
     assert in_camera(0.0, 0.0, 0.0, TrackObject(2.0, 0.0, 0.0, "bot", 0.0, 0.0))
-    from racer_env.sim import sensors
+    import racer_env.sim.kernels as kernels
 
-    assert not sensors._visible(0.0, 0.0, 1.0, 0.0, 0.30, 0.0, 0.0)
-    assert sensors._visible(0.0, 0.0, 1.0, 0.0, 0.34, 0.0, 0.0)
-    assert sensors._visible(0.0, 0.0, 1.0, 0.0, 0.36, 0.0, 0.1) and not sensors._visible(0.0, 0.0, 1.0, 0.0, 0.33, 0.0, 0.1)
-    assert sensors._visible(0.0, 0.0, 1.0, 0.0, 5.0, 5.0 * math.tan(math.radians(30)), 0.0)
-    assert not sensors._visible(0.0, 0.0, 1.0, 0.0, 5.0, 5.0 * math.tan(math.radians(36)), 0.0)
+    assert not kernels._visible(0.0, 0.0, 1.0, 0.0, 0.30, 0.0, 0.0)
+    assert kernels._visible(0.0, 0.0, 1.0, 0.0, 0.34, 0.0, 0.0)
+    assert kernels._visible(0.0, 0.0, 1.0, 0.0, 0.36, 0.0, 0.1) and not kernels._visible(0.0, 0.0, 1.0, 0.0, 0.33, 0.0, 0.1)
+    assert kernels._visible(0.0, 0.0, 1.0, 0.0, 5.0, 5.0 * math.tan(math.radians(30)), 0.0)
+    assert not kernels._visible(0.0, 0.0, 1.0, 0.0, 5.0, 5.0 * math.tan(math.radians(36)), 0.0)
     assert sees(50.0, 0.0)
 
 

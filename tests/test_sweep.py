@@ -18,7 +18,7 @@ import pytest
 
 from racer_env.cli import main
 from racer_env.errors import RacerEnvError
-from racer_env.training.sweepfile import Range, SweepFileError, load_sweep, objective_value, rank_key
+from racer_env.training.sweepfile import Range, load_sweep, objective_value, rank_key
 
 ray = pytest.importorskip("ray", reason="racer sweep's extra is not installed: pip install -e '.[sweep]'")
 

@@ -28,7 +28,7 @@ from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, 
 from racer_env.env.config import EnvConfig
 from racer_env.env.episode import Episode, round_robin_start, start_from_options
 from racer_env.env.observations import CameraObserver, Observer, make_observer, observe
-from racer_env.env.params import NO_OBJECTS, counted_crash, params_dict, _closest
+from racer_env.env.params import NO_OBJECTS, params_dict
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow
 from racer_env.env.traffic import Traffic
@@ -319,8 +319,8 @@ class Fleet:
         if self.objects:
             objects = self.traffic[k].seen
             if objects.things:
-                crashed = counted_crash(x, y, yaw, objects, (progress + episode.start_progress) % 100.0)[1]
-                closest_objects, in_camera = _closest(objects, arc, x, y, yaw)
+                _, crashed, closest_objects, in_camera = objects.view(x, y, yaw, arc,
+                                                                      (progress + episode.start_progress) % 100.0)
         self._crashed[k] = crashed
         return params_dict(self.track, x, y, gk[G_HEADING], dist, gk[G_LEFT] == 1.0, gk[G_ALL_ON] == 1.0,
                            gk[G_NONE_ON] == 1.0, crashed, progress, episode.steps, cmd[1], cmd[0], gk[G_WIDTH],

@@ -61,16 +61,15 @@ refreshed at 10 Hz as the simulator's is.
 
 from __future__ import annotations
 
-import math
 import random
 from collections import deque
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from gymnasium import spaces
 
-from racer_env.constants import (CAMERA_IMAGE_H, CAMERA_IMAGE_W, LOOKAHEAD_M, MAX_SPEED_MPS, MAX_STEERING_DEG,
-                                 OBJECT_SLOTS, OBJECTS_AHEAD_M, STEREO_BASELINE_M)
+from racer_env.constants import (CAMERA_IMAGE_H, CAMERA_IMAGE_W, LOOKAHEAD_M, MAX_SPEED_MPS, OBJECT_SLOTS,
+                                 OBJECTS_AHEAD_M, STEREO_BASELINE_M)
 from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES, ActionSpec
 from racer_env.env.params import objects_array
 from racer_env.sim.camera import Camera

@@ -15,19 +15,16 @@ episode started (``start_progress``).
 
 from __future__ import annotations
 
-import bisect
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
 from racer_env.constants import FIRST_REWARD_STEP, PARAMS_POINT_X_M
-from racer_env.sim.objects import TrackObject, contact, object_at
-from racer_env.sim.sensors import in_camera
+from racer_env.sim.objects import TrackObject, array_of as objects_array, object_at
 from racer_env.sim.track import Projection, Track
-from racer_env.sim.vehicle import body_origin, footprint_corners, normalize_heading
 
-__all__ = ["params_at", "compute_params", "params_dict", "objects_array", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
+__all__ = ["params_at", "compute_params", "params_dict", "progress_from", "Objects", "NO_OBJECTS", "counted_crash",
            "PARAM_KEYS", "DOCUMENTED_KEYS"]
 
 DOCUMENTED_KEYS = (
@@ -53,7 +50,8 @@ class Objects:
     """
 
     __slots__ = ("things", "bots", "bot_speed", "camera", "location", "distance", "distance_from_center",
-                 "left_of_center", "heading", "speed", "order", "sorted_distance", "_length", "_hit", "one_step")
+                 "left_of_center", "heading", "speed", "order", "sorted_distance", "_length", "_hit", "one_step",
+                 "_arrays", "_view")
 
     def __init__(self, track: Track | None = None, things: Sequence[TrackObject] = (), bots: bool = False,
                  bot_speed: float = 0.0, camera: str = "simulator", one_step: bool = False):
@@ -62,6 +60,7 @@ class Objects:
         self.one_step = one_step
         """Made for one step's params (a bot race's): they may take its lists rather than copies."""
         ccw = track.is_ccw if track is not None else True
+        self._hit: tuple[float, float, float, int] | None = None
         length = track.length if track is not None else 1.0
         # a bot race builds this every step: one pass, tuple unpacking (x, y, yaw, kind, distance, offset)
         location: list[list[float]] = []
@@ -78,10 +77,40 @@ class Objects:
         self.location, self.distance, self.distance_from_center = location, distance, dfc
         self.left_of_center, self.heading = left, heading
         self._length = length
-        self._hit: tuple[float, float, float, int] | None = None
         self.speed = [float(bot_speed) if bots else 0.0] * len(self.things)
         self.order = sorted(range(len(self.things)), key=self.distance.__getitem__)
         self.sorted_distance = [self.distance[i] for i in self.order]
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._view: tuple[float, float, float, float, float, tuple] | None = None
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the kernels take: the objects array (racer_env.sim.kernels.OBJECT_FIELDS), the order that sorts
+        the objects by distance, and their sorted distances [m]."""
+        if self._arrays is None:
+            self._arrays = (objects_array(self.things), np.array(self.order, dtype=np.int64),
+                            np.array(self.sorted_distance, dtype=np.float64))
+        return self._arrays
+
+    def view(self, x: float, y: float, yaw: float, arc: float, agent_pct: float) -> tuple:
+        """What a car (params point (x, y) [m], ``yaw`` [rad], ``arc`` [m] along the centre line, ``agent_pct`` [%]
+        of the lap from waypoint 0) sees of the objects: (the object it touches or -1, whether that is a
+        crash that counts, ``closest_objects`` [previous, next], ``object_in_camera``); objects spec
+        §4.1-4.2, §6.7-6.8 (:func:`racer_env.sim.kernels.object_params`). Computed once per pose."""
+        key = (x, y, yaw, arc, agent_pct)
+        if self._view is not None and self._view[:5] == key:
+            return self._view[5]
+        import racer_env.sim.kernels as kernels
+
+        out = np.empty(5)
+        objs, order, sorted_distance = self.arrays
+        kernels.object_params(objs, order, sorted_distance, x, y, yaw, arc, agent_pct, self._length,
+                              self.camera == "intended", out)
+        hit, crashed, prv, nxt, seen = out.tolist()
+        result = (int(hit), crashed == 1.0, [int(prv), int(nxt)], seen == 1.0)
+        self._view = (*key, result)
+        self._hit = (x, y, yaw, int(hit))
+        return result
 
     def lists(self) -> dict[str, list]:
         """The object params, as fresh lists."""
@@ -102,15 +131,14 @@ class Objects:
         return 100.0 * ((self.things[i].distance + PARAMS_POINT_X_M) % self._length) / self._length
 
     def touching(self, x: float, y: float, yaw: float) -> int:
-        """The first object a car (params point (x, y) [m], ``yaw`` [rad]) touches, or -1 (objects spec §4.1).
-        Computed once per pose: the params and the bot cars' rear-end check ask the same question."""
+        """The first object a car (params point (x, y) [m], ``yaw`` [rad]) touches, or -1 (objects spec §4.1;
+        :func:`racer_env.sim.kernels.touching`). Computed once per pose: the params and the bot cars'
+        rear-end check ask the same question."""
         if self._hit is not None and self._hit[:3] == (x, y, yaw):
             return self._hit[3]
-        hit = -1
-        for o in self.things:
-            if -_REACH_M < o[0] - x < _REACH_M and -_REACH_M < o[1] - y < _REACH_M:  # near enough to touch
-                hit = contact(footprint_corners(*body_origin(x, y, yaw), yaw), self.things)
-                break
+        import racer_env.sim.kernels as kernels
+
+        hit = int(kernels.touching(self.arrays[0], x, y, yaw)) if self.things else -1
         self._hit = (x, y, yaw, hit)
         return hit
 
@@ -143,8 +171,6 @@ def progress_from(position: float, start_progress: float, prev_progress: float |
                                        prev_progress is not None))
 
 
-_REACH_M = 0.65  # no object centre further than this (each way) from the params point can touch the car: a
-# corner of the car is within 0.32 m of the params point, and a crash rectangle's corners within 0.33 m of its centre
 
 
 def counted_crash(x: float, y: float, yaw: float, objects: Objects, agent_pct: float) -> tuple[int, bool]:
@@ -152,10 +178,10 @@ def counted_crash(x: float, y: float, yaw: float, objects: Objects, agent_pct: f
     car's four footprint corners strictly inside an object's crash rectangle; an obstacle always counts, a
     bot car only when the car is behind it (``agent_pct``, its share of the lap from waypoint 0, below the
     bot's; the comparison does not wrap, as in the simulator)."""
-    hit = objects.touching(x, y, yaw)
-    if hit < 0:
+    if not objects.things:
         return -1, False
-    return hit, objects.things[hit].kind != "bot" or agent_pct < objects.front_pct(hit)
+    hit, counted, _, _ = objects.view(x, y, yaw, 0.0, agent_pct)
+    return hit, counted
 
 
 def compute_params(
@@ -200,10 +226,9 @@ def compute_params(
         prev_progress is not None, wheels)
     crashed, closest_objects, in_camera = False, [0, 0], False
     if objects.things:
-        if crashed_now is None:
-            crashed_now = counted_crash(x, y, yaw, objects, (progress + start_progress) % 100.0)[1]
-        crashed = crashed_now
-        closest_objects, in_camera = _closest(objects, where.arc, x, y, yaw)
+        _, counted, closest_objects, in_camera = objects.view(float(x), float(y), float(yaw), float(where.arc),
+                                                              (progress + start_progress) % 100.0)
+        crashed = counted if crashed_now is None else crashed_now
     on = wheels.tolist()
     return params_dict(track, x, y, heading, where.distance, left, all(on), not any(on), crashed, progress, steps,
                        float(speed), float(steering_angle), width, prv, nxt, closest_objects, objects, in_camera,
@@ -254,17 +279,6 @@ def params_dict(track: Track, x: float, y: float, heading: float, distance: floa
     }
 
 
-def _closest(objects: Objects, arc: float, x: float, y: float, yaw: float) -> tuple[list[int], bool]:
-    """``closest_objects`` [previous, next] by distance along the centre line, wrapping round the finish line,
-    and ``object_in_camera`` by the simulator's rule or the intended one (objects spec §6.7-6.8)."""
-    order, n = objects.order, len(objects.order)
-    nxt = bisect.bisect_right(objects.sorted_distance, arc)
-    closest = [order[(nxt - 1) % n], order[nxt % n]]
-    target = closest[1] if objects.camera == "intended" else closest[1] - 1  # the registry counts the agent
-    in_view = target >= 0 and in_camera(*body_origin(x, y, yaw), yaw, objects.things[target])
-    return closest, in_view
-
-
 def params_at(
     track: Track,
     x: float,
@@ -307,11 +321,3 @@ def params_at(
     return compute_params(track, x=float(x), y=float(y), yaw=math.radians(heading), steering_angle=steering_angle,
                           speed=speed, steps=steps, start_progress=start_progress, prev_progress=prev_progress,
                           objects=objs, sim_time=sim_time)
-
-
-def objects_array(things: Sequence[TrackObject]) -> np.ndarray:
-    """Objects as the kernels take them (racer_env.sim.kernels.OBJECT_FIELDS): an (N, 6) float64 array."""
-    if not things:
-        return np.zeros((0, 6))
-    return np.array([(o[0], o[1], o[2], 1.0 if o[3] == "bot" else 0.0, o[4], o[5]) for o in things],
-                    dtype=np.float64)

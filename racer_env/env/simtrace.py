@@ -14,18 +14,13 @@ Reading any log or folder is :mod:`racer_env.env.logreader`'s.
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import math
-import os
-import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, Sequence, TextIO
+from typing import Any, Callable, NamedTuple, Sequence, TextIO
 
-from racer_env.errors import LogFormatError
 
 __all__ = ["TraceRow", "row_from_params", "read_objects", "closest_waypoint", "parse_line", "format_line", "csv_row",
            "FIELDS", "MARKER", "TraceWriter", "EpisodeSummary", "STATUS_LABELS"]

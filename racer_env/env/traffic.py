@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -19,10 +19,9 @@ from racer_env.constants import DT_S, OBJECT_NEAR_M
 from racer_env.env.episode import Episode
 from racer_env.env.params import NO_OBJECTS, Objects, objects_array
 from racer_env.env.race import RaceSettings
-from racer_env.sim.objects import (Lanes, TrackObject, arc_gap, contact, fixed_layout, generated_layout, object_at,
-                                   objects_of)
+from racer_env.sim.objects import (Lanes, TrackObject, arc_gap, fixed_layout, generated_layout, object_at, objects_of)
 from racer_env.sim.track import Track
-from racer_env.sim.vehicle import body_origin, footprint_corners, params_point
+from racer_env.sim.vehicle import params_point
 
 __all__ = ["Traffic"]
 
@@ -56,8 +55,8 @@ class Traffic:
                  placed: Sequence[tuple[float, float]] = ()):
         self.track, self.settings = track, settings
         self.placed = [object_at(track, float(x), float(y)) for x, y in placed]
-        self.lanes = Lanes(track) if settings.has_objects else None
-        self._placed: dict[tuple[float, int, str], TrackObject] = {}
+        self.lanes = Lanes.of(track) if settings.has_objects else None
+        self._placed: dict[tuple, list[TrackObject]] = {}
         self.rng = random.Random()
         self.bot_pause_s = settings.bot_penalty(mode)
         self.conversions = 1  # the shrinking gap: the simulator converts it once at start-up (objects spec §2.3)
@@ -111,7 +110,7 @@ class Traffic:
             layout = generated_layout(length, s.NUMBER_OF_OBSTACLES, self._obstacle_gap(),
                                       self.rng if s.RANDOMIZE_OBSTACLE_LOCATIONS else None)
         kind = "parked" if s.IS_OBSTACLE_BOT_CAR else "box"
-        self.obstacles = self.placed + [self._obstacle(d, lane, kind) for d, lane in layout]
+        self.obstacles = self.placed + self._place(layout, kind)
         bots = generated_layout(length, s.bots, s.MIN_DISTANCE_BETWEEN_BOT_CARS,
                                 self.rng if s.RANDOMIZE_BOT_CAR_LOCATIONS else None)
         self._schedule_rows = np.array([(d, lane, math.inf, math.inf) for d, lane in bots], dtype=np.float64).reshape(-1, 4)
@@ -121,16 +120,18 @@ class Traffic:
         self.now = self.obstacles + self._bot_poses()
         self.seen = self._objects(self.now)
 
-    def _obstacle(self, distance: float, lane: int, kind: str) -> TrackObject:
-        """An obstacle placed on its lane; fixed layouts come back every episode, so they are kept."""
-        key = (distance, lane, kind)
+    def _place(self, layout: list[tuple[float, int]], kind: str) -> list[TrackObject]:
+        """The obstacles of a layout on their lanes; a fixed layout comes back every episode, so it is kept."""
+        if not layout:
+            return []
+        key = (tuple(layout), kind)
         placed = self._placed.get(key)
         if placed is None:
             assert self.lanes is not None
-            placed = self.lanes.obstacle(distance, lane, kind)
+            placed = self.lanes.obstacles([d for d, _ in layout], [lane for _, lane in layout], kind)
             if len(self._placed) < 64:
                 self._placed[key] = placed
-        return placed
+        return list(placed)
 
     def _obstacle_gap(self) -> float:
         """The gap [m] of generated obstacles this episode (objects spec §2.3)."""

@@ -30,6 +30,20 @@ from racer_env.constants import (
     PARAMS_POINT_X_M,
     TICKS_PER_STEP,
     WHEEL_OFFSETS_M,
+    BOT_LENGTH_M,
+    BOT_WIDTH_M,
+    BOX_CRASH_LENGTH_M,
+    BOX_CRASH_WIDTH_M,
+    BOX_Z_M,
+    CAMERA_ASPECT,
+    CAMERA_FAR_M,
+    CAMERA_HFOV_RAD,
+    CAMERA_NEAR_M,
+    CAMERA_PITCH_RAD,
+    CAMERA_X_M,
+    CAMERA_Z_M,
+    CAR_LENGTH_M,
+    CAR_WIDTH_M,
 )
 from racer_env.sim.layout import (C_BX, C_BY, C_DELTA, C_MOVED, C_SPEED, C_X, C_Y, C_YAW, G_ALL_ON, G_CLOSEST,
                                   G_HEADING, G_LEFT, G_NONE_ON, G_NXT, G_PROGRESS, G_PRV, G_WIDTH)
@@ -598,9 +612,153 @@ def continuous_controls(actions, steer_lo, steer_hi, speed_lo, speed_hi, cmd):
 
 
 # ------------------------------------------------------------------------------------------------ objects
-OBJECT_FIELDS = ("x", "y", "yaw", "bot", "distance", "offset")
-"""The columns of an objects array: centre [m], heading [rad], 1.0 for a bot car (else 0.0), distance along
+OBJECT_FIELDS = ("x", "y", "yaw", "kind", "distance", "offset")
+"""The columns of an objects array: centre [m], heading [rad], the kind (:data:`KIND_CODES`), distance along
 the centre line [m], signed offset from it (positive on the inner side) [m]."""
+KIND_CODES = {"box": 0.0, "bot": 1.0, "parked": 2.0}
+"""An object's kind in an objects array: a box, a bot car, a bot-car model parked as an obstacle."""
+_REACH_M = 0.65  # no object centre further than this (each way) from the params point can touch the car: a
+# corner of the car is within 0.32 m of the params point, and a crash rectangle's corners within 0.33 m of its centre
+_CONTACT_M = 0.6  # no corner of the car can be inside an object whose centre is further than this from the car's
+_TAN_H = math.tan(CAMERA_HFOV_RAD / 2)
+_TAN_V = _TAN_H * CAMERA_ASPECT
+_COS_P, _SIN_P = math.cos(CAMERA_PITCH_RAD), math.sin(CAMERA_PITCH_RAD)
+
+
+@njit(cache=True)
+def _crash_size(kind):
+    """(length, width) [m] of an object's crash rectangle (racer_env.sim.objects.crash_size)."""
+    return (BOX_CRASH_LENGTH_M, BOX_CRASH_WIDTH_M) if kind == 0.0 else (BOT_LENGTH_M, BOT_WIDTH_M)
+
+
+@njit(cache=True)
+def contact(objs, bx, by, yaw):
+    """The first object (in the array's order) with one of the crash footprint's corners of a car whose body
+    origin is (bx, by) [m] with ``yaw`` [rad] strictly inside its crash rectangle, or -1 (objects spec §4.1;
+    racer_env.sim.objects.contact)."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    px = np.empty(4)
+    py = np.empty(4)
+    j = 0
+    for dx in (CAR_LENGTH_M / 2, -CAR_LENGTH_M / 2):
+        for dy in (CAR_WIDTH_M / 2, -CAR_WIDTH_M / 2):
+            px[j], py[j] = bx + c * dx - s * dy, by + s * dx + c * dy
+            j += 1
+    cx = (px[0] + px[1] + px[2] + px[3]) / 4
+    cy = (py[0] + py[1] + py[2] + py[3]) / 4
+    for i in range(objs.shape[0]):
+        ox, oy = objs[i, 0], objs[i, 1]
+        if abs(ox - cx) > _CONTACT_M or abs(oy - cy) > _CONTACT_M:  # too far for any corner to be inside
+            continue
+        length, width = _crash_size(objs[i, 3])
+        oc, os_ = math.cos(objs[i, 2]), math.sin(objs[i, 2])
+        hl, hw = length / 2, width / 2
+        for m in range(4):
+            dx, dy = px[m] - ox, py[m] - oy
+            if abs(dx * oc + dy * os_) < hl and abs(dy * oc - dx * os_) < hw:
+                return i
+    return -1
+
+
+@njit(cache=True)
+def touching(objs, x, y, yaw):
+    """The first object a car (params point (x, y) [m], ``yaw`` [rad]) touches, or -1 (racer_env.env.params
+    Objects.touching): :func:`contact`, once any object's centre is near enough."""
+    for i in range(objs.shape[0]):
+        if -_REACH_M < objs[i, 0] - x < _REACH_M and -_REACH_M < objs[i, 1] - y < _REACH_M:
+            return contact(objs, x - PARAMS_POINT_X_M * math.cos(yaw), y - PARAMS_POINT_X_M * math.sin(yaw), yaw)
+    return -1
+
+
+@njit(cache=True)
+def _visible(bx, by, c, s, px, py, pz):
+    """Is (px, py, pz) strictly inside the camera frustum of a car at (bx, by) with cos/sin of yaw (c, s)?"""
+    dx, dy = px - bx, py - by
+    fx = dx * c + dy * s - CAMERA_X_M  # forward of the camera, level
+    left = dy * c - dx * s
+    fz = pz - CAMERA_Z_M
+    depth = fx * _COS_P - fz * _SIN_P  # along the optical axis, pitched 15° down
+    up = fx * _SIN_P + fz * _COS_P
+    return CAMERA_NEAR_M < depth < CAMERA_FAR_M and abs(left) < depth * _TAN_H and abs(up) < depth * _TAN_V
+
+
+@njit(cache=True)
+def in_camera(objs, i, bx, by, yaw):
+    """Whether the camera of a car with origin (bx, by) [m] and ``yaw`` [rad] sees object ``i``: any corner of
+    its footprint, or its centre, at its height strictly inside the frustum (objects spec §6.8;
+    racer_env.sim.sensors.in_camera)."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    ox, oy, kind = objs[i, 0], objs[i, 1], objs[i, 3]
+    if (ox - bx) * c + (oy - by) * s < CAMERA_X_M - 0.05:  # its centre behind the camera: no corner is
+        return False  # far enough ahead (0.2 m past the camera, and corners are within 0.33 m of the centre)
+    z = BOX_Z_M if kind == 0.0 else 0.0
+    if _visible(bx, by, c, s, ox, oy, z):
+        return True
+    length, width = _crash_size(kind)
+    oc, os_ = math.cos(objs[i, 2]), math.sin(objs[i, 2])
+    for ax, ay in ((length / 2, width / 2), (length / 2, -width / 2), (-length / 2, width / 2),
+                   (-length / 2, -width / 2)):
+        if _visible(bx, by, c, s, ox + ax * oc - ay * os_, oy + ax * os_ + ay * oc, z):
+            return True
+    return False
+
+
+@njit(cache=True)
+def object_params(objs, order, sorted_distance, x, y, yaw, arc, agent_pct, length, intended, out):
+    """The params of the objects a car (params point (x, y) [m], ``yaw`` [rad], at ``arc`` [m] along the centre
+    line, ``agent_pct`` [%] of the lap from waypoint 0) sees, into ``out``: the object it touches (-1: none),
+    whether that counts as its crash (an obstacle always; a bot car only when the car is behind it, the
+    comparison not wrapping, §4.2), ``closest_objects`` [previous, next] by distance along the centre line
+    (``order`` sorts the objects by it, ``sorted_distance`` is theirs) and ``object_in_camera`` (object next - 1,
+    the simulator's rule, or next with ``intended``, §6.7-6.8)."""
+    hit = touching(objs, x, y, yaw)
+    crashed = False
+    if hit >= 0:
+        front = 100.0 * ((objs[hit, 4] + PARAMS_POINT_X_M) % length) / length
+        crashed = objs[hit, 3] != 1.0 or agent_pct < front
+    n = order.shape[0]
+    lo, hi = 0, n  # bisect_right
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if arc < sorted_distance[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    prv, nxt = order[(lo - 1) % n], order[lo % n]
+    target = nxt if intended else nxt - 1  # the simulator's registry counts the agent
+    seen = target >= 0 and in_camera(objs, target, x - PARAMS_POINT_X_M * math.cos(yaw),
+                                     y - PARAMS_POINT_X_M * math.sin(yaw), yaw)
+    out[0], out[1], out[2], out[3], out[4] = hit, 1.0 if crashed else 0.0, prv, nxt, 1.0 if seen else 0.0
+
+
+@njit(cache=True)
+def place_obstacles(f, g, o, lane_pts0, lane_pts1, distances, lanes, kind, out):
+    """Obstacles at ``distances`` [m] along the centre line in ``lanes`` (0 inner, 1 outer): each stands where
+    the centre point there projects onto its lane, facing along the lane (objects spec §2.4), its distance and
+    signed offset measured as the params measure them (§6.2-6.4). Into the rows of ``out``
+    (:data:`OBJECT_FIELDS`)."""
+    length = f[o[F_SCALARS] + S_LENGTH]
+    closed = g[o[I_META] + M_CLOSED] == 1
+    arc0 = o[F_ARC]
+    n = g[o[I_META] + M_N0]
+    for j in range(distances.shape[0]):
+        d = min(max(distances[j] % length, 0.0), length)  # as Track.point_at(distance % length) takes it
+        lo, hi = 0, n + 1  # the segment holding d: bisect_right on the waypoints' arcs, minus one
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if d < f[arc0 + mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        seg = min(lo - 1, n - 1)
+        seg_len = f[arc0 + seg + 1] - f[arc0 + seg]
+        t = (d - f[arc0 + seg]) / seg_len if seg_len > 0 else 0.0
+        cx, cy = point(f, o, 0, seg, t)
+        pts = lane_pts0 if lanes[j] == 0 else lane_pts1
+        x, y, yaw = lane_place(pts, cx, cy, seg, closed)
+        s2, t2, dist, arc = project(f, g, o, x, y, seg)
+        out[j, 0], out[j, 1], out[j, 2], out[j, 3] = x, y, yaw, kind
+        out[j, 4], out[j, 5] = arc, dist * (1.0 if lanes[j] == 0 else -1.0)
 
 
 @njit(cache=True)

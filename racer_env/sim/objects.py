@@ -33,7 +33,7 @@ from racer_env.constants import (
 from racer_env.sim.track import Track
 
 __all__ = ["TrackObject", "Lanes", "KINDS", "crash_size", "body_size", "generated_layout", "fixed_layout",
-           "contact", "smoothstep", "object_at", "objects_of", "inner_side", "arc_gap"]
+           "contact", "smoothstep", "object_at", "objects_of", "array_of", "inner_side", "arc_gap"]
 
 KINDS = ("box", "parked", "bot")
 """A box obstacle, a bot-car model parked as an obstacle (IS_OBSTACLE_BOT_CAR), a moving bot car."""
@@ -97,6 +97,16 @@ class Lanes:
         (5.0, 0.25)
     """
 
+    @classmethod
+    def of(cls, track: Track) -> "Lanes":
+        """The lanes of ``track``, made once in a process for every race on it (their tables take a while)."""
+        lanes = _LANES.get(track)
+        if lanes is None:
+            lanes = _LANES[track] = cls(track)
+            while len(_LANES) > 8:
+                _LANES.pop(next(iter(_LANES)))
+        return lanes
+
     def __init__(self, track: Track):
         self.track = track
         self.length = track.length
@@ -119,9 +129,17 @@ class Lanes:
     def obstacle(self, distance: float, lane: int, kind: str) -> TrackObject:
         """A static obstacle at ``distance`` [m] in ``lane``, with its distance and side measured as the
         params measure them (§6.2-6.4)."""
-        x, y, yaw = self.place(distance, lane)
-        where = self.track.project(x, y, self.track.point_at(distance % self.length)[2])
-        return TrackObject(x, y, yaw, kind, where.arc, where.distance * (1 if lane == 0 else -1))
+        return self.obstacles([distance], [lane], kind)[0]
+
+    def obstacles(self, distances: Sequence[float], lanes: Sequence[int], kind: str) -> list[TrackObject]:
+        """:meth:`obstacle` for many at once (:func:`racer_env.sim.kernels.place_obstacles`)."""
+        import racer_env.sim.kernels as kernels
+
+        out = np.empty((len(distances), 6))
+        kernels.place_obstacles(*self.track.kernel, self.points[0], self.points[1],
+                                np.asarray(distances, dtype=np.float64), np.asarray(lanes, dtype=np.int64),
+                                kernels.KIND_CODES[kind], out)
+        return objects_of(out, kind)
 
 
     # ------------------------------------------------------------------ driving
@@ -206,6 +224,9 @@ class Lanes:
         return self.poses([distance], [lane], [math.inf], 0.0, 0.0, False, 1.0)[0]
 
 
+_LANES: dict[Track, Lanes] = {}
+
+
 def objects_of(array: np.ndarray, kind: str) -> list[TrackObject]:
     """TrackObjects of ``kind`` from an objects array's rows (x, y, yaw, bot flag, distance, offset)."""
     return [_new(TrackObject, (x, y, yaw, kind, d, off)) for x, y, yaw, _, d, off in array.tolist()]
@@ -270,23 +291,23 @@ def fixed_layout(length: float, positions: Sequence[str]) -> list[tuple[float, i
     return out
 
 
-def contact(corners: Sequence[tuple[float, float]], objects: Sequence[TrackObject], skip: int = -1) -> int:
-    """The first object (in the order given) with one of the agent's ``corners`` strictly inside its crash
-    rectangle, or -1 (§4.1). A corner of the object inside the agent, or edges that cross with no corner
-    inside, are not seen, as in the simulator."""
-    cx = (corners[0][0] + corners[1][0] + corners[2][0] + corners[3][0]) / 4
-    cy = (corners[0][1] + corners[1][1] + corners[2][1] + corners[3][1]) / 4
-    for i, o in enumerate(objects):
-        if i == skip or abs(o.x - cx) > 0.6 or abs(o.y - cy) > 0.6:  # too far for any corner to be inside
-            continue
-        length, width = crash_size(o.kind)
-        c, s = math.cos(o.yaw), math.sin(o.yaw)
-        hl, hw = length / 2, width / 2
-        for px, py in corners:
-            dx, dy = px - o.x, py - o.y
-            if abs(dx * c + dy * s) < hl and abs(dy * c - dx * s) < hw:
-                return i
-    return -1
+def contact(objects: Sequence[TrackObject], bx: float, by: float, yaw: float) -> int:
+    """The first object (in the order given) with one of the crash footprint's corners of a car whose body
+    origin is (bx, by) [m] with ``yaw`` [rad] strictly inside its crash rectangle, or -1 (§4.1;
+    :func:`racer_env.sim.kernels.contact`). A corner of the object inside the car, or edges that cross with no
+    corner inside, are not seen, as in the simulator."""
+    import racer_env.sim.kernels as kernels
+
+    return int(kernels.contact(array_of(objects), float(bx), float(by), float(yaw)))
+
+
+def array_of(objects: Sequence[TrackObject]) -> np.ndarray:
+    """Objects as the kernels take them (racer_env.sim.kernels.OBJECT_FIELDS): an (N, 6) float64 array."""
+    from racer_env.sim.kernels import KIND_CODES
+
+    if not objects:
+        return np.zeros((0, 6))
+    return np.array([(o[0], o[1], o[2], KIND_CODES[o[3]], o[4], o[5]) for o in objects], dtype=np.float64)
 
 
 def arc_gap(a: float, b: float, length: float) -> float:

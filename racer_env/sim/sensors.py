@@ -14,14 +14,6 @@ from typing import Sequence
 import numpy as np
 
 from racer_env.constants import (
-    BOX_Z_M,
-    CAMERA_ASPECT,
-    CAMERA_FAR_M,
-    CAMERA_HFOV_RAD,
-    CAMERA_NEAR_M,
-    CAMERA_PITCH_RAD,
-    CAMERA_X_M,
-    CAMERA_Z_M,
     DISCRETIZED_LIDAR_DEFAULTS,
     LIDAR_BEAMS,
     LIDAR_CLIP_M,
@@ -33,51 +25,28 @@ from racer_env.constants import (
     SECTOR_LIDAR_CLIP_M,
     SECTOR_LIDAR_SECTORS,
 )
-from racer_env.sim.objects import TrackObject, body_size, crash_size
+from racer_env.sim.objects import TrackObject, array_of, body_size
 
 __all__ = ["in_camera", "beam_angles", "lidar_scan", "lidar_observation", "LIDAR_SENSORS", "lidar_size"]
 
 LIDAR_SENSORS = ("LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR")
 
-_TAN_H = math.tan(CAMERA_HFOV_RAD / 2)
-_TAN_V = _TAN_H * CAMERA_ASPECT
-_COS_P, _SIN_P = math.cos(CAMERA_PITCH_RAD), math.sin(CAMERA_PITCH_RAD)
-
-
-def _visible(bx: float, by: float, c: float, s: float, px: float, py: float, pz: float) -> bool:
-    """Is the point (px, py, pz) strictly inside the camera frustum of a car at (bx, by) with cos/sin of yaw?"""
-    dx, dy = px - bx, py - by
-    fx = dx * c + dy * s - CAMERA_X_M  # forward of the camera, level
-    left = dy * c - dx * s
-    fz = pz - CAMERA_Z_M
-    depth = fx * _COS_P - fz * _SIN_P  # along the optical axis, pitched 15° down
-    up = fx * _SIN_P + fz * _COS_P
-    return CAMERA_NEAR_M < depth < CAMERA_FAR_M and abs(left) < depth * _TAN_H and abs(up) < depth * _TAN_V
 
 
 def in_camera(bx: float, by: float, yaw: float, obj: TrackObject) -> bool:
     """Whether the camera of a car with origin (bx, by) [m] and ``yaw`` [rad] sees ``obj``: any corner of its
     footprint, or its centre, at the object's height (0.1 m for boxes, 0 for cars), strictly inside all six
-    planes of the frustum (objects spec §6.8). Ground points are seen from about 0.32 m ahead of the origin.
+    planes of the frustum (objects spec §6.8; :func:`racer_env.sim.kernels.in_camera`). Ground points are seen
+    from about 0.32 m ahead of the origin.
 
     >>> from racer_env.sim.objects import TrackObject
     >>> box = lambda x, y: TrackObject(x, y, 0.0, "box", 0.0, 0.0)
     >>> in_camera(0.0, 0.0, 0.0, box(2.0, 0.0)), in_camera(0.0, 0.0, 0.0, box(-2.0, 0.0))
     (True, False)
     """
-    c, s = math.cos(yaw), math.sin(yaw)
-    if (obj.x - bx) * c + (obj.y - by) * s < CAMERA_X_M - 0.05:  # its centre behind the camera: no corner is
-        return False  # far enough ahead (0.2 m past the camera, and corners are within 0.33 m of the centre)
-    z = BOX_Z_M if obj.kind == "box" else 0.0
-    if _visible(bx, by, c, s, obj.x, obj.y, z):
-        return True
-    length, width = crash_size(obj.kind)
-    oc, os_ = math.cos(obj.yaw), math.sin(obj.yaw)
-    for ax, ay in ((length / 2, width / 2), (length / 2, -width / 2), (-length / 2, width / 2),
-                   (-length / 2, -width / 2)):
-        if _visible(bx, by, c, s, obj.x + ax * oc - ay * os_, obj.y + ax * os_ + ay * oc, z):
-            return True
-    return False
+    import racer_env.sim.kernels as kernels
+
+    return bool(kernels.in_camera(array_of([obj]), 0, float(bx), float(by), float(yaw)))
 
 
 def beam_angles() -> np.ndarray:

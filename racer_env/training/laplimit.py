@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import astuple
-from pathlib import Path
 
 import numpy as np
 

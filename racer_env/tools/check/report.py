@@ -181,7 +181,7 @@ def show_report(report: CheckReport, console, out: Path) -> None:
     for finding in report.findings:
         console.print(finding.text(report.path), soft_wrap=True, markup=False, highlight=False)
     if report.findings:
-        console.print(f"(racer check --explain NAME tells more of each)", style="dim")
+        console.print("(racer check --explain NAME tells more of each)", style="dim")
     for w in report.warnings:
         console.print(f"[bold yellow]warning:[/] {w}")
     for picture in report.pictures:
