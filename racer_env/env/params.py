@@ -47,6 +47,8 @@ class Objects:
             object, boxes included (§6.5-6.6); otherwise they are all 0.0.
         bot_speed: BOT_CAR_SPEED [m/s], what ``objects_speed`` reports.
         camera: ``"simulator"`` (``object_in_camera`` tests object next - 1, §6.8) or ``"intended"`` (next).
+        one_step: made for one step's params (a bot race's): they may take its lists rather than copies.
+        array: ``things`` as an objects array (racer_env.sim.kernels.OBJECT_FIELDS), when the caller has it.
     """
 
     __slots__ = ("things", "bots", "bot_speed", "camera", "location", "distance", "distance_from_center",
@@ -54,7 +56,8 @@ class Objects:
                  "_arrays", "_view")
 
     def __init__(self, track: Track | None = None, things: Sequence[TrackObject] = (), bots: bool = False,
-                 bot_speed: float = 0.0, camera: str = "simulator", one_step: bool = False):
+                 bot_speed: float = 0.0, camera: str = "simulator", one_step: bool = False,
+                 array: np.ndarray | None = None):
         self.things = tuple(things)
         self.bots, self.bot_speed, self.camera = bots, bot_speed, camera
         self.one_step = one_step
@@ -81,6 +84,8 @@ class Objects:
         self.order = sorted(range(len(self.things)), key=self.distance.__getitem__)
         self.sorted_distance = [self.distance[i] for i in self.order]
         self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if array is not None:  # the things as the kernels take them, made already
+            self._arrays = (array, np.array(self.order, dtype=np.int64), np.array(self.sorted_distance))
         self._view: tuple[float, float, float, float, float, tuple] | None = None
 
     @property

@@ -149,8 +149,10 @@ class Traffic:
         if not self.bots:
             return
         before = self.now
+        lagged = self.settings.bot_lag == "one_step"
+        before_array = self.array() if lagged else None  # the poses the params see, as the kernels take them
         self.now = self.obstacles + self._bot_poses()
-        self.seen = self._objects(before if self.settings.bot_lag == "one_step" else self.now)
+        self.seen = self._objects(before, before_array) if lagged else self._objects(self.now, self.array())
         if self.pause_left > 0.0:
             self.pause_left -= DT_S
         else:
@@ -181,12 +183,12 @@ class Traffic:
         bot.change_at = after + self.rng.uniform(s.LOWER_LANE_CHANGE_TIME, s.UPPER_LANE_CHANGE_TIME)
         bot.change_end = bot.change_at + s.LANE_CHANGE_DISTANCE / s.BOT_CAR_SPEED
 
-    def _objects(self, things: list[TrackObject]) -> Objects:
+    def _objects(self, things: list[TrackObject], array: np.ndarray | None = None) -> Objects:
         if not things:
             return NO_OBJECTS
         s = self.settings
         return Objects(self.track, things, bots=s.bots > 0, bot_speed=s.BOT_CAR_SPEED, camera=s.object_in_camera,
-                       one_step=s.bots > 0)
+                       one_step=s.bots > 0, array=array)
 
     def rear_end(self, x: float, y: float, yaw: float, progress: float, start_progress: float) -> bool:
         """After a running step: does the car touch a bot car that does not count as its crash (the car is
