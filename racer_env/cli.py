@@ -13,7 +13,7 @@
     racer analyze  RUN|LOG [LOG ...] [--track T] [--episodes A-B] [--out DIR] [--open]
     racer sweep    SWEEP.yaml [--workers N] [--address auto|HOST:6379] [--out DIR] [--resume DIR]
     racer drive    [--track T] [--reward R] [--speed V]
-    racer tracks   [download NAME... | download --all]
+    racer tracks   [--aws | download NAME... | download --all]
     racer unpack   RUN [--log]
     racer export   RUN [--out FILE.tar.gz] [--model best|final|PATH] [--check]
 
@@ -361,28 +361,11 @@ def _export(args: argparse.Namespace) -> int:
 def _tracks(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from racer_env.sim.track import aws_tracks, listed_tracks
-    from racer_env.viewing.tables import KEY, LABEL, TEXT, make_table
+    from racer_env.tools.tracks import aws_listing, tracks_listing
 
     console = Console()
-    table = make_table("tracks found (bundled, then $RACER_TRACKS, then downloaded)",
-                       [("name", LABEL), ("length m", KEY), ("width m", KEY), ("direction", LABEL), ("file", TEXT)])
-    found = set()
-    for name, path, track in listed_tracks():
-        found.add(name)
-        if track is None:
-            table.add_row(name, "-", "-", "unreadable", str(path))
-        else:
-            table.add_row(name, f"{track.length:.2f}", f"{track.width:.2f}",
-                          track.direction + ("" if track.closed else ", open"), str(path))
-    console.print(table)
-    aws = make_table("AWS's tracks: racer tracks download NAME (or --all) fetches them",
-                     [("name", LABEL), ("title", TEXT), ("length m", KEY), ("width m", KEY), ("direction", LABEL),
-                      ("here", LABEL)])
-    for name, t in aws_tracks().items():
-        aws.add_row(name, t["title"], f"{t['length_m']:.2f}", f"{t['width_m']:.2f}",
-                    t["direction"] + ("" if t["closed"] else ", open"), "yes" if name in found else "")
-    console.print(aws)
+    for part in aws_listing() if args.aws else tracks_listing():
+        console.print(part)
     return 0
 
 
@@ -391,6 +374,7 @@ def _tracks_download(args: argparse.Namespace) -> int:
 
     def say(d) -> None:
         print(f"{d.name}: {d.status}" + (f" to {d.path}" if d.status == "downloaded" else "")
+              + (f" with racer_env ({d.path}): nothing to download" if d.status == "shipped" else "")
               + (f" ({d.detail})" if d.status == "failed" else ""), flush=True)
 
     results = download_tracks(args.names, every=args.all, force=args.force, progress=say)
@@ -586,12 +570,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "differ)")
     x.set_defaults(func=_export)
 
-    t = sub.add_parser("tracks", help="list the tracks found (bundled, $RACER_TRACKS, downloaded) and AWS's tracks")
+    t = sub.add_parser("tracks", help="list the tracks found by name (racer_env's own, $RACER_TRACKS, AWS's shipped, "
+                                      "downloaded)")
+    t.add_argument("--aws", action="store_true", help="list every AWS track, shipped or to download, one a row")
     t.set_defaults(func=_tracks)
     tsub = t.add_subparsers(dest="tracks_command", parser_class=_Parser)
-    td = tsub.add_parser("download", help="fetch AWS's tracks by name into the track cache ($RACER_CACHE/tracks)")
-    td.add_argument("names", nargs="*", metavar="NAME", help="track names, as racer tracks lists them")
-    td.add_argument("--all", action="store_true", help="every track of the index")
+    td = tsub.add_parser("download", help="fetch AWS's tracks that racer_env does not ship into the track cache "
+                                          "($RACER_CACHE/tracks)")
+    td.add_argument("names", nargs="*", metavar="NAME", help="track names, as racer tracks --aws lists them")
+    td.add_argument("--all", action="store_true", help="every AWS track that racer_env does not ship")
     td.add_argument("--force", action="store_true", help="download again even when a good copy is there")
     td.set_defaults(func=_tracks_download)
 

@@ -49,13 +49,20 @@ def test_the_sweep_table_shows_each_trial_whole(width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_racer_tracks_lists_names_and_sizes_whole(width):
-    proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "tracks"], capture_output=True, text=True,
-                          cwd=REPO, timeout=60, env={**os.environ, "COLUMNS": str(width)})
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
-    assert max(len(line) for line in lines) <= width
-    assert any("harbour_loop" in line and "20.70" in line and "0.76" in line for line in lines)
-    assert any("reInvent2019_track" in line and "23.12" in line for line in lines)
+    def lines(*args: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-m", "racer_env.cli", "tracks", *args], capture_output=True,
+                              text=True, cwd=REPO, timeout=60, env={**os.environ, "COLUMNS": str(width)})
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout.splitlines()
+        assert max(len(line) for line in out) <= width
+        return out
+
+    found = lines()
+    assert any("harbour_loop" in line and "20.70" in line and "0.76" in line for line in found)
+    assert "racer_env ships 127" in " ".join(found) and len(found) < 40  # AWS's shipped tracks: counted, not listed
+    aws = lines("--aws")  # every one of AWS's tracks, one a row
+    assert any("reInvent2019_track " in line and "23.12" in line and "shipped" in line for line in aws)
+    assert any(line.startswith(" H_track ") and "100.85" in line for line in aws)
 
 
 @pytest.mark.slow

@@ -149,8 +149,10 @@ def test_an_unknown_name_is_refused_before_anything_is_fetched(mirror, capsys):
     assert "did you mean ring_small" in capsys.readouterr().err and mirror.requests == []
 
 
-def test_the_shipped_index_matches_the_real_files(tmp_path, monkeypatch, capsys):
-    """The real index against the real files: the shared tracks served as the mirror."""
+def test_the_shipped_index_matches_the_real_files_and_download_leaves_the_shipped_ones_be(
+        tmp_path, monkeypatch, capsys):
+    """The real index against the real files (the shared tracks, all shipped with racer_env now): the same bytes
+    as the shipped routes, the index's length and direction as racer_env reads them; download fetches none."""
     folder = shared_path("tracks")
     m = Mirror(tmp_path)
     m.files = {p.name: p.read_bytes() for p in folder.glob("*.npy")}
@@ -159,10 +161,27 @@ def test_the_shipped_index_matches_the_real_files(tmp_path, monkeypatch, capsys)
     monkeypatch.delenv("RACER_TRACKS", raising=False)
     try:
         assert main(["tracks", "download", *sorted(p.stem for p in folder.glob("*.npy"))]) == 0
+        assert capsys.readouterr().out.count(": shipped with racer_env") == len(m.files) and m.requests == []
         index = track_module.aws_tracks()
         for p in folder.glob("*.npy"):
             t = Track.load(p.stem)
-            assert t.source.startswith(str(tmp_path / "cache"))
+            assert t.source == str(track_module.ROUTES_DIR / p.name)
+            assert Path(t.source).read_bytes() == p.read_bytes()
+            assert hashlib.sha256(p.read_bytes()).hexdigest() == index[p.stem]["sha256"]
             assert (round(t.length, 2), t.direction) == (index[p.stem]["length_m"], index[p.stem]["direction"])
     finally:
         m.server.shutdown()
+
+
+def test_download_all_fetches_only_what_racer_env_does_not_ship(mirror, tmp_path, monkeypatch, capsys):
+    index = json.loads(track_module.AWS_TRACKS_INDEX.read_text())
+    shipped = {"name": "reInvent2019_track", "file": "reInvent2019_track.npy", "title": "Smile Speedway",
+               "bytes": 1, "sha256": "0" * 64, "length_m": 23.12, "width_m": 1.07, "direction": "counter-clockwise",
+               "closed": True}
+    index["tracks"].append(shipped)
+    track_module.AWS_TRACKS_INDEX.write_text(json.dumps(index))
+    mirror.files["reInvent2019_track.npy"] = b"not fetched"
+    assert main(["tracks", "download", "--all"]) == 2  # ring_gone is a 404
+    out = capsys.readouterr().out
+    assert "reInvent2019_track" not in out and not any("reInvent2019" in r for r in mirror.requests)
+    assert _cache(tmp_path) == ["ring_big.npy", "ring_small.npy"]

@@ -11,17 +11,26 @@ between the two borders. The per-step queries here never scan the whole track:
 they walk from a hint segment, and fall back to a vectorised scan only when no
 hint is given or the point is far from the road.
 
-Tracks are found by name on a search path: the bundled tracks, then the folders
-of the ``RACER_TRACKS`` environment variable, then the tracks downloaded by
-``racer tracks download`` (``$RACER_CACHE/tracks``), then any folders the caller
-adds (for a log, the log's own folder). ``aws_tracks()`` is the index of AWS's
-official tracks that can be downloaded (``tracks/aws_tracks.json``).
+Tracks are found by name on a search path (:func:`track_search_path`):
+
+1. racer_env's own tracks (``tracks/*.npy``: harbour_loop, kidney_speedway, canyon_gp), whose names always
+   mean racer_env's tracks;
+2. the folders of the ``RACER_TRACKS`` environment variable, so your files come before AWS's of the same name;
+3. AWS's tracks shipped with racer_env (``tracks/routes/``): the simulator's 127 route files, copied unchanged
+   from aws-deepracer-community/deepracer-simapp (Apache-2.0; ``tracks/routes/NOTICE``), :func:`aws_routes`;
+4. the tracks downloaded by ``racer tracks download`` (``$RACER_CACHE/tracks``): AWS's tracks that are not
+   shipped, :func:`downloadable_tracks`;
+5. any folders the caller adds (for a log, the log's own folder).
+
+``aws_tracks()`` is the index of AWS's tracks in the community's race-data repository
+(``tracks/aws_tracks.json``).
 """
 
 from __future__ import annotations
 
 import bisect
 import csv
+import difflib
 import json
 import math
 import os
@@ -35,7 +44,8 @@ from racer_env.cache import tracks_cache
 from racer_env.errors import TrackFileError
 
 __all__ = ["Track", "Projection", "bundled_tracks", "track_search_path", "listed_tracks", "track_files", "read_rows",
-           "road_share", "DEFAULT_TRACK", "TRACKS_DIR", "TRACKS_ENV", "aws_tracks", "AWS_TRACKS_INDEX"]
+           "road_share", "DEFAULT_TRACK", "TRACKS_DIR", "TRACKS_ENV", "aws_tracks", "AWS_TRACKS_INDEX", "aws_routes",
+           "downloadable_tracks", "ROUTES_DIR", "ROUTES_INDEX"]
 
 TRACKS_DIR = Path(__file__).parent / "tracks"
 TRACKS_ENV = "RACER_TRACKS"
@@ -51,32 +61,57 @@ AWS_TRACKS_INDEX = TRACKS_DIR / "aws_tracks.json"
 width, direction and whether it is a loop (written by scripts/track_index.py; the files are downloaded)."""
 
 
+ROUTES_DIR = TRACKS_DIR / "routes"
+"""AWS's tracks shipped with racer_env: the simulator's route files (``bundle/routes/*.npy`` of
+aws-deepracer-community/deepracer-simapp, Apache-2.0), byte for byte, with that LICENSE and a NOTICE naming the
+commit (written by scripts/simapp_routes.py)."""
+ROUTES_INDEX = ROUTES_DIR / "routes.json"
+"""Facts about each shipped route file: name, size, SHA-256, git blob id, rows, length, width, direction, loop."""
+
+
 def aws_tracks() -> dict[str, dict]:
-    """AWS's official tracks that ``racer tracks download`` can fetch: name -> its entry in the index."""
+    """AWS's tracks in the community's race-data repository: name -> its entry in the index (title, size,
+    SHA-256, length [m], width [m], direction). Those that are not shipped are :func:`downloadable_tracks`."""
     index = json.loads(AWS_TRACKS_INDEX.read_text())
     return {t["name"]: {**t, "source": index["source"], "path": index["path"], "commit": index["commit"]}
             for t in index["tracks"]}
 
 
+def aws_routes() -> dict[str, dict]:
+    """AWS's tracks shipped with racer_env (the simulator's route files): name -> its entry in ``routes.json``
+    (file, size, SHA-256, rows, length [m], width [m], direction, loop), with the index's source, commit and
+    version. Unread: nothing is loaded."""
+    index = json.loads(ROUTES_INDEX.read_text())
+    meta = {k: index[k] for k in ("source", "path", "commit", "version", "license")}
+    return {r["name"]: {**r, **meta} for r in index["routes"]}
+
+
+def downloadable_tracks() -> dict[str, dict]:
+    """AWS's tracks of the race-data index that racer_env does not ship: what ``racer tracks download`` is for."""
+    shipped = aws_routes()
+    return {name: entry for name, entry in aws_tracks().items() if name not in shipped}
+
+
 def bundled_tracks() -> list[str]:
-    """Names of the tracks shipped with racer_env."""
+    """Names of racer_env's own tracks (AWS's shipped tracks are :func:`aws_routes`)."""
     return sorted(p.stem for p in TRACKS_DIR.glob("*.npy"))
 
 
-def track_files() -> list[tuple[str, Path]]:
-    """Every track file on the search path, as (name, path), unread. A name found twice is listed where it is
-    found first, as :meth:`Track.load` finds it."""
+def track_files(extra: Sequence[str | Path] = ()) -> list[tuple[str, Path]]:
+    """Every track file on the search path (and in ``extra``), as (name, path), unread. A name found twice is
+    listed where it is found first, as :meth:`Track.load` finds it."""
     seen: dict[str, Path] = {}
-    for folder in track_search_path():
+    for folder in track_search_path(extra):
         for path in sorted(list(folder.glob("*.npy")) + list(folder.glob("*.csv"))):
             seen.setdefault(path.stem, path)
     return list(seen.items())
 
 
-def listed_tracks() -> list[tuple[str, Path, "Track | None"]]:
-    """Every track file on the search path: (name, path, the loaded track or None when it does not load)."""
+def listed_tracks(files: Sequence[tuple[str, Path]] | None = None) -> list[tuple[str, Path, "Track | None"]]:
+    """Every track file on the search path (or of ``files``, as :func:`track_files` gives them): (name, path,
+    the loaded track or None when it does not load). Loading takes about 60 ms a track."""
     listed: list[tuple[str, Path, Track | None]] = []
-    for name, path in track_files():
+    for name, path in (track_files() if files is None else files):
         try:
             track: Track | None = Track.load(path)
         except TrackFileError:
@@ -107,10 +142,11 @@ def road_share(rows: np.ndarray, points: np.ndarray, margin_m: float = 0.05) -> 
 
 
 def track_search_path(extra: Sequence[str | Path] = ()) -> list[Path]:
-    """Folders searched for a track given by name: bundled, then ``$RACER_TRACKS`` (``:``-separated), then the
-    downloaded tracks, then ``extra``."""
+    """Folders searched for a track given by name, first match wins: racer_env's own, then ``$RACER_TRACKS``
+    (``:``-separated), then AWS's shipped routes, then the downloaded tracks, then ``extra``."""
     folders = [TRACKS_DIR]
     folders += [Path(p) for p in os.environ.get(TRACKS_ENV, "").split(os.pathsep) if p]
+    folders.append(ROUTES_DIR)
     folders.append(tracks_cache())
     folders += [Path(p) for p in extra]
     return folders
@@ -245,7 +281,8 @@ class Track:
              search: Sequence[str | Path] = ()) -> "Track":
         """Load a track by name (``"harbour_loop"``, ``"reinvent_base"``) or a ``.npy``/``.csv`` file by path.
 
-        A name is looked up on :func:`track_search_path` (bundled, ``$RACER_TRACKS``, then ``search``).
+        A name is looked up on :func:`track_search_path` (racer_env's own, ``$RACER_TRACKS``, AWS's shipped
+        routes, downloaded, then ``search``).
 
         Args:
             name_or_path: a track name, or a file path.
@@ -281,12 +318,15 @@ class Track:
                     if (folder / name).is_file():
                         return folder / name
         where = ", ".join(str(f) for f in folders)
-        if path.stem in aws_tracks() and not path.is_absolute():
-            raise TrackFileError(f"{name_or_path}: not downloaded yet; it is one of AWS's tracks: "
-                                 f"racer tracks download {path.stem}   (looked in {where})")
+        if path.stem in downloadable_tracks() and not path.is_absolute():
+            raise TrackFileError(f"{name_or_path}: not downloaded yet; it is one of AWS's tracks that racer_env "
+                                 f"does not ship: racer tracks download {path.stem}   (looked in {where})")
+        known = {name for name, _ in track_files(search)} | set(downloadable_tracks())
+        near = difflib.get_close_matches(path.stem, sorted(known), n=3)
         raise TrackFileError(
-            f"{name_or_path}: no such track; looked for the file, then in {where} "
-            f"(set {TRACKS_ENV} to add folders; bundled: {', '.join(bundled_tracks())}; AWS's: racer tracks)")
+            f"{name_or_path}: no such track" + (f" (did you mean {', '.join(near)}?)" if near else "")
+            + f"; looked for the file, then in {where} (set {TRACKS_ENV} to add folders; racer_env's own: "
+            f"{', '.join(bundled_tracks())}; AWS's: racer tracks --aws)")
 
     @staticmethod
     def _validate(rows: np.ndarray, source: str, merge_duplicates: bool) -> tuple[np.ndarray, int]:
