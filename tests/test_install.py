@@ -1,6 +1,6 @@
-"""A non-editable install works: the wheel carries the tracks and the example reward functions (the repository's
-top-level ``reward_functions/``, the package ``racer_env.reward_functions`` in the wheel); and racer_env shares
-one ``pygame`` with Gymnasium's own rendering.
+"""A non-editable install works: the wheel carries the tracks (AWS's 127 route files too, with their licence) and
+the example reward functions (the repository's top-level ``reward_functions/``, the package
+``racer_env.reward_functions`` in the wheel); and racer_env shares one ``pygame`` with Gymnasium's own rendering.
 
 The wheel is built from this checkout and installed into a fresh venv, which borrows the test venv's installed
 packages (numpy, gymnasium, pygame...) through a .pth file; then RacerEnv() and ``racer check`` run from an empty
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 
 import pytest
 
@@ -23,16 +24,22 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def wheel_venv(tmp_path_factory):
+def wheel(tmp_path_factory):
+    """racer_env's wheel, built from this checkout."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(wheels), str(REPO)], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    (path,) = wheels.glob("racer_env-*.whl")
+    return path
+
+
+@pytest.fixture(scope="module")
+def wheel_venv(tmp_path_factory, wheel):
     """(the venv's python, its folder): racer_env's wheel installed with its dependencies and Gymnasium's
     classic-control extra; every dependency is borrowed from the test venv, so pip downloads only what that venv
     lacks (a second pygame, were racer_env to ask for one)."""
     tmp_path = tmp_path_factory.mktemp("install")
-    wheels = tmp_path / "wheels"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(wheels), str(REPO)], capture_output=True, text=True, timeout=300)
-    assert build.returncode == 0, build.stderr
-    (wheel,) = wheels.glob("racer_env-*.whl")
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -71,6 +78,25 @@ def test_a_wheel_installed_elsewhere_runs_the_env_and_racer_check(wheel_venv, tm
                                 "COLUMNS": "200"})
     assert check.returncode == 0, check.stdout + check.stderr
     assert "passed" in check.stdout and (work / "c" / "heatmap.png").exists()
+
+
+def test_the_wheel_carries_awss_127_routes_with_their_licence_and_notice(wheel, wheel_venv, tmp_path):
+    from racer_env.sim.track import ROUTES_DIR
+
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        shipped = {n.rsplit("/", 1)[1]: z.read(n) for n in names if n.startswith("racer_env/sim/tracks/routes/")}
+    assert len([n for n in shipped if n.endswith(".npy")]) == 127
+    assert {"LICENSE", "NOTICE", "routes.json"} <= set(shipped)
+    assert all(data == (ROUTES_DIR / n).read_bytes() for n, data in shipped.items())
+    python, env_dir = wheel_venv
+    code = ("from racer_env import Track\n"
+            "t = Track.load('reInvent2019_track')\n"
+            "print(t.source.endswith('sim/tracks/routes/reInvent2019_track.npy'), 'site-packages' in t.source, "
+            "round(t.length, 2))\n")
+    run = _run(python, env_dir, code, tmp_path)  # no RACER_TRACKS, a fresh HOME: nothing downloaded
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True", "23.12"]
 
 
 def test_racer_env_and_gymnasiums_classic_control_share_one_pygame_and_both_render(wheel_venv, tmp_path):

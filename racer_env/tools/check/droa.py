@@ -108,7 +108,10 @@ DROA_TRACKS = (
     'reInvent2019_wide_cw', 'red_star_open', 'red_star_pro_ccw', 'red_star_pro_cw', 'reinvent_base',
     'thunder_hill_open', 'thunder_hill_pro_ccw', 'thunder_hill_pro_cw',
 )
-"""The route files DRoA builds its canned states from (source/libs/reward-function-validation/routes/)."""
+"""The route files DRoA builds its canned states from (source/libs/reward-function-validation/routes/). Each is a
+track racer_env ships, found by name with no network: the simulator's route of that name
+(racer_env/sim/tracks/routes/, deepracer-simapp's bundle/routes/, which the community's build of DRoA's validator
+copies as its routes/: docker/Dockerfile.reward-function-validation)."""
 
 
 @dataclass(frozen=True)
@@ -1010,7 +1013,8 @@ def check_droa(reward: str | Path, track: str | Path | Track | None = None,
                      f"differ (pip install flake8=={FLAKE8_VERSION})")
     if name not in DROA_TRACKS:
         notes.append(f"{name} is not one of DRoA's tracks; its canned states were built from {name}'s route the way "
-                     f"DRoA builds them from its own (pass --track with one of DRoA's, such as reinvent_base)")
+                     f"DRoA builds them from its own (pass --track with the DRoA track you will train on, such as "
+                     f"reinvent_base: racer_env ships all {len(DROA_TRACKS)})")
     verdict.seconds = time.perf_counter() - t0
     return verdict
 
