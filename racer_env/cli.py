@@ -4,6 +4,7 @@
                    [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
                    [--observation camera|vector] [--frame-stack N]
     racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S] [--race F]
+                   [--action-hz HZ]
     racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif] [--race F] [--camera]
     racer replay   LOG|RUN [--track T] [--episode N | --episodes A-B] [--max-seconds S] [--record ...] [--race F]
                    [--camera]
@@ -60,6 +61,21 @@ def _positive_float(text: str) -> float:
     if value == 0:
         raise argparse.ArgumentTypeError("expected a number > 0, got 0")
     return value
+
+
+def _action_rate(text: str) -> Any:
+    """An argparse type: the car's action rate (racer_env.env.actionrate.ActionRate) from a rate in Hz."""
+    from racer_env.env.actionrate import EXAMPLE_RATES, ActionRate
+    from racer_env.errors import ActionRateError
+
+    try:
+        hz = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate in Hz ({EXAMPLE_RATES}), got {text!r}") from None
+    try:
+        return ActionRate.from_hz(hz)
+    except ActionRateError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _episode_range(text: str) -> tuple[int, int]:
@@ -124,7 +140,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     result, path = evaluate_run(args.run, laps=args.laps, track=args.track, continuous=args.continuous,
                                 max_resets=args.resets, off_track_penalty=args.off_track_penalty,
                                 collision_penalty=args.collision_penalty, which=args.model, race=args.race,
-                                observation=args.observation)
+                                observation=args.observation, action_rate=args.action_hz)
     console.print(results_table(result))
     console.print(f"{result.completed}/{len(result.laps)} laps complete; metrics: {path}")
     return 0
@@ -467,6 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--race", metavar="FILE", help=RACE_HELP + " (default: the run's)")
     e.add_argument("--observation", choices=("camera", "vector"),
                    help="the observation the model was trained on (default: the run's); another is refused")
+    e.add_argument("--action-hz", type=_action_rate, metavar="HZ",
+                   help="ask the model at the car's rate, HZ times a second, each action held until the next: 60 Hz "
+                        "divided by a whole number (30, 20, 15, 12, 10, 7.5, ...); the laps are judged every step as "
+                        "ever (default: once a step, the simulator's 15 Hz)")
     e.set_defaults(func=_evaluate)
 
     w = sub.add_parser("watch", help="watch a trained model drive, live or into a video")

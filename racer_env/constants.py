@@ -42,6 +42,8 @@ TYRE_FRICTION = 0.5  # mu1 = mu2 = 0.5 on every wheel, combined with min(): [SIM
 GRIP_MPS2 = TYRE_FRICTION * GRAVITY_MPS2  # lateral acceleration limit, 4.9 m/s²: spec §3.6
 CONTROL_HZ = 60.0  # update_rate of the joint controllers: [SIM] config/racecar_control_kinematics.yaml
 TICKS_PER_STEP = 4  # controller ticks per env step (60 Hz / 15 Hz)
+ACTION_HZ_TOLERANCE = 0.005  # a car's action rate, 60 Hz / n, may be written to two decimals (8.57 for 60/7 Hz):
+# racer_env's (racer evaluate --action-hz)
 # Version >= 5 ("deepracer_kinematics", simapp 5-6): velocity-servo wheels, position-controlled steering.
 KINEMATIC_SPEED_WEIGHTS = (0.30, 0.49, 0.18, 0.03)  # speed = sum(w_j * command_{k-j}), newest first: spec §3.5
 KINEMATIC_STEER_GAIN = 0.1  # position_proportional_gain: 10 % of the error closed per tick, tau 0.158 s: spec §3.6

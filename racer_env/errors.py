@@ -39,3 +39,7 @@ class LogFormatError(RacerEnvError, ValueError):
 class ExportError(RacerEnvError):
     """A run cannot be exported as a DeepRacer physical model: not a camera model the car can run, or the
     output file cannot be written."""
+
+
+class ActionRateError(RacerEnvError, ValueError):
+    """A car's action rate cannot be driven: not 60 Hz divided by a whole number, or not with this model."""

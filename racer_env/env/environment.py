@@ -175,6 +175,7 @@ class RacerEnv(gym.Env[Any, Any]):
         test's or a tool's set-up; the episode goes on)."""
         self.car.place(x, y, heading, speed)
         f = self.fleet
+        f.placed(0)
         f.seg[0], f.t[0], f.dist[0], f.arc[0] = self.track.project(x, y)
 
     # ----------------------------------------------------------------- reset

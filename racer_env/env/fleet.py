@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from gymnasium import spaces
 
-from racer_env.constants import COLLISION_PENALTY_S, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S, STEP_HZ
+from racer_env.constants import (COLLISION_PENALTY_S, CONTROL_HZ, DT_S, OFF_TRACK_PENALTY_S, RACE_DURATION_S,
+                                 STEP_HZ, TICKS_PER_STEP)
 from racer_env.env.config import EnvConfig
 from racer_env.env.episode import Episode, round_robin_start, start_from_options
 from racer_env.env.observations import CameraObserver, Observer, make_observer, observe
@@ -32,6 +33,7 @@ from racer_env.env.params import NO_OBJECTS, params_dict
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow
 from racer_env.env.traffic import Traffic
+from racer_env.sim.controller import TickControl
 from racer_env.sim.layout import (C_BX, C_BY, C_MOVED, C_X, C_Y, C_YAW, G_ALL_ON, G_CLOSEST, G_HEADING, G_LEFT, G_NONE_ON,
                                   G_NXT, G_PROGRESS, G_PRV, G_WIDTH, GEOMETRY)
 from racer_env.sim.track import Projection
@@ -144,6 +146,12 @@ class Fleet:
         self._traces: list[list[TraceRow]] = [[] for _ in range(n)]
         self.obs: Any = self._empty_observations()
         """The cars' observations now: an (n, size) float32 array, or a dict of arrays with the camera."""
+        self._held: TickControl | None = None  # actions held for whole ticks (hold_actions)
+        self._every = TICKS_PER_STEP
+        self._ask: Callable[[int, Any], Any] | None = None
+        self._clock = [0] * n  # each car's controller ticks since its episode's first action
+        self._placed = [True] * n  # placed since its ticks were last read from its step histories
+        self._still = np.zeros(n, dtype=np.int8)
 
     # ------------------------------------------------------------------- views
     def car(self, k: int) -> Car:
@@ -185,6 +193,7 @@ class Fleet:
             x, y, yaw = traffic.start_pose(start, x, y, yaw)
         self.episode_count[k] += 1
         self.cars[k].place(x, y, math.degrees(yaw))
+        self._placed[k] = True
         self.seg[k], self.t[k], self.dist[k], self.arc[k] = self._k.project(*self.kernel, x, y, -1)
         episode = self.episodes[k] = Episode(self.track, start, self.laps, self.max_resets, self.penalties,
                                              self.max_episode_steps)
@@ -204,6 +213,35 @@ class Fleet:
         """Reset every car (car k seeded with ``seed + k`` when a seed is given)."""
         for k in range(self.n):
             self.reset(k, None if seed is None else seed + k)
+
+    # ---------------------------------------------------------- held actions
+    def hold_actions(self, every: int, ask: Callable[[int, Any], Any]) -> None:
+        """Drive the cars as a car's own computer runs its model: a new action every ``every`` ticks of the car's
+        60 Hz controller (4 ticks: once a step, as the simulator asks), each held until the next, while every step
+        is judged (params, reward, episode rules, lap times) as ever.
+
+        An action due at a step's first tick is the one given to :meth:`step`, which should ask for one when
+        :meth:`action_due` says so and give the one held otherwise; an action due inside a step is asked for
+        there: ``ask(k, observation)`` gets car ``k``'s observation at that tick (its pose, camera frame and
+        vector then; objects where they are on this step) and returns its action. Each car moves tick by tick
+        (:class:`racer_env.sim.controller.TickControl`): held for whole steps, exactly as without this. A car
+        frozen for a penalty does not move, but its clock runs on. The SIM_TRACE keeps a row a step, with the
+        action in effect at the step's start."""
+        if every < 1:
+            raise ValueError(f"every: expected a whole number of ticks >= 1, got {every}")
+        self._held = TickControl(self.car_model, self.n)
+        self._every, self._ask = int(every), ask
+        self._placed = [True] * self.n
+
+    def action_due(self, k: int) -> bool:
+        """Whether car ``k``'s next action is due at the next step's first tick (always, unless
+        :meth:`hold_actions` set another rate)."""
+        return self._clock[k] % self._every == 0
+
+    def placed(self, k: int) -> None:
+        """Car ``k`` was put somewhere by hand (:meth:`racer_env.sim.vehicle.Car.place`) between steps: its held
+        controller starts again from its step histories."""
+        self._placed[k] = True
 
     # -------------------------------------------------------------------- step
     def step(self, actions: Any) -> tuple[list[float], list[bool], list[bool], list[EpisodeEnd | None]]:
@@ -260,6 +298,7 @@ class Fleet:
             car = self.cars[k]
             x, y, yaw = traffic[k].reset_pose(episodes[k], car.x, car.y, car.yaw)
             car.place(x, y, math.degrees(yaw))
+            self._placed[k] = True
             self.seg[k], self.t[k], self.dist[k], self.arc[k] = self._k.project(*self.kernel, x, y,
                                                                                 int(self.seg[k]))
             self._geometry(self._one[k])
@@ -297,11 +336,64 @@ class Fleet:
         """Move the cars ``ks`` by their commands (as :attr:`moving` says), advance their clocks one step, and
         project each once: for its observation and its next step's params geometry."""
         self._episode_progress(ks)
+        moving = self.moving
+        if self._held is not None:  # moved tick by tick here; the kernel does the rest
+            self._move_held(ks)
+            moving = self._still
         self._k.fleet_advance(*self.kernel, self.state, self.steer_hist, self.speed_hist, self.seg, self.t,
-                              self.dist, self.arc, ks, self.moving, self.cmd, self._ep, self.geo, self._base,
+                              self.dist, self.arc, ks, moving, self.cmd, self._ep, self.geo, self._base,
                               not self._camera, self._model, self.sim_time, DT_S)
         if self._camera or self._extras:
             self._observe(ks, vector=False)
+
+    def _move_held(self, ks: np.ndarray) -> None:
+        """Move the cars ``ks`` through a step's four ticks holding their commands (as :attr:`moving` says),
+        asking for a new action at each tick inside the step where one is due (:meth:`hold_actions`)."""
+        held, every, state = self._held, self._every, self.state
+        assert held is not None
+        for k in ks.tolist():
+            if self._placed[k]:
+                held.load(k, state, self.steer_hist, self.speed_hist)
+                self._placed[k] = False
+            mode = self.moving[k]
+            if mode == _FROZEN:
+                self._clock[k] += TICKS_PER_STEP
+                continue
+            start = (float(state[k, C_X]), float(state[k, C_Y]))
+            if mode == _PREPARE:  # speed 0 sent, unclipped; the first action is due at the next step's first tick
+                held.advance(state, k, TICKS_PER_STEP, self.cmd[k, 0], self.cmd[k, 1], False, start)
+                self._clock[k] = 0
+            else:
+                clock, tick = self._clock[k], 0
+                while tick < TICKS_PER_STEP:
+                    due = next((i for i in range(tick + 1, TICKS_PER_STEP) if (clock + i) % every == 0),
+                               TICKS_PER_STEP)
+                    held.advance(state, k, due - tick, self.cmd[k, 0], self.cmd[k, 1], True, start)
+                    tick = due
+                    if tick < TICKS_PER_STEP:
+                        self._ask_at(k, tick)
+                self._clock[k] = clock + TICKS_PER_STEP
+            held.store(k, self.steer_hist, self.speed_hist)
+
+    def _ask_at(self, k: int, tick: int) -> None:
+        """Car ``k``'s action at ``tick`` of this step: its observation there, the answer of ``ask``, and the
+        command it gives, held from this tick on."""
+        assert self._held is not None and self._ask is not None
+        x, y = float(self.state[k, C_X]), float(self.state[k, C_Y])
+        self.seg[k], self.t[k], self.dist[k], self.arc[k] = self._k.project(*self.kernel, x, y, int(self.seg[k]))
+        self._held.store(k, self.steer_hist, self.speed_hist)
+        now = self.sim_time[k]
+        self.sim_time[k] = now + tick / CONTROL_HZ  # the observers' clock (a LIDAR's scan), for this tick
+        self._observe(self._one[k])
+        self.sim_time[k] = now
+        action = self._ask(k, self.observation(k))
+        spec = self.actions
+        if spec.discrete is not None:
+            self.cmd[k, 0], self.cmd[k, 1] = spec.discrete[int(np.asarray(action).reshape(-1)[0])]
+        else:
+            (s_lo, s_hi), (v_lo, v_hi) = spec.steering_range, spec.speed_range
+            self._k.continuous_controls(np.asarray(action, dtype=np.float64).reshape(1, 2), s_lo, s_hi, v_lo, v_hi,
+                                        self.cmd[k:k + 1])
 
     def _proj(self) -> list[tuple[float, float]]:
         """Each car's (distance from the centre line, distance along it) [m] now."""

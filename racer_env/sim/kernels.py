@@ -49,7 +49,7 @@ from racer_env.sim.layout import (C_BX, C_BY, C_DELTA, C_MOVED, C_SPEED, C_X, C_
                                   G_HEADING, G_LEFT, G_NONE_ON, G_NXT, G_PROGRESS, G_PRV, G_WIDTH)
 
 __all__ = ["pack_track", "FLOAT_FIELDS", "INT_FIELDS", "project", "project_many", "width_at", "points_on_track",
-           "wheels_on_track", "car_params", "car_step", "vector_observation", "nearest_segment", "walk",
+           "wheels_on_track", "car_params", "car_step", "car_ticks", "vector_observation", "nearest_segment", "walk",
            "fleet_geometry", "fleet_advance", "continuous_controls", "model_array", "WHEEL_DX", "WHEEL_DY",
            "WHEEL_REACH_M", "OBS_VALUES"]
 
@@ -440,6 +440,26 @@ def clip_controls(steering, speed):
 
 
 @njit(cache=True)
+def _tick(delta, bx, by, yaw, vh, target, gain, inv_l, max_kappa):
+    """One 60 Hz tick of a car's controller and motion: the wheels' angle ``delta`` [rad] closes ``gain`` of its
+    error to the command in effect ``target`` [rad]; the body origin (bx, by) [m] then moves ``vh`` [m] along the
+    arc of curvature tan(delta) × ``inv_l`` [1/m], capped at ±``max_kappa``, turning ``yaw`` [rad]. Returns
+    (delta, bx, by, yaw)."""
+    delta += gain * (target - delta)
+    kappa = math.tan(delta) * inv_l
+    if kappa > max_kappa:
+        kappa = max_kappa
+    elif kappa < -max_kappa:
+        kappa = -max_kappa
+    half = 0.5 * vh * kappa  # half the heading change of this tick
+    chord = vh if abs(half) < 1e-9 else vh * math.sin(half) / half  # the arc's chord
+    bx += chord * math.cos(yaw + half)
+    by += chord * math.sin(yaw + half)
+    yaw += 2.0 * half
+    return delta, bx, by, yaw
+
+
+@njit(cache=True)
 def car_step(state, steer_hist, speed_hist, k, steering, speed, clip, feedback, weights, gain, dead, wheelbase,
              grip):
     """Apply one command (steering [deg], speed [m/s]) to car ``k`` and advance it 1/15 s (spec §3.4-3.6).
@@ -469,18 +489,56 @@ def car_step(state, steer_hist, speed_hist, k, steering, speed, clip, feedback, 
     bx, by, yaw = state[k, C_BX], state[k, C_BY], state[k, C_YAW]
     delta = state[k, C_DELTA]
     for tick in range(TICKS_PER_STEP):
-        delta += gain * (steer_hist[k, -((tick - dead) // TICKS_PER_STEP)] - delta)
-        kappa = math.tan(delta) * inv_l
-        if kappa > max_kappa:
-            kappa = max_kappa
-        elif kappa < -max_kappa:
-            kappa = -max_kappa
-        half = 0.5 * vh * kappa  # half the heading change of this tick
-        chord = vh if abs(half) < 1e-9 else vh * math.sin(half) / half  # the arc's chord
-        bx += chord * math.cos(yaw + half)
-        by += chord * math.sin(yaw + half)
-        yaw += 2.0 * half
+        delta, bx, by, yaw = _tick(delta, bx, by, yaw, vh, steer_hist[k, -((tick - dead) // TICKS_PER_STEP)], gain,
+                                   inv_l, max_kappa)
     x0, y0 = state[k, C_X], state[k, C_Y]
+    yaw = math.atan2(math.sin(yaw), math.cos(yaw))
+    state[k, C_BX], state[k, C_BY], state[k, C_YAW] = bx, by, yaw
+    state[k, C_X] = bx + PARAMS_POINT_X_M * math.cos(yaw)
+    state[k, C_Y] = by + PARAMS_POINT_X_M * math.sin(yaw)
+    state[k, C_SPEED] = v
+    state[k, C_DELTA] = delta
+    state[k, C_MOVED] = math.hypot(state[k, C_X] - x0, state[k, C_Y] - y0)
+
+
+@njit(cache=True)
+def car_ticks(state, tick_steer, tick_speed, tick_v, k, ticks, steering, speed, clip, x0, y0, feedback, weights,
+              gain, dead, wheelbase, grip):
+    """Advance car ``k`` by ``ticks`` ticks of its 60 Hz controller holding one command (steering [deg], speed
+    [m/s]): :func:`car_step` at the resolution of a tick, for commands that change between the simulator's steps
+    (racer_env.sim.controller).
+
+    ``tick_steer`` [rad] and ``tick_speed`` [m/s] hold the command sent at each past tick, ``tick_v`` the speed
+    [m/s] at each of the last four ticks, newest first. At each tick the speed is ``feedback`` × the speed a step
+    (four ticks) before + sum(``weights[j]`` × the command sent j steps (4j ticks) before): car_step's filter, its
+    lags counted from the tick a command came; the wheels close ``gain`` of their error to the command sent
+    ``dead`` ticks before, and the path's curvature is capped by ``grip`` as in car_step. A command held for whole
+    steps moves the car exactly as car_step does, bit for bit. ``C_SPEED`` becomes the last tick's speed,
+    ``C_MOVED`` the distance of the params point from (``x0``, ``y0``) [m], where it was at the step's start."""
+    if clip:
+        steering, speed = clip_controls(steering, speed)
+    rad = math.radians(steering)
+    ns, nv, nw = tick_steer.shape[1], tick_speed.shape[1], weights.shape[0]
+    h = 1.0 / CONTROL_HZ
+    inv_l = 1.0 / wheelbase
+    bx, by, yaw = state[k, C_BX], state[k, C_BY], state[k, C_YAW]
+    delta = state[k, C_DELTA]
+    v = state[k, C_SPEED]
+    for _ in range(ticks):
+        for j in range(ns - 1, 0, -1):
+            tick_steer[k, j] = tick_steer[k, j - 1]
+        tick_steer[k, 0] = rad
+        for j in range(nv - 1, 0, -1):
+            tick_speed[k, j] = tick_speed[k, j - 1]
+        tick_speed[k, 0] = speed
+        v = feedback * tick_v[k, TICKS_PER_STEP - 1]
+        for j in range(nw):
+            v += weights[j] * tick_speed[k, TICKS_PER_STEP * j]
+        for j in range(TICKS_PER_STEP - 1, 0, -1):
+            tick_v[k, j] = tick_v[k, j - 1]
+        tick_v[k, 0] = v
+        max_kappa = grip / (v * v) if v > 1e-9 else math.inf
+        delta, bx, by, yaw = _tick(delta, bx, by, yaw, v * h, tick_steer[k, dead], gain, inv_l, max_kappa)
     yaw = math.atan2(math.sin(yaw), math.cos(yaw))
     state[k, C_BX], state[k, C_BY], state[k, C_YAW] = bx, by, yaw
     state[k, C_X] = bx + PARAMS_POINT_X_M * math.cos(yaw)

@@ -6,6 +6,9 @@ back to back in one run (DRfC's default), and ``max_resets`` with the penalty
 seconds gives DeepRacer's reset-and-penalty evaluation (spec §2.2).
 A deterministic policy in this deterministic simulator drives identical
 trials; continuous laps differ, since each starts at the previous lap's speed.
+``action_rate`` asks the policy at the car's own rate rather than once a step,
+each action held until the next (:mod:`racer_env.env.actionrate`); the laps are
+judged every step as ever.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S
+from racer_env.constants import COLLISION_PENALTY_S, OFF_TRACK_PENALTY_S, STEP_HZ, TICKS_PER_STEP
+from racer_env.env.actionrate import ActionRate, HeldPolicy
 from racer_env.env.config import EnvConfig
 from racer_env.env.environment import RacerEnv
 from racer_env.env.simtrace import STATUS_LABELS, TraceWriter
+from racer_env.errors import ActionRateError
 from racer_env.training.rundir import RunDir
 
 __all__ = ["LapResult", "EvalResult", "evaluate", "greedy", "write_evaluation", "evaluate_run", "results_table"]
@@ -62,6 +67,10 @@ class EvalResult:
     """The track's lap-time limit from rest at the start line [s], when known: the limit of a first lap."""
     objects: tuple = ()
     """The obstacles and bot cars at the end (races with objects)."""
+    action_hz: float = STEP_HZ
+    """How often the policy was asked [Hz]: once a step (15 Hz) unless the car's action rate was given."""
+    action_ticks: int | None = None
+    """With the car's action rate: the 60 Hz controller ticks each action was held."""
 
     def limit_ratio(self, lap_time: float, standing: bool = False) -> float | None:
         """A lap time over the track's limit (1.0 is the limit), when the limit is known: the standing-start limit
@@ -142,7 +151,7 @@ class EvalResult:
             if ratio is not None:  # racer_env's: lap time / the track's limit (standing for a first lap)
                 rows[-1]["lap_time_over_limit"] = round(ratio, 4)
                 rows[-1]["standing_start"] = lap.standing
-        out: dict[str, Any] = {"metrics": rows}
+        out: dict[str, Any] = {"metrics": rows, "action_hz": round(self.action_hz, 4)}  # racer_env's: the rate
         if self.lap_time_limit is not None:  # racer_env's (racer raceline)
             out["lap_time_limit_ms"] = int(round(self.lap_time_limit * 1000))
         if self.standing_limit is not None:
@@ -177,7 +186,8 @@ def _lap(trial: int, info: dict[str, Any], before: dict[str, int], start: float,
 
 def evaluate(policy: Policy, config: EnvConfig, laps: int = 3, continuous: bool = False,
              max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
-             collision_penalty: float = COLLISION_PENALTY_S, trace: TraceWriter | None = None) -> EvalResult:
+             collision_penalty: float = COLLISION_PENALTY_S, trace: TraceWriter | None = None,
+             action_rate: ActionRate | None = None) -> EvalResult:
     """Drive ``laps`` greedy laps from the start line with ``policy`` (observation -> action).
 
     Args:
@@ -188,11 +198,23 @@ def evaluate(policy: Policy, config: EnvConfig, laps: int = 3, continuous: bool 
         max_resets: events survived per trial (0: a trial ends at its first off-track).
         off_track_penalty, collision_penalty: seconds frozen after each reset.
         trace: writes each trial's SIM_TRACE rows when given.
+        action_rate: ask the policy at the car's rate, each action held until the next
+            (:class:`~racer_env.env.actionrate.HeldPolicy`); None: once a step, as the simulator asks.
+
+    Raises:
+        ActionRateError: an action rate other than 15 Hz for a model that stacks camera frames.
     """
+    if action_rate is not None and action_rate != ActionRate.SIMULATOR and config.frame_stack > 1:
+        raise ActionRateError(f"action rate {action_rate.hz:g} Hz: a model that stacks camera frames (frame_stack "
+                              f"{config.frame_stack}) is driven at the simulator's 15 Hz only (its stack holds a "
+                              f"step's frames)")
     env = RacerEnv(config, mode="eval", laps=laps if continuous else 1, max_resets=max_resets,
                    off_track_penalty=off_track_penalty, collision_penalty=collision_penalty,
                    record_trace=trace is not None)
     result = EvalResult(env.track.name, [], continuous, planned=laps)
+    if action_rate is not None:
+        policy = HeldPolicy(env, policy, action_rate)
+        result.action_hz, result.action_ticks = action_rate.hz, action_rate.ticks
     trials = 1 if continuous else laps
     for trial in range(trials):
         obs, info = env.reset(seed=0 if trial == 0 else None)
@@ -227,7 +249,8 @@ def write_evaluation(result: EvalResult, run_dir: Path, stamp: str | None = None
     path = metrics_dir / f"evaluation-{stamp}.json"
     path.write_text(json.dumps(result.metrics_json(), indent=2))
     summary = {"track": result.track, "continuous": result.continuous, "completed": result.completed,
-               "best_lap_time": result.best_lap_time, "laps": [asdict(lap) for lap in result.laps]}
+               "best_lap_time": result.best_lap_time, "action_hz": result.action_hz,
+               "action_ticks": result.action_ticks, "laps": [asdict(lap) for lap in result.laps]}
     (Path(run_dir) / f"evaluation-{stamp}").mkdir(parents=True, exist_ok=True)
     (Path(run_dir) / f"evaluation-{stamp}" / "results.json").write_text(json.dumps(summary, indent=2))
     return path
@@ -236,9 +259,11 @@ def write_evaluation(result: EvalResult, run_dir: Path, stamp: str | None = None
 def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, continuous: bool = False,
                  max_resets: int = 0, off_track_penalty: float = OFF_TRACK_PENALTY_S,
                  collision_penalty: float = COLLISION_PENALTY_S, which: str = "best",
-                 race: str | None = None, observation: str | None = None) -> tuple[EvalResult, Path]:
+                 race: str | None = None, observation: str | None = None,
+                 action_rate: ActionRate | None = None) -> tuple[EvalResult, Path]:
     """Evaluate a trained run's model and write the evaluation files into the run directory (in the run's race,
-    or ``race``, a race settings file). ``observation``, when given, must be the one the model was trained on.
+    or ``race``, a race settings file). ``observation``, when given, must be the one the model was trained on;
+    ``action_rate``, when given, is how often the car runs the model (:func:`evaluate`).
 
     Returns the result and the path of the evaluation metrics JSON.
 
@@ -256,7 +281,7 @@ def evaluate_run(run_dir: str | Path, laps: int = 3, track: str | None = None, c
     trace = TraceWriter(folder / "evaluation-simtrace", folder / "logs" / "evaluation.log", episodes_per_iteration=10**9)
     result = evaluate(greedy(model), env, laps=laps,
                       continuous=continuous, max_resets=max_resets, off_track_penalty=off_track_penalty,
-                      collision_penalty=collision_penalty, trace=trace)
+                      collision_penalty=collision_penalty, trace=trace, action_rate=action_rate)
     trace.close()
     limits = lap_time_limits(env.track, env.actions)
     if limits is not None:
@@ -273,9 +298,10 @@ def results_table(result: EvalResult):
     from racer_env.viewing.tables import KEY, LABEL, make_table
 
     kind = "continuous laps" if result.continuous else "trials"
+    rate = ActionRate(result.action_ticks or TICKS_PER_STEP).describe()
     limit = (f"; the track's limits for this car: {result.standing_limit:.2f} s from rest, "
              f"{result.lap_time_limit:.2f} s flying" if result.lap_time_limit and result.standing_limit else "")
-    table = make_table(f"Evaluation on {result.track} ({result.planned} {kind}{limit})",
+    table = make_table(f"Evaluation on {result.track} ({result.planned} {kind}; actions at {rate}{limit})",
                        [("Trial", KEY), ("Time", KEY), ("x limit", KEY), ("Completed", KEY), ("Status", LABEL),
                         ("Off-track", KEY), ("Crashes", KEY), ("Resets", KEY)])
     for lap in result.laps:
