@@ -2,7 +2,7 @@
 
     racer train    [--reward R] [--track T] [--model-metadata F] [--hyperparameters F] [--race F]
                    [--timesteps N | --minutes M] [--n-envs K] [--seed S] [--out DIR] [--resume DIR]
-                   [--observation camera|vector] [--frame-stack N]
+                   [--observation camera|vector] [--frame-stack N] [--randomize]
     racer evaluate RUN [--laps 3] [--track T] [--continuous] [--resets N] [--off-track-penalty S] [--race F]
                    [--action-hz HZ]
     racer watch    RUN [--laps N] [--speed 1x|2x|max] [--record out.mp4|out.gif] [--race F] [--camera]
@@ -111,7 +111,7 @@ def _train(args: argparse.Namespace) -> int:
     console = Console()
     env = training_env(args.resume, args.observation, track=args.track, reward=args.reward,
                        model_metadata=args.model_metadata, race=args.race, reverse=args.reverse,
-                       frame_stack=args.frame_stack)
+                       frame_stack=args.frame_stack, randomize=args.randomize)
     cfg = TrainConfig(env=env, hyperparameters=args.hyperparameters, timesteps=args.timesteps, minutes=args.minutes,
                       n_envs=args.n_envs, seed=args.seed, out=args.out, resume=args.resume,
                       eval_laps=args.eval_laps, quiet=args.quiet, until_laps=args.until_laps,
@@ -453,6 +453,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network-layout", choices=("shared", "aws"), default="shared",
                    help="the camera's network: shared (one network, the policy and the value on its features; the "
                         "default) or aws (two networks, as AWS trains them: see docs/camera.md)")
+    p.add_argument("--randomize", action=argparse.BooleanOptionalAction, default=None,
+                   help="camera models: draw the camera's look every training episode (its height and pitch, the "
+                        "colours, the light, noise and blur: docs/export.md); evaluations drive on the plain render "
+                        "(default: the resumed run's, else no)")
     p.add_argument("--sim-trace-log", action="store_true",
                    help="also write logs/training.log, SIM_TRACE_LOG lines as in a robomaker log (the simtrace CSVs "
                         "hold the same rows)")

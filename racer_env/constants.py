@@ -88,6 +88,30 @@ CAMERA_IMAGE_W = 160  # TRAINING_IMAGE_SIZE (160, 120): the sensor resizes the 6
 CAMERA_IMAGE_H = 120  # [SIM] environments/constants.py, sensors/sensors_rollout.py
 STEREO_BASELINE_M = 0.06  # the stereo pair's cameras sit 0.03 m either side: [SIM] cameras/frustum.py
 
+# --- domain randomisation of the camera (racer_env/sim/randomize.py, ``train --randomize``) ----------------
+# What a training episode's camera may look like. None of these is measured on a physical car (nothing here can
+# be): they are racer_env's estimates of how far a real car and a real track may be from the simulator's.
+# The mount: the simulator's is the URDF's (CAMERA_Z_M, CAMERA_PITCH_RAD). A physical car's body rides on coil
+# springs (it squats and dives under throttle and braking, and sits lower with a heavier battery) and its camera
+# sits in a plastic bracket assembled by hand, so its height and pitch are not the URDF's to the millimetre or
+# the degree. +-1 cm is 8 % of the height; +-2 degrees moves the horizon 4.7 rows of the image's 120.
+RANDOM_HEIGHT_M = 0.01  # the camera's height: CAMERA_Z_M +- this
+RANDOM_PITCH_RAD = 0.0349  # its pitch: CAMERA_PITCH_RAD +- 2 degrees
+RANDOM_HEIGHT_STEP_M = 0.0025  # both drawn uniformly on a grid, 9 x 9 mounts: each mount's geometry is computed once
+RANDOM_PITCH_STEP_RAD = 0.00873  # (3 ms) and kept; 0.5 degrees moves the horizon 1.2 rows, 2.5 mm the ground 2 %
+# Colours: a printed or painted track, a carpet or a floor beside it, under other lights than Gazebo's. Each
+# class (road, lines, surroundings) is changed on its own, by factors drawn log-uniformly in [1/f, f].
+RANDOM_CLASS_BRIGHTNESS = 1.25  # a class's brightness x [0.8, 1.25]
+RANDOM_CLASS_TINT = 1.1  # each of its channels x [0.91, 1.1] on top (a grey camera sees the tint's luma)
+RANDOM_CLASS_OFFSET = 10.0  # +- grey levels added to a class (a matte or shiny surface's lift)
+# Light and the sensor: the whole image's exposure (gain) and tone curve (gamma), a lighting gradient across it.
+RANDOM_EXPOSURE = 1.4  # gain x [0.71, 1.4], log-uniform: about half a stop either way
+RANDOM_GAMMA = 1.25  # gamma in [0.8, 1.25], log-uniform
+RANDOM_GRADIENT = 0.3  # light x (1 +- up to 0.3) from one edge of the image to the other, any direction
+RANDOM_NOISE = 6  # sensor noise: sigma drawn in 0..6 grey levels an episode, a new pattern every frame
+RANDOM_BLUR_P = 0.3  # each frame is blurred with this probability, by a [1, 2, 1] x [1, 2, 1] kernel once or twice
+# (sigma 0.7 or 1.0 px of the 160 x 120 image: a little defocus, or the car's own motion at 15 frames a second)
+
 # --- racer_env's vector observation (racer_env/env/observations.py) ---------------------------------
 LOOKAHEAD_M = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0)  # centre-line points ahead the vector holds
 OBS_SCALE_M = 3.0  # those points' coordinates are divided by this

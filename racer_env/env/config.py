@@ -2,7 +2,8 @@
 
 An :class:`EnvConfig` holds everything that makes one DeepRacer environment what it is: the track (as driven),
 the action space (model_metadata.json), the race (time trial, objects, bots), the reward function, what the
-policy observes, the frame stack, whether the vector shows the objects ahead, and the car's dynamics. The
+policy observes, the frame stack, whether the vector shows the objects ahead, the car's dynamics, and how the
+camera's look is randomised in training (or perturbed). The
 command line, the sweep and the Python API build one at the edge (:meth:`EnvConfig.make` takes names, paths
 and dicts); everything inside (the env, training, evaluation, watching) takes the config. A run keeps it in its
 ``run.json`` (:meth:`EnvConfig.to_json`, :meth:`EnvConfig.from_json`).
@@ -22,6 +23,7 @@ from racer_env.env.observations import OBSERVATIONS
 from racer_env.env.race import RaceSettings, race_settings
 from racer_env.env.rewards import DEFAULT_REWARD, RewardFunction, reward_file
 from racer_env.errors import ModelMetadataError, RacerEnvError
+from racer_env.sim.randomize import PERTURBATIONS, Randomization
 from racer_env.sim.track import DEFAULT_TRACK, Track
 from racer_env.sim.vehicle import EFFORT, KINEMATIC, CarModel, car_model_for
 
@@ -49,6 +51,11 @@ class EnvConfig:
         car: the car's dynamics (the simulator's kinematic car for model_metadata version 5 and above).
         boxes: boxes placed by hand, centres (x, y) [m], besides the race's own objects.
         track_ref: how the track is found again: its name on the track search path, or its file's path.
+        randomize: the ranges a training episode's camera look is drawn from (:mod:`racer_env.sim.randomize`;
+            the camera only), or None: the plain render. Training cars (a fleet or RacerEnv in ``"train"`` mode)
+            draw from them; evaluation (``"eval"`` mode) drives on the plain render.
+        perturbation: a name of :data:`racer_env.sim.randomize.PERTURBATIONS` (the camera only): every episode,
+            in either mode, sees that fixed look, instead of the plain render or a drawn one.
 
     Examples:
         >>> cfg = EnvConfig.make(track="harbour_loop", reward="follow_center")
@@ -68,6 +75,8 @@ class EnvConfig:
     car: CarModel = KINEMATIC
     boxes: tuple[tuple[float, float], ...] = ()
     track_ref: str = DEFAULT_TRACK
+    randomize: Randomization | None = None
+    perturbation: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.track, Track):
@@ -80,6 +89,15 @@ class EnvConfig:
                                      f"lists {self.actions.sensors}; expected FRONT_FACING_CAMERA or STEREO_CAMERAS")
         if isinstance(self.frame_stack, bool) or not isinstance(self.frame_stack, int) or self.frame_stack < 1:
             raise ModelMetadataError(f"frame_stack: expected a whole number >= 1, got {self.frame_stack!r}")
+        if not isinstance(self.randomize, (Randomization, type(None))):  # replace(randomize=True) and the like
+            object.__setattr__(self, "randomize", _randomization(self.randomize))
+        if self.perturbation is not None and self.perturbation not in PERTURBATIONS:
+            raise ModelMetadataError(f"perturbation: expected one of {', '.join(PERTURBATIONS)}, got "
+                                     f"{self.perturbation!r}")
+        if (self.randomize is not None or self.perturbation is not None) and self.observation != "camera":
+            what = "randomize" if self.randomize is not None else "perturbation"
+            raise ModelMetadataError(f"{what}: the vector observation has no camera image to change: it needs a "
+                                     f"camera model (model_metadata.json's sensor listing FRONT_FACING_CAMERA)")
 
     # ------------------------------------------------------------------ making
     @classmethod
@@ -87,7 +105,9 @@ class EnvConfig:
              model_metadata: str | Path | ActionSpec | Mapping[str, Any] | None = None,
              race: RaceSettings | Mapping[str, Any] | str | Path | None = None, reverse: bool = False,
              observation: str | None = None, frame_stack: int = 1, object_features: bool | None = None,
-             car: str | CarModel | None = None, boxes: Sequence[tuple[float, float]] = ()) -> "EnvConfig":
+             car: str | CarModel | None = None, boxes: Sequence[tuple[float, float]] = (),
+             randomize: bool | Randomization | Mapping[str, Any] | None = None,
+             perturbation: str | None = None) -> "EnvConfig":
         """An environment from names, paths and dicts, as a racer gives them.
 
         Args:
@@ -103,6 +123,9 @@ class EnvConfig:
             object_features: the vector shows the objects ahead (default: when the race has objects).
             car: ``"kinematic"``, ``"effort"`` or a CarModel (default: as model_metadata's version picks it).
             boxes: boxes placed by hand, centres (x, y) [m].
+            randomize: randomise the camera's look in training: True (the default ranges), a
+                :class:`~racer_env.sim.randomize.Randomization` or its fields as a dict; False or None: no.
+            perturbation: the name of a perturbation of the camera's look (``"shadows"``, ``"tilt"``...).
 
         Raises:
             RacerEnvError: a file that cannot be read, or a field that is not valid; the message names it.
@@ -117,7 +140,7 @@ class EnvConfig:
         boxes = tuple((float(x), float(y)) for x, y in boxes)
         objects = settings.has_objects or bool(boxes) if object_features is None else bool(object_features)
         return cls(driven, actions, settings, source, observation or actions.observation, frame_stack, objects,
-                   _car(car, actions), boxes, _track_ref(track, loaded))
+                   _car(car, actions), boxes, _track_ref(track, loaded), _randomization(randomize), perturbation)
 
     def replace(self, **changes: Any) -> "EnvConfig":
         """A copy with some fields changed (checked again)."""
@@ -164,7 +187,9 @@ class EnvConfig:
         return {"track": self.track_ref, "reverse": self.reverse, "reward": str(path),
                 "model_metadata": dict(self.actions.metadata or {}),
                 "race": self.race.as_dict(), "observation": self.observation, "frame_stack": self.frame_stack,
-                "object_features": self.object_features, "car": self.car.name, "boxes": [list(b) for b in self.boxes]}
+                "object_features": self.object_features, "car": self.car.name, "boxes": [list(b) for b in self.boxes],
+                "randomize": self.randomize.to_json() if self.randomize is not None else None,
+                **({"perturbation": self.perturbation} if self.perturbation is not None else {})}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str = "run.json", **changes: Any) -> "EnvConfig":
@@ -178,11 +203,28 @@ class EnvConfig:
                         model_metadata=data.get("model_metadata") or None, race=data.get("race") or None,
                         observation=data.get("observation", "vector"), frame_stack=int(data.get("frame_stack", 1)),
                         object_features=data.get("object_features"), car=data.get("car"),
-                        boxes=[tuple(b) for b in data.get("boxes", [])])
+                        boxes=[tuple(b) for b in data.get("boxes", [])], randomize=data.get("randomize"),
+                        perturbation=data.get("perturbation"))
         except (KeyError, TypeError, ValueError) as err:
             raise RacerEnvError(f"{where}: field 'env': expected the settings racer_env writes ({err!r})") from None
         args.update(changes)
         return cls.make(**args)
+
+
+def _randomization(given: bool | Randomization | Mapping[str, Any] | None) -> Randomization | None:
+    """The ranges of a ``randomize`` setting: True the defaults, a dict its fields; False or None: none."""
+    if given is None or given is False:
+        return None
+    if given is True:
+        return Randomization()
+    if isinstance(given, Randomization):
+        return given
+    if not isinstance(given, Mapping):
+        raise ModelMetadataError(f"randomize: expected true, false or the ranges' fields, got {given!r}")
+    try:
+        return Randomization.from_json(given)
+    except (TypeError, ValueError) as err:
+        raise ModelMetadataError(str(err)) from None
 
 
 def _actions(model_metadata: str | Path | ActionSpec | Mapping[str, Any] | None) -> ActionSpec:

@@ -28,7 +28,7 @@ from racer_env.constants import (COLLISION_PENALTY_S, CONTROL_HZ, DT_S, OFF_TRAC
                                  STEP_HZ, TICKS_PER_STEP)
 from racer_env.env.config import EnvConfig
 from racer_env.env.episode import Episode, round_robin_start, start_from_options
-from racer_env.env.observations import CameraObserver, Observer, make_observer, observe
+from racer_env.env.observations import CameraLooks, CameraObserver, Observer, make_observer, observe
 from racer_env.env.params import NO_OBJECTS, params_dict
 from racer_env.env.rewards import DEFAULT_TIME_LIMIT_S, Output, RewardFunction
 from racer_env.env.simtrace import TraceRow
@@ -60,7 +60,9 @@ class EpisodeEnd:
 
 
 class Fleet:
-    """N cars of one environment (module docstring).
+    """N cars of one environment (module docstring). In ``"train"`` mode, a config that randomises the camera
+    (``EnvConfig.randomize``) gives each car a look drawn every episode (:attr:`looks`); ``"eval"`` drives on the
+    plain render, unless the config names a perturbation.
 
     Args:
         config: the environment.
@@ -113,6 +115,11 @@ class Fleet:
         self.observation_space = self.observer.space
         self.action_space = self.actions.space()
         self._camera = isinstance(self.observer, CameraObserver)
+        self.looks: CameraLooks | None = None
+        """How each car's camera looks, when the config randomises it (in training) or perturbs it."""
+        randomization = config.randomize if mode == "train" else None
+        if isinstance(self.observer, CameraObserver) and (randomization is not None or config.perturbation):
+            self.looks = CameraLooks(self.observer, n, randomization, config.perturbation)
         self._extras = isinstance(self.observer, Observer) and (self.observer.objects or self.observer.lidar is not None)
         # the cars' state: arrays the kernels step, and a Car view of each row
         m = self.car_model
@@ -176,6 +183,8 @@ class Fleet:
         self.traffic[k].rng.seed(seed)
         self.traffic[k].conversions = 1
         self.observers[k].reset(seed)
+        if self.looks is not None:
+            self.looks.seed(k, seed)
 
     def reset(self, k: int, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         """Start car ``k``'s next episode: at the next round-robin start in training, the start line in
@@ -188,6 +197,8 @@ class Fleet:
         traffic = self.traffic[k]
         traffic.reset(seed)
         self.observers[k].reset(seed)
+        if self.looks is not None:
+            self.looks.reset(k, seed)
         start, x, y, yaw = start_from_options(self.track, options or {}, default)
         if self.mode == "train" and not options:  # not where an object stands (objects spec §5)
             x, y, yaw = traffic.start_pose(start, x, y, yaw)
@@ -426,7 +437,11 @@ class Fleet:
             st = self.state[ks]
             first = self.observers[0]
             assert isinstance(first, CameraObserver)
-            shots = first.frames(st[:, C_BX], st[:, C_BY], st[:, C_YAW], [self.traffic[k].now for k in cars])
+            things = [self.traffic[k].now for k in cars]
+            if self.looks is not None:  # each car's mount and look
+                shots = self.looks.frames(st[:, C_BX], st[:, C_BY], st[:, C_YAW], ks, things)
+            else:
+                shots = first.frames(st[:, C_BX], st[:, C_BY], st[:, C_YAW], things)
             for j, k in enumerate(cars):
                 observer = self.observers[k]
                 assert isinstance(observer, CameraObserver)

@@ -14,6 +14,10 @@ key                        value                                                
 ``LIDAR``, ...             the LIDAR's observation, when the sensor lists one    as in the vector below
 =========================  ===================================================  ==============================
 
+**Randomised or perturbed** (``EnvConfig.randomize``, ``EnvConfig.perturbation``): each car's frames are seen
+through its own look (:mod:`racer_env.sim.randomize`, :class:`CameraLooks`): its camera's mount, the colours, the
+light, the sensor's noise and blur; the spaces are the same.
+
 The simulator stacks one frame whatever ``stack_size`` says ([SIM] ``sagemaker_graph_manager.py`` hard-codes
 ``ObservationStackingFilter(1)``); ``frame_stack`` > 1 stacks the newest frames, oldest first, on the channel
 axis (the stack starts full of the first frame, as rl_coach's filter does).
@@ -74,12 +78,13 @@ from racer_env.env.actions import CAMERA_SENSORS, PREPROCESS_TYPES, ActionSpec
 from racer_env.env.params import objects_array
 from racer_env.sim.camera import Camera
 from racer_env.sim.objects import TrackObject
+from racer_env.sim.randomize import PERTURBATIONS, Randomization, Shading, draw, pick, shade, shadow_mask
 from racer_env.sim.sensors import LIDAR_SENSORS, lidar_observation, lidar_scan, lidar_size
 from racer_env.sim.track import Projection, Track
 from racer_env.sim.vehicle import Car
 
 __all__ = ["LOOKAHEAD_M", "observation_space", "observe", "OBS_SIZE", "Observer", "CameraObserver", "make_observer",
-           "OBJECT_SLOTS", "CAMERA_SENSORS", "PREPROCESS_TYPES", "OBSERVATIONS"]
+           "OBJECT_SLOTS", "CAMERA_SENSORS", "PREPROCESS_TYPES", "OBSERVATIONS", "CameraLooks"]
 
 OBS_SIZE = 2 * len(LOOKAHEAD_M) + 6
 _LOW = np.array([-2.0] * (2 * len(LOOKAHEAD_M)) + [-3.0, 0.0, -1.5, -1.5, -1.5, 0.0], dtype=np.float32)
@@ -281,6 +286,68 @@ class CameraObserver:
         if self.lidar:
             out[self.lidar.sensor] = self.lidar(car, things, sim_time)
         return out
+
+
+class CameraLooks:
+    """How each of ``n`` cars' cameras look (:mod:`racer_env.sim.randomize`): every episode a look drawn from
+    ``randomization``, or the fixed look of the ``perturbation`` named. Each car draws from its own generator,
+    restarted from the car's seed: a car of a fleet and a RacerEnv seeded alike see the same frames, bit for bit.
+
+    Args:
+        observer: the cars' camera observer; its cameras render every car's frame.
+        n: cars.
+        randomization: the ranges of the drawn looks.
+        perturbation: a name of :data:`racer_env.sim.randomize.PERTURBATIONS`, whose look replaces a drawn one.
+    """
+
+    def __init__(self, observer: CameraObserver, n: int, randomization: Randomization | None = None,
+                 perturbation: str | None = None):
+        if randomization is None and perturbation is None:
+            raise ValueError("CameraLooks: expected a randomization or a perturbation")
+        self.observer, self.randomization = observer, randomization
+        self.perturbation = PERTURBATIONS[perturbation] if perturbation is not None else None
+        self.tables = [cam.mount_table(n) for cam in observer.cameras]
+        camera = observer.cameras[0]
+        self.shading = Shading(n, camera.grey, camera.look)
+        self.rngs = [np.random.default_rng() for _ in range(n)]
+
+    def seed(self, k: int, seed: int | None) -> None:
+        """Restart car ``k``'s draws from ``seed`` (None: leave them)."""
+        if seed is not None:
+            self.rngs[k] = np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)
+
+    def reset(self, k: int, seed: int | None = None) -> None:
+        """Car ``k``'s next episode: its draws restarted from ``seed`` when given, then its look drawn."""
+        self.seed(k, seed)
+        if self.perturbation is not None:
+            look = self.perturbation.look
+        else:
+            assert self.randomization is not None
+            look = draw(self.rngs[k], self.randomization)
+        for cam, table in zip(self.observer.cameras, self.tables):
+            table.set(k, cam.mount(look.height_m, look.pitch_rad))
+        self.shading.set(k, look)
+
+    def frames(self, bx: np.ndarray, by: np.ndarray, yaw: np.ndarray, cars: np.ndarray,
+               things: Sequence[Sequence[TrackObject]] = ()) -> np.ndarray:
+        """The frames of the cars ``cars`` (body origins ``bx``, ``by`` [m], headings ``yaw`` [rad]), each through
+        its look: (m, 120, 160, channels of one frame) uint8, as :meth:`CameraObserver.frames`."""
+        shots = []
+        for cam, table in zip(self.observer.cameras, self.tables):
+            tagged = cam.tagged_frames(bx, by, yaw, table, cars, things)
+            looks = [self.shading.looks[k] for k in cars.tolist()]
+            picks = np.array([pick(self.rngs[k], look) for k, look in zip(cars.tolist(), looks)], dtype=np.int64)
+            offsets = None
+            if any(look.shadows for look in looks):
+                offsets = self.shading.offsets[cars]
+                for j, k in enumerate(cars.tolist()):
+                    if looks[j].shadows:
+                        mask = shadow_mask(table.views[k].ground, float(bx[j]), float(by[j]), float(yaw[j]))
+                        offsets[j] = self.shading.shadowed(k, mask)
+            shots.append(shade(tagged, self.shading, cars, picks.reshape(-1, 5), offsets))
+        if len(shots) == 1:
+            return shots[0] if shots[0].ndim == 4 else shots[0][..., None]
+        return np.stack(shots, axis=3)
 
 
 def make_observer(kind: str | None, track: Track, actions: ActionSpec, frame_stack: int = 1, bot_speed: float = 0.0,

@@ -923,3 +923,68 @@ def lane_place(pts, cx, cy, seg, closed):
         if d2 < best:
             best, bx, by, byaw = d2, px, py, math.atan2(dy, dx)
     return bx, by, byaw
+
+
+@njit(cache=True)
+def camera_shade(tagged, offsets, lut, cars, noise, picks, channels, out):
+    """The frames of m cars through their lookup tables (racer_env.sim.randomize): pixel (j, r, q) of ``out``
+    ((m, 120, 160 × channels) uint8) is ``lut[cars[j]]`` at its ``tagged`` value (class × 512 + 128 + value,
+    uint16) + its ``offsets`` (band and channel, (m, 120, 160 × channels) int32) + its sensor noise [grey levels]:
+    the ``noise`` bank's pattern (levels, tiles, rows, columns × channels; int8) of ``picks[j]``'s level, tile, row
+    shift and column shift (level 0: none)."""
+    m, h, wc = tagged.shape
+    for j in range(m):
+        table = lut[cars[j]]
+        level, tile, dy, dx = picks[j, 0], picks[j, 1], picks[j, 2], picks[j, 3] * channels
+        if level == 0:
+            for r in range(h):
+                for q in range(wc):
+                    out[j, r, q] = table[tagged[j, r, q] + offsets[j, r, q]]
+            continue
+        bank = noise[level, tile]
+        for r in range(h):
+            for q in range(wc):
+                out[j, r, q] = table[tagged[j, r, q] + offsets[j, r, q] + bank[r + dy, q + dx]]
+
+
+@njit(cache=True)
+def camera_blur(frame, passes, channels, scratch):
+    """Blur ``frame`` ((120, 160 × channels) uint8, channels interleaved) in place by a [1, 2, 1] x [1, 2, 1] / 16
+    kernel, ``passes`` times (edges repeated, rounded to the nearest); ``scratch``: the frame's shape, int32."""
+    h, wc = frame.shape
+    ch = channels
+    for _ in range(passes):
+        for q in range(wc):
+            scratch[0, q] = 3 * np.int32(frame[0, q]) + frame[1, q]
+            scratch[h - 1, q] = 3 * np.int32(frame[h - 1, q]) + frame[h - 2, q]
+        for r in range(1, h - 1):
+            for q in range(wc):
+                scratch[r, q] = np.int32(frame[r - 1, q]) + 2 * np.int32(frame[r, q]) + frame[r + 1, q]
+        for r in range(h):
+            for q in range(ch):
+                frame[r, q] = (3 * scratch[r, q] + scratch[r, q + ch] + 8) >> 4
+                e = wc - ch + q
+                frame[r, e] = (3 * scratch[r, e] + scratch[r, e - ch] + 8) >> 4
+            for q in range(ch, wc - ch):
+                frame[r, q] = (scratch[r, q - ch] + 2 * scratch[r, q] + scratch[r, q + ch] + 8) >> 4
+
+
+@njit(cache=True)
+def camera_smear(frame, length, channels, scratch):
+    """Smear ``frame`` ((120, 160 × channels) uint8, channels interleaved) in place along its rows by a box of
+    ``length`` (odd) pixels (edges repeated, rounded to the nearest); ``scratch``: (160 × channels,) int32."""
+    h, wc = frame.shape
+    ch = channels
+    w = wc // ch
+    half = length // 2
+    for r in range(h):
+        for k in range(ch):
+            total = 0
+            for c in range(-half - 1, half):
+                total += int(frame[r, min(max(c, 0), w - 1) * ch + k])
+            for c in range(w):
+                total += int(frame[r, min(c + half, w - 1) * ch + k])
+                total -= int(frame[r, max(c - half - 1, 0) * ch + k])
+                scratch[c * ch + k] = (total + half) // length
+        for q in range(wc):
+            frame[r, q] = scratch[q]

@@ -22,13 +22,15 @@ so the colours are the textures' own. Everything here is numpy and pure: no pyga
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from racer_env.sim.track import Track
 
-__all__ = ["Look", "REINVENT_2018", "Scenery", "scenery_for", "luma"]
+__all__ = ["Look", "REINVENT_2018", "Scenery", "scenery_for", "luma", "CLASSES", "ROAD", "LINES", "SURROUNDINGS",
+           "OBJECTS", "tag", "TAG_STRIDE", "TAG_ZERO"]
 
 RGB = tuple[int, int, int]
 
@@ -63,6 +65,26 @@ TEXEL_M = 0.005
 MIP_LEVELS = 7
 """Mip levels: texels of 5 mm to 32 cm, each level averaging 2 x 2 texels of the one before."""
 
+CLASSES = ("road", "lines", "surroundings", "objects")
+"""What a pixel shows, for :mod:`racer_env.sim.randomize`'s colours: the road; the lines painted on it (the
+borders' white lines, the centre dashes, the start line's squares); the surroundings (the field, the walls, the
+background); obstacles and bot cars."""
+ROAD, LINES, SURROUNDINGS, OBJECTS = range(len(CLASSES))
+TAG_STRIDE = 512
+"""A tagged value's class step: ``class * TAG_STRIDE + TAG_ZERO + value`` (:func:`tag`)."""
+TAG_ZERO = 128
+"""Where a tagged value's 0 sits in its class's slot: room for sensor noise below 0 and above 255."""
+
+
+def tag(cls: int, value: np.ndarray | int) -> np.ndarray:
+    """A pixel value (0-255) tagged with its class (:data:`CLASSES`), as uint16:
+    ``cls * TAG_STRIDE + TAG_ZERO + value``.
+
+    >>> int(tag(ROAD, 47)), int(tag(LINES, 193)) - TAG_STRIDE - TAG_ZERO
+    (175, 193)
+    """
+    return (np.asarray(value, dtype=np.uint16) + np.uint16(cls * TAG_STRIDE + TAG_ZERO)).astype(np.uint16)
+
 
 def luma(rgb: np.ndarray) -> np.ndarray:
     """The simulator's grey image of an RGB one (uint8 in, uint8 out): rl_coach's ``ObservationRGBToYFilter``,
@@ -88,6 +110,7 @@ class Scenery:
         pad_m: each level's padding [m].
         row0: each level's first atlas row.
         look: the colours.
+        sizes: each level's texels (rows, columns), padding left out.
     """
 
     rgb: np.ndarray
@@ -99,10 +122,49 @@ class Scenery:
     pad_m: tuple[float, ...]
     row0: tuple[int, ...]
     look: Look
+    sizes: tuple[tuple[int, int], ...] = field(default=())
 
     @property
     def width(self) -> int:
         return int(self.rgb.shape[1])
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """(rows, width) uint8: each texel's class (:data:`CLASSES`), laid out as the atlas. The finest level's
+        texels are the look's colours, each of one class; a coarser texel has the class most of the finest
+        texels under it have (the road's where a line and the road are even). Made on first use."""
+        look = self.look
+        out = np.full(self.grey.shape, SURROUNDINGS, dtype=np.uint8)  # the padding: the walls
+        pads = [int(round(p / (TEXEL_M * 2**k))) for k, p in enumerate(self.pad_m)]
+        h, w = self.sizes[0]
+        finest = self.rgb[self.row0[0] + pads[0]:self.row0[0] + pads[0] + h, pads[0]:pads[0] + w]
+        counts = np.zeros((3, h, w), dtype=np.uint16)  # road, lines, surroundings
+        counts[2] = 1
+        for cls, colours in ((ROAD, (look.road,)),
+                             (LINES, (look.border_line, look.centre_line, look.start_light, look.start_dark))):
+            for rgb in colours:
+                hit = np.all(finest == np.array(rgb, dtype=np.uint8), axis=2)
+                counts[:, hit] = 0
+                counts[cls, hit] = 1
+        for k, (h, w) in enumerate(self.sizes):
+            if k:  # as the colours were averaged: 2 x 2 texels of the level before
+                a = counts[:, :2 * h, :2 * w]
+                counts = a[:, 0::2, 0::2] + a[:, 1::2, 0::2] + a[:, 0::2, 1::2] + a[:, 1::2, 1::2]
+            r0 = self.row0[k] + pads[k]
+            out[r0:r0 + h, pads[k]:pads[k] + w] = np.argmax(counts, axis=0).astype(np.uint8)
+        return out
+
+    @cached_property
+    def tagged_grey(self) -> np.ndarray:
+        """(rows, width) uint16: :attr:`grey` tagged with :attr:`labels` (:func:`tag`)."""
+        return (self.labels.astype(np.uint16) * np.uint16(TAG_STRIDE) + np.uint16(TAG_ZERO) + self.grey).astype(
+            np.uint16)
+
+    @cached_property
+    def tagged_rgb(self) -> np.ndarray:
+        """(rows, width, 3) uint16: :attr:`rgb` tagged with :attr:`labels` (:func:`tag`), channel by channel."""
+        tags = self.labels.astype(np.uint16) * np.uint16(TAG_STRIDE) + np.uint16(TAG_ZERO)
+        return np.ascontiguousarray(tags[:, :, None] + self.rgb, dtype=np.uint16)
 
 
 _CACHE: dict[tuple, Scenery] = {}
@@ -137,7 +199,8 @@ def _build(track: Track, pad_m: tuple[float, ...], look: Look) -> Scenery:
         rgb[row0[-1] + p:row0[-1] + p + a.shape[0], p:p + a.shape[1]] = a
         row0.append(row0[-1] + h)
     return Scenery(rgb, luma(rgb), float(x0), float(y0), float(x1), float(y1),
-                   tuple(p * TEXEL_M * 2**k for k, p in enumerate(pads)), tuple(row0[:-1]), look)
+                   tuple(p * TEXEL_M * 2**k for k, p in enumerate(pads)), tuple(row0[:-1]), look,
+                   tuple((a.shape[0], a.shape[1]) for a in levels))
 
 
 def _dense(poly: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
