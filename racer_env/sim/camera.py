@@ -13,6 +13,10 @@ the mip level that matches each pixel's footprint, which stands in for the resiz
 horizon a pixel sees the wall round the field where the wall is near enough, else the background. Obstacles
 and bot cars in view are drawn over the ground as solid blocks, far ones first.
 
+Other mounts (:meth:`Camera.mount`: another height or pitch, as ``train --randomize`` draws them) are the same
+computation for another ray table; :meth:`Camera.tagged_frames` renders N cars each with its own mount and tags
+every pixel with what it shows (road, lines, surroundings, objects) for :mod:`racer_env.sim.randomize`.
+
 Conventions: metres and radians; the car's frame has x forward, y left, z up, from its origin (``base_link``);
 image row 0 is the top, column 0 the left.
 """
