@@ -238,7 +238,7 @@ def _road_painted(rgb: tuple[int, int, int], look: Look = REINVENT_2018) -> Came
 
 PERTURBATIONS: dict[str, Perturbation] = {p.name: p for p in (
     Perturbation("shadows", f"hard shadow bands {SHADOW_WIDTH_M} m wide every {SHADOW_PERIOD_M} m across the track, "
-                 f"{SHADOW_LIGHT:.0%} light (training: smooth gradients, never below 70 %)",
+                 f"{SHADOW_LIGHT * 100:.0f} % light: edges that training never has (its light changes smoothly)",
                  replace(PLAIN, shadows=True)),
     Perturbation("light_road", "the road painted concrete grey (150, 150, 150): brighter than the field beside it "
                  "(luma 150 against 120; training's road stays darker than its field, at most 0.97 of it)",
