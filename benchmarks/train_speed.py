@@ -7,6 +7,11 @@ machine noise hits both alike; a run's figure is its steps over its training sec
 tree's ratio to the baseline.
 
     python benchmarks/train_speed.py [--baseline 445b62a] [--repeats 3] [--vector-steps 100000] [--camera-steps 4096]
+        [--skip-vector | --skip-camera]
+
+A baseline with numba kernels compiles them in its own tree at each run (numba caches beside the source), so
+measure such a baseline with enough steps that the compile does not weigh, or against round 3 (445b62a), which
+has none.
 """
 
 from __future__ import annotations
@@ -45,12 +50,13 @@ def main() -> None:
     ap.add_argument("--vector-steps", type=int, default=100_000)
     ap.add_argument("--camera-steps", type=int, default=4096)
     ap.add_argument("--skip-camera", action="store_true")
+    ap.add_argument("--skip-vector", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         camera = work / "camera.json"
         camera.write_text(json.dumps(CAMERA))
-        cases = [("vector", args.vector_steps, [])]
+        cases = [] if args.skip_vector else [("vector", args.vector_steps, [])]
         if not args.skip_camera:
             cases.append(("camera", args.camera_steps, ["--model-metadata", str(camera)]))
         results: dict[tuple[str, str], list[float]] = {}
