@@ -99,7 +99,8 @@ def main() -> None:
             runs = [one_run(track, seed, args.minutes, work, args.steps) for seed in range(args.seeds)]
             lap, to_laps = _median([r["lap"] for r in runs]), _median([r["to_laps"] for r in runs])
             standing, flying = runs[0]["standing"], runs[0]["flying"]
-            seeds = "; ".join(f"{r['lap']:.2f} s / {r['to_laps']:.0f} s ({r['to_steps']:,} steps)"
+            seeds = "; ".join(f"{r['lap']:.2f} s / {r['to_laps']:.1f} s ({r['to_steps']:,} steps; "
+                              f"{r['steps'] / 1e6:.2f} M trained)"
                               if r["lap"] and r["to_laps"] else
                               f"{r['lap'] or 'no lap'} / {r['to_laps'] or 'no 3 laps'}" for r in runs)
             row = (f"| {Path(track).stem} | {standing:.2f} s | {flying:.2f} s | "
