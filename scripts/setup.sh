@@ -13,6 +13,8 @@ fi
 .venv/bin/pip install --quiet -e ".[dev,docs,sweep,export]"  # the tests cover racer sweep, check exports with
 # DeepRacer's converters (OpenVINO, TensorFlow Lite) and build the docs
 .venv/bin/python -c "import racer_env, torch, stable_baselines3, pygame; print('racer_env', racer_env.__version__, 'torch', torch.__version__)"
+# numba compiles racer_env's kernels at their first call and caches them: pay that once here, not in a first training
+SDL_VIDEODRIVER=dummy .venv/bin/python scripts/warm_kernels.py
 # Debian's chromium, for the test that opens racer analyze's report in a real browser (it skips, saying why, without)
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
