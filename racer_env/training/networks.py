@@ -135,7 +135,8 @@ class DeepRacerNetwork(BaseFeaturesExtractor):
         parameters stay the same objects (an optimiser made before keeps them), and the flatten reads the
         logical NCHW order either way, so the weights, a saved model and the exported graph are unchanged."""
         if not self._channels_last:
-            self.to(memory_format=torch.channels_last)
+            for conv in (m for m in self.modules() if isinstance(m, nn.Conv2d)):
+                conv.weight.data = conv.weight.data.contiguous(memory_format=torch.channels_last)
             self._channels_last = True
         parts = [embed(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x)
                  for x, embed in ((observations[key], embed) for key, embed in self.embedders.items())]
