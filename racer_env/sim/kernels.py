@@ -460,6 +460,19 @@ def _tick(delta, bx, by, yaw, vh, target, gain, inv_l, max_kappa):
 
 
 @njit(cache=True)
+def _store(state, k, bx, by, yaw, v, delta, x0, y0):
+    """Write car ``k``'s state after its ticks: the body origin and yaw (wrapped to ±pi), the params point, the
+    speed [m/s], the wheels' angle [rad], and how far the params point moved from (``x0``, ``y0``) [m]."""
+    yaw = math.atan2(math.sin(yaw), math.cos(yaw))
+    state[k, C_BX], state[k, C_BY], state[k, C_YAW] = bx, by, yaw
+    state[k, C_X] = bx + PARAMS_POINT_X_M * math.cos(yaw)
+    state[k, C_Y] = by + PARAMS_POINT_X_M * math.sin(yaw)
+    state[k, C_SPEED] = v
+    state[k, C_DELTA] = delta
+    state[k, C_MOVED] = math.hypot(state[k, C_X] - x0, state[k, C_Y] - y0)
+
+
+@njit(cache=True)
 def car_step(state, steer_hist, speed_hist, k, steering, speed, clip, feedback, weights, gain, dead, wheelbase,
              grip):
     """Apply one command (steering [deg], speed [m/s]) to car ``k`` and advance it 1/15 s (spec §3.4-3.6).
@@ -491,14 +504,7 @@ def car_step(state, steer_hist, speed_hist, k, steering, speed, clip, feedback, 
     for tick in range(TICKS_PER_STEP):
         delta, bx, by, yaw = _tick(delta, bx, by, yaw, vh, steer_hist[k, -((tick - dead) // TICKS_PER_STEP)], gain,
                                    inv_l, max_kappa)
-    x0, y0 = state[k, C_X], state[k, C_Y]
-    yaw = math.atan2(math.sin(yaw), math.cos(yaw))
-    state[k, C_BX], state[k, C_BY], state[k, C_YAW] = bx, by, yaw
-    state[k, C_X] = bx + PARAMS_POINT_X_M * math.cos(yaw)
-    state[k, C_Y] = by + PARAMS_POINT_X_M * math.sin(yaw)
-    state[k, C_SPEED] = v
-    state[k, C_DELTA] = delta
-    state[k, C_MOVED] = math.hypot(state[k, C_X] - x0, state[k, C_Y] - y0)
+    _store(state, k, bx, by, yaw, v, delta, state[k, C_X], state[k, C_Y])
 
 
 @njit(cache=True)
@@ -539,13 +545,7 @@ def car_ticks(state, tick_steer, tick_speed, tick_v, k, ticks, steering, speed, 
         tick_v[k, 0] = v
         max_kappa = grip / (v * v) if v > 1e-9 else math.inf
         delta, bx, by, yaw = _tick(delta, bx, by, yaw, v * h, tick_steer[k, dead], gain, inv_l, max_kappa)
-    yaw = math.atan2(math.sin(yaw), math.cos(yaw))
-    state[k, C_BX], state[k, C_BY], state[k, C_YAW] = bx, by, yaw
-    state[k, C_X] = bx + PARAMS_POINT_X_M * math.cos(yaw)
-    state[k, C_Y] = by + PARAMS_POINT_X_M * math.sin(yaw)
-    state[k, C_SPEED] = v
-    state[k, C_DELTA] = delta
-    state[k, C_MOVED] = math.hypot(state[k, C_X] - x0, state[k, C_Y] - y0)
+    _store(state, k, bx, by, yaw, v, delta, x0, y0)
 
 
 @njit(cache=True)
