@@ -96,7 +96,9 @@ def test_twenty_hard_kills_lose_nothing(tmp_path):
     rng = random.Random(12)
     modes = []
     for k in range(20):
-        where = ("--out", run) if k == 0 else ("--resume", run)
+        # a run killed before it made its folder is started again with --out, as a racer would (on a busy
+        # machine the first "early" kill can come before the folder exists)
+        where = ("--resume", run) if run.is_dir() else ("--out", run)
         proc = start("--timesteps", 10_000_000, *where, *FAST)
         modes.append(_kill_when(proc, run, ("early", "saving", "random", "random")[k % 4], rng))
         if RunDir(run).exists():
