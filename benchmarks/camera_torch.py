@@ -6,7 +6,7 @@ Each case runs --repeats times, interleaved so that machine noise hits them alik
 to float32 channels-first with the same threads. The network is racer_env's own (DeepRacerNetwork under SB3's
 MultiInputPolicy heads), fed random grey 120x160 frames.
 
-    python benchmarks/camera_torch.py [--batch 512] [--rollout-batch 32] [--repeats 5] [--layout shared|aws]
+    python benchmarks/camera_torch.py [--batch 512] [--rollout-batch 32] [--repeats 5] [--layout shared|aws] [--no-bf16]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from racer_env.training.networks import policy_kwargs
+from racer_env.training.networks import DeepRacerNetwork, policy_kwargs
 
 
 def make_policy(layout: str):
@@ -35,6 +35,8 @@ def make_policy(layout: str):
 def seconds(policy, batch: int, rollout_batch: int, channels_last: bool, bf16: bool, iters: int) -> tuple[float, float]:
     """(seconds a minibatch update, seconds a rollout forward pass), medians over ``iters``."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
+    for extractor in (m for m in policy.modules() if isinstance(m, DeepRacerNetwork)):
+        extractor._channels_last = not channels_last  # True: its first call leaves the kernels as they are
     policy = policy.to(memory_format=fmt)
     frames = torch.randint(0, 256, (batch, 1, 120, 160), dtype=torch.uint8).float().contiguous(memory_format=fmt)
     small = frames[:rollout_batch].contiguous(memory_format=fmt)
@@ -64,9 +66,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--iters", type=int, default=6)
     ap.add_argument("--layout", default="shared", choices=("shared", "aws"))
+    ap.add_argument("--no-bf16", action="store_true", help="float32 only (bfloat16 is slow where the CPU lacks it)")
     args = ap.parse_args()
     cases = [("float32, channels first", False, False), ("float32, channels last", True, False),
              ("bfloat16 autocast", False, True), ("bfloat16, channels last", True, True)]
+    if args.no_bf16:
+        cases = cases[:2]
     results: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for _ in range(args.repeats):
         for threads in (1, 2):

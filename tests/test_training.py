@@ -97,7 +97,8 @@ def test_evaluate_command(trained):
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     words = " ".join(proc.stdout.split())  # the table's title wraps in an 80-column terminal
-    assert "Evaluation on harbour_loop (2 continuous laps; the track's limits for this car" in words
+    assert ("Evaluation on harbour_loop (2 continuous laps; actions at 15 Hz, once a step; the track's limits for "
+            "this car") in words
     assert "x limit" in proc.stdout
     newest = max((run / "metrics" / "evaluation").glob("evaluation-*.json"))
     metrics = json.loads(newest.read_text())["metrics"]
