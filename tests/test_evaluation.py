@@ -51,3 +51,35 @@ def test_off_track_ends_a_trial_and_resets_count():
     lap = res.laps[0]
     assert lap.resets == 3 and lap.off_track == 4 and lap.status == "off_track"
     assert res.score() < _evaluate(1.5, laps=1).score()
+
+
+@pytest.mark.parametrize("discrete, activation", [(False, "tanh"), (True, "tanh"), (False, "relu")])
+def test_greedy_runs_a_vector_ppo_policy_in_numpy_as_torch_does(discrete, activation):
+    """greedy()'s numpy path gives SB3's deterministic action (the Gaussian's mean, the categorical's argmax)
+    to float32's rounding, for tanh and ReLU networks; the camera's policy goes through torch."""
+    import numpy as np
+    import torch
+    from stable_baselines3 import PPO
+
+    from racer_env.env.environment import RacerEnv
+    from racer_env.training.evaluation import _mlp_actor, greedy
+
+    metadata = {"action_space": [{"steering_angle": s, "speed": v} for s in (-30, 0, 30) for v in (1, 3)]} \
+        if discrete else None
+    env = RacerEnv(EnvConfig.make(track=TRACK, reward=lambda p: 1.0, model_metadata=metadata))
+    kwargs = {"activation_fn": torch.nn.ReLU if activation == "relu" else torch.nn.Tanh, "net_arch": [32, 16]}
+    model = PPO("MlpPolicy", env, policy_kwargs=kwargs, seed=0, device="cpu")
+    act = greedy(model)
+    assert _mlp_actor(model) is not None
+    obs, _ = env.reset(seed=0)
+    for _ in range(200):
+        ours = act(obs)
+        theirs = model.predict(obs, deterministic=True)[0] if discrete else \
+            model.policy._predict(torch.as_tensor(obs)[None], deterministic=True)[0].detach().numpy()
+        if discrete:
+            assert int(ours) == int(theirs)
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+        obs, _, terminated, truncated, _ = env.step(ours)
+        if terminated or truncated:
+            obs, _ = env.reset()
