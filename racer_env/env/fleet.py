@@ -159,6 +159,15 @@ class Fleet:
         self._clock = [0] * n  # each car's controller ticks since its episode's first action
         self._placed = [True] * n  # placed since its ticks were last read from its step histories
         self._still = np.zeros(n, dtype=np.int8)
+        # every car's objects stacked for the kernels that serve all cars at once: what the params see, and where
+        # the objects are now (the vector's objects ahead, when it has no LIDAR)
+        self._seen, self._now = _Stacked(n), _Stacked(n)
+        self._views = np.zeros((n, 5))
+        self._intended = self.race.object_in_camera == "intended"
+        self._ahead_together = self._extras and all(isinstance(ob, Observer) and ob.objects and ob.lidar is None
+                                                     for ob in self.observers)
+        slots = self.observer.ahead_settings()[1] if isinstance(self.observer, Observer) else 0
+        self._ahead_scratch = np.zeros((n, 5 * slots))
 
     # ------------------------------------------------------------------- views
     def car(self, k: int) -> Car:
@@ -274,13 +283,15 @@ class Fleet:
                 tr.step()
         geo, state = self.geo.tolist(), self.state.tolist()  # each car's values, once a step
         cmd, proj, times = self.cmd.tolist(), self._proj(), self.sim_time.tolist()
+        views = self._object_views() if objects else None
         rewards, terminated, truncated = [0.0] * n, [False] * n, [False] * n
         ends: list[EpisodeEnd | None] = [None] * n
         put_back: list[int] = []
         action_of = self._action_of(actions) if self.record_trace else None
         for k in range(n):
             gk, sk = geo[k], state[k]
-            params = self.params[k] = self._params(k, gk, sk, cmd[k], proj[k], times[k])
+            params = self.params[k] = self._params(k, gk, sk, cmd[k], proj[k], times[k],
+                                                   views[k] if views is not None else None)
             episode = episodes[k]
             if episode.pause_steps > 0:  # frozen for a penalty: no reward call (spec §2.2)
                 reward, judged = 0.0, episode.pause_step()
@@ -411,9 +422,10 @@ class Fleet:
         return list(zip(self.dist.tolist(), self.arc.tolist()))
 
     def _params(self, k: int, gk: list[float], sk: list[float], cmd: list[float], proj: tuple[float, float],
-                sim_time: float) -> dict[str, Any]:
+                sim_time: float, view: tuple[float, list[float]] | None = None) -> dict[str, Any]:
         """Car ``k``'s params dict on this step, from this step's values of its geometry ``gk``, state ``sk``,
-        command (steering, speed), projection (distance, arc) and clock, and from its objects."""
+        command (steering, speed), projection (distance, arc) and clock, and from its objects (``view``: what
+        it sees of them, made for every car at once by :meth:`_object_views`; else made here)."""
         x, y, yaw = sk[C_X], sk[C_Y], sk[C_YAW]
         dist, arc = proj
         progress = gk[G_PROGRESS]
@@ -421,13 +433,31 @@ class Fleet:
         crashed, closest_objects, in_camera, objects = False, [0, 0], False, NO_OBJECTS
         if self.objects:
             objects = self.traffic[k].seen
-            if objects.things:
+            if objects.things and view is not None:
+                agent_pct, row = view
+                _, crashed, closest_objects, in_camera = objects.remember(x, y, yaw, arc, agent_pct, row)
+            elif objects.things:
                 _, crashed, closest_objects, in_camera = objects.view(x, y, yaw, arc,
                                                                       (progress + episode.start_progress) % 100.0)
         self._crashed[k] = crashed
         return params_dict(self.track, x, y, gk[G_HEADING], dist, gk[G_LEFT] == 1.0, gk[G_ALL_ON] == 1.0,
                            gk[G_NONE_ON] == 1.0, crashed, progress, episode.steps, cmd[1], cmd[0], gk[G_WIDTH],
                            int(gk[G_PRV]), int(gk[G_NXT]), closest_objects, objects, in_camera, arc, sim_time)
+
+    def _object_views(self) -> list[tuple[float, list[float]]]:
+        """What every car sees of its objects this step, from its pose now, in one kernel call
+        (:func:`racer_env.sim.kernels.fleet_object_params`): for each car, its share of the lap from waypoint 0
+        [%] and the five values of :meth:`racer_env.env.params.Objects.view`'s kernel."""
+        seen = self._seen
+        for k, traffic in enumerate(self.traffic):
+            objects = traffic.seen
+            if objects is not seen.of[k]:
+                seen.load(k, objects, *(objects.arrays if objects.things else ()))
+        starts = np.array([episode.start_progress for episode in self.episodes])
+        agent = np.remainder(self.geo[:, G_PROGRESS] + starts, 100.0)  # Python's % for floats, car by car
+        self._k.fleet_object_params(seen.objs, seen.order, seen.sorted, seen.counts, self.state, self.arc, agent,
+                                    self.track.length, self._intended, self._all, self._views)
+        return list(zip(agent.tolist(), self._views.tolist()))
 
     def _observe(self, ks: np.ndarray, vector: bool = True) -> None:
         """The observations of the cars ``ks`` at their poses now: the camera's, and the vector's objects and
@@ -453,7 +483,19 @@ class Fleet:
         if vector:
             for k in ks.tolist():
                 self._base[k, :width] = observe(self.track, self.cars[k], self.where(k))
-        if self._extras:
+        if self._ahead_together:  # every car's objects ahead in one kernel call
+            now = self._now
+            for k in ks.tolist():
+                things = self.traffic[k].array()
+                if things is not now.of[k]:
+                    now.load(k, things, things)
+            ahead = self._ahead_scratch
+            observer = self.observers[0]
+            assert isinstance(observer, Observer)
+            self._k.fleet_objects_ahead(*self.kernel, now.objs, now.counts, self.state, self.arc, self.seg, ks,
+                                        *observer.ahead_settings(), ahead)
+            self._base[ks, width:] = ahead[ks]
+        elif self._extras:
             for k in ks.tolist():
                 observer = self.observers[k]
                 assert isinstance(observer, Observer)
@@ -509,3 +551,35 @@ def _copy_for_reward(params: dict[str, Any]) -> dict[str, Any]:
     d["waypoints"] = list(d["waypoints"])
     d["closest_waypoints"] = list(d["closest_waypoints"])
     return d
+
+
+class _Stacked:
+    """Each car's objects as one array a kernel serving every car takes: ``objs`` (n, m, 6) as
+    :data:`racer_env.sim.kernels.OBJECT_FIELDS`, with ``order`` and ``sorted`` (what sorts them by distance) and
+    ``counts`` (car k's are its first ``counts[k]``). A car's row is loaded again only when its objects change
+    (:attr:`of` holds what it was loaded from): the boxes of an episode stand still, bot cars move every step."""
+
+    def __init__(self, n: int):
+        self.objs = np.zeros((n, 0, 6))
+        self.order = np.zeros((n, 0), dtype=np.int64)
+        self.sorted = np.zeros((n, 0))
+        self.counts = np.zeros(n, dtype=np.int64)
+        self.of: list[object] = [None] * n
+
+    def load(self, k: int, source: object, objs: np.ndarray | None = None, order: np.ndarray | None = None,
+             sorted_distance: np.ndarray | None = None) -> None:
+        """Car ``k``'s objects from ``source``: ``objs`` (none: no objects), and their order and sorted
+        distances when a kernel needs them."""
+        c = 0 if objs is None else objs.shape[0]
+        if c > self.objs.shape[1]:  # more objects than any car had: widen every row
+            n = self.counts.shape[0]
+            grown = np.zeros((n, c, 6))
+            grown[:, :self.objs.shape[1]] = self.objs
+            grown_order, grown_sorted = np.zeros((n, c), dtype=np.int64), np.zeros((n, c))
+            grown_order[:, :self.order.shape[1]], grown_sorted[:, :self.sorted.shape[1]] = self.order, self.sorted
+            self.objs, self.order, self.sorted = grown, grown_order, grown_sorted
+        if objs is not None:
+            self.objs[k, :c] = objs
+            if order is not None and sorted_distance is not None:
+                self.order[k, :c], self.sorted[k, :c] = order, sorted_distance
+        self.counts[k], self.of[k] = c, source

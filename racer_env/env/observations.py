@@ -205,9 +205,13 @@ class Observer:
         out = np.empty(5 * OBJECT_SLOTS)
         objs = things_array if things_array is not None else objects_array(things)
         kernels.objects_ahead(*track.kernel, objs, car.x, car.y, car.yaw, float(where.arc),
-                              int(where.seg), _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5), OBJECT_SLOTS,
-                              OBJECTS_AHEAD_M, out)
+                              int(where.seg), *self.ahead_settings(), out)
         return out
+
+    def ahead_settings(self) -> tuple[float, int, float]:
+        """What :func:`racer_env.sim.kernels.objects_ahead` takes beside the car and the objects: a bot car's
+        value (its speed over the car's top speed, clipped to [0, 1.5]), the slots, and the reach [m]."""
+        return _clip(self.bot_speed / MAX_SPEED_MPS, 0.0, 1.5), OBJECT_SLOTS, OBJECTS_AHEAD_M
 
 
 class CameraObserver:

@@ -859,6 +859,31 @@ def objects_ahead(f, g, o, objs, x, y, yaw, arc, seg, bot_value, slots, reach, o
 
 
 @njit(cache=True)
+def fleet_object_params(objs, order, sorted_distance, counts, state, arc, agent_pct, length, intended, ks, out):
+    """:func:`object_params` for the cars ``ks`` at their poses now, into the rows of ``out``: car ``k`` sees
+    the first ``counts[k]`` objects of ``objs[k]`` (with their ``order`` and ``sorted_distance`` rows), from its
+    params point and yaw in ``state`` (:data:`CAR_STATE`), ``arc[k]`` [m] along the centre line and
+    ``agent_pct[k]`` [%] of the lap from waypoint 0. A car with no objects is skipped."""
+    for j in range(ks.shape[0]):
+        k = ks[j]
+        c = counts[k]
+        if c > 0:
+            object_params(objs[k, :c], order[k, :c], sorted_distance[k, :c], state[k, C_X], state[k, C_Y],
+                          state[k, C_YAW], arc[k], agent_pct[k], length, intended, out[k])
+
+
+@njit(cache=True)
+def fleet_objects_ahead(f, g, o, objs, counts, state, arc, seg, ks, bot_value, slots, reach, out):
+    """:func:`objects_ahead` for the cars ``ks`` at their poses now (their params points and yaws in ``state``,
+    their projections ``arc`` [m] and ``seg``), each among the first ``counts[k]`` objects of ``objs[k]``, into
+    the rows of ``out`` (5 * ``slots`` values a car)."""
+    for j in range(ks.shape[0]):
+        k = ks[j]
+        objects_ahead(f, g, o, objs[k, :counts[k]], state[k, C_X], state[k, C_Y], state[k, C_YAW], arc[k], seg[k],
+                      bot_value, slots, reach, out[k])
+
+
+@njit(cache=True)
 def lane_at(table, lane, distance, length, step):
     """A lane's (x, y, yaw, distance, signed offset) at centre-line ``distance`` [m], interpolated in its table
     (``table[lane]``: a row every ``step`` metres; racer_env.sim.objects.Lanes)."""
