@@ -162,6 +162,11 @@ class Fleet:
         self._placed = [True] * n  # placed since its ticks were last read from its step histories
         self._still = np.zeros(n, dtype=np.int8)
         self._fleet_advance: Callable[..., None] | None = None  # kernels.fleet_advance for these arrays' types
+        # its arguments before and after the cars and how they move, gathered once: the same arrays on every call
+        self._advance_args = ((*self.kernel, self.state, self.steer_hist, self.speed_hist, self.seg, self.t, self.dist,
+                               self.arc),
+                              (self.cmd, self._ep, self.geo, self._base, not self._camera, self._model, self.sim_time,
+                               DT_S))
 
     # ------------------------------------------------------------------- views
     def car(self, k: int) -> Car:
@@ -299,14 +304,13 @@ class Fleet:
                     self.moving[k] = _FROZEN
                 else:
                     self.moving[k] = _DRIVE
-            rewards[k] = reward
+            rewards[k] = self.last_reward[k] = reward
             terminated[k], truncated[k] = judged.terminated, judged.truncated
             done = judged.terminated or judged.truncated
             if action_of is not None:
                 self._traces[k].append(self._row(k, judged.status, action_of[k], reward, done, gk, sk))
             if done:
                 ends[k] = self._end(k, gk[G_PROGRESS])
-        self.last_reward[:] = rewards
         self._advance(self._all)
         for k in put_back:  # a reset: the car is put back on the track (spec §2.2, objects spec §4.3)
             car = self.cars[k]
@@ -353,11 +357,10 @@ class Fleet:
         if self._held is not None:  # moved tick by tick here; the kernel does the rest
             self._move_held(ks)
             moving = self._still
-        args = (*self.kernel, self.state, self.steer_hist, self.speed_hist, self.seg, self.t, self.dist, self.arc, ks,
-                moving, self.cmd, self._ep, self.geo, self._base, not self._camera, self._model, self.sim_time, DT_S)
+        head, tail = self._advance_args
         if self._fleet_advance is None:  # every call passes the fleet's own arrays: one signature (kernels.compiled)
-            self._fleet_advance = self._k.compiled(self._k.fleet_advance, args)
-        self._fleet_advance(*args)
+            self._fleet_advance = self._k.compiled(self._k.fleet_advance, (*head, ks, moving, *tail))
+        self._fleet_advance(*head, ks, moving, *tail)
         if self._camera or self._extras:
             self._observe(ks, vector=False)
 
