@@ -198,7 +198,7 @@ class RacerEnv(gym.Env[Any, Any]):
                 raise ValueError(f"a continuous action is [steering, speed] in [-1, 1]; got {action!r}")
         else:
             a = np.array([int(action)])
-        rewards, terminated, truncated, ends = fleet.step(a.reshape(1, -1) if self.actions.discrete is None else a)
+        rewards, terminated, truncated, ends = fleet.step(a)  # the fleet reshapes it to its one car's row
         reward = rewards[0]
         info = self._info()
         end = ends[0]
@@ -214,7 +214,7 @@ class RacerEnv(gym.Env[Any, Any]):
         return fleet.observation(0), reward, bool(terminated[0]), bool(truncated[0]), info
 
     def _info(self) -> dict[str, Any]:
-        ep = self.episode
+        ep = self.fleet.episodes[0]
         params = self.fleet.params[0]
         return {"episode_status": ep.status, "progress": params["progress"], "lap_time": ep.lap_time,
                 "steps": ep.steps, "params": params, "laps": ep.laps_done, "lap_times": list(ep.lap_times),

@@ -63,6 +63,19 @@ class Judgement:
     """The car must be put back on the track (at :meth:`Episode.put_back_pose`) and frozen."""
 
 
+_JUDGEMENTS: dict[tuple[str, bool, bool, bool], Judgement] = {}
+
+
+def _judgement(status: str, terminated: bool, truncated: bool, put_back: bool) -> Judgement:
+    """The :class:`Judgement` of these values, made once and shared: it is frozen, and making a frozen
+    dataclass costs a step about 1 us (its ``__init__`` sets each field through ``object.__setattr__``)."""
+    key = (status, terminated, truncated, put_back)
+    judgement = _JUDGEMENTS.get(key)
+    if judgement is None:
+        judgement = _JUDGEMENTS[key] = Judgement(status, terminated, truncated, put_back)
+    return judgement
+
+
 def round_robin_start(episode: int, offset_progress: float = 0.0) -> float:
     """Where training episode ``episode`` (0-based) starts [% of a lap]: 5 % further each episode (spec §2.3)."""
     return (offset_progress + ROUND_ROBIN_ADVANCE_PCT * episode) % 100.0
@@ -172,7 +185,7 @@ class Episode:
         self.pause_steps -= 1
         truncated = self.steps >= self.max_steps
         self.status = "time_up" if truncated else "pause"
-        return Judgement(self.status, False, truncated, False)
+        return _judgement(self.status, False, truncated, False)
 
     def judge(self, params: dict[str, Any], moved_m: float, bot_contact: bool = False) -> Judgement:
         """Judge a running step from its params and the distance [m] the car moved on the previous step
@@ -225,7 +238,7 @@ class Episode:
                 self._reverse_count = self._still_count = 0
         truncated = not terminated and self.steps >= self.max_steps
         self.status = "time_up" if truncated else status
-        return Judgement(self.status, terminated, truncated, put_back)
+        return _judgement(self.status, terminated, truncated, put_back)
 
     def reset_arc(self) -> float:
         """Where a reset puts the car along the centre line [m from waypoint 0]: the last progress point."""

@@ -246,7 +246,12 @@ class RewardFunction:
     def __call__(self, params: dict[str, Any]) -> float:
         """The reward [float] for ``params``; raises RewardFunctionError as DeepRacer would fail the job."""
         watchdog = _WATCHDOG
-        ident = watchdog.start() if self.time_limit_s is not None else 0
+        ident = 0
+        if self.time_limit_s is not None:
+            # what start() would check, read here: a method call costs every step (start() then has nothing to do)
+            ident = threading.get_ident()
+            if watchdog._thread is None or (ident == _MAIN_THREAD and not watchdog._alarm):
+                ident = watchdog.start()
         limited = ident != 0
         t0 = time.perf_counter()
         watchdog.calling += 1
@@ -270,7 +275,10 @@ class RewardFunction:
         finally:
             watchdog.calling -= 1
             if limited:
-                watchdog.end_call()
+                if watchdog.target == _MAIN_THREAD:  # end_call()'s own first case, inline: this runs every step
+                    watchdog.deadline = None
+                else:
+                    watchdog.end_call()
             self.calls += 1
             self.seconds += time.perf_counter() - t0
         try:

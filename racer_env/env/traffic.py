@@ -113,8 +113,12 @@ class Traffic:
         self.obstacles = self.placed + self._place(layout, kind)
         bots = generated_layout(length, s.bots, s.MIN_DISTANCE_BETWEEN_BOT_CARS,
                                 self.rng if s.RANDOMIZE_BOT_CAR_LOCATIONS else None)
-        self._schedule_rows = np.array([(d, lane, math.inf, math.inf) for d, lane in bots], dtype=np.float64).reshape(-1, 4)
-        self.bots = [_Bot(row) for row in self._schedule_rows]
+        if bots:
+            self._schedule_rows = np.array([(d, lane, math.inf, math.inf) for d, lane in bots],
+                                           dtype=np.float64).reshape(-1, 4)
+            self.bots = [_Bot(row) for row in self._schedule_rows]
+        else:  # no bot cars (most races): no list to convert nor rows to iterate, ~3 us of every reset
+            self._schedule_rows, self.bots = np.zeros((0, 4)), []
         self.run_time, self.pause_left, self.rear_ends = 0.0, 0.0, 0
         self.mercy_count, self.mercy_index = 0, -1
         self.now = self.obstacles + self._bot_poses()

@@ -263,25 +263,26 @@ class Car:
               commands: Sequence[tuple[float, float]] | None = None) -> None:
         """Put the car at (x, y) [m], heading [deg], moving at ``speed`` [m/s], its actuators as :meth:`at`
         says."""
-        import racer_env.sim.kernels as kernels
-
         s, k, m = self.state, self.k, self.model
         yaw = math.radians(heading)
-        s[k, _YAW], s[k, _X], s[k, _Y] = yaw, float(x), float(y)
-        s[k, _BX], s[k, _BY] = body_origin(float(x), float(y), yaw)
         history = [clip_controls(a, v) for a, v in commands] if commands else [(steering_angle, speed)]
         first = math.radians(history[0][0])
-        s[k, _DELTA] = first
+        row = [0.0] * _STATE_SIZE  # the whole row in one write: every reset of every car places one
+        row[_YAW], row[_X], row[_Y] = yaw, float(x), float(y)
+        row[_BX], row[_BY] = body_origin(float(x), float(y), yaw)
+        row[_DELTA], row[_SPEED], row[_MOVED] = first, float(speed), 0.0
+        s[k] = row
         self.steer_hist[k, :] = first
         self.speed_hist[k, :] = history[0][1]
-        for steer, spd in history[1:]:  # run the actuators through the history, without moving
-            self.steer_hist[k, 1:] = self.steer_hist[k, :-1].copy()
-            self.steer_hist[k, 0] = math.radians(steer)
-            self.speed_hist[k, 1:] = self.speed_hist[k, :-1].copy()
-            self.speed_hist[k, 0] = spd
-            kernels.steer_ticks(s, self.steer_hist, k, m.steer_gain, m.steer_dead_ticks)
-        s[k, _SPEED] = float(speed)
-        s[k, _MOVED] = 0.0
+        if len(history) > 1:
+            import racer_env.sim.kernels as kernels
+
+            for steer, spd in history[1:]:  # run the actuators through the history, without moving
+                self.steer_hist[k, 1:] = self.steer_hist[k, :-1].copy()
+                self.steer_hist[k, 0] = math.radians(steer)
+                self.speed_hist[k, 1:] = self.speed_hist[k, :-1].copy()
+                self.speed_hist[k, 0] = spd
+                kernels.steer_ticks(s, self.steer_hist, k, m.steer_gain, m.steer_dead_ticks)  # the wheel angle only
 
     @property
     def x(self) -> float:

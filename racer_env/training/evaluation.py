@@ -203,7 +203,8 @@ def _mlp_actor(model: Any) -> Policy | None:
         return None
     layers: list[tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray]]] = []
     modules = list(policy.mlp_extractor.policy_net)
-    activations = {torch.nn.Tanh: np.tanh, torch.nn.ReLU: lambda h: np.maximum(h, np.float32(0.0))}
+    activations: dict[type, Callable[[np.ndarray], np.ndarray]] = {
+        torch.nn.Tanh: np.tanh, torch.nn.ReLU: lambda h: np.maximum(h, np.float32(0.0))}
     if len(modules) % 2:
         return None
     for linear, activation in zip(modules[::2], modules[1::2]):
