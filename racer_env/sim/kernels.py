@@ -612,8 +612,6 @@ def compiled(kernel: Any, args: tuple) -> Callable[..., Any]:
     return kernel.overloads[signature].entry_point
 
 
-
-
 def model_array(feedback: float, weights: tuple, gain: float, dead: int, wheelbase: float, grip: float) -> np.ndarray:
     """A car model's dynamics as one array for :func:`fleet_advance`: (feedback, gain, dead ticks, wheelbase,
     grip, the speed weights...)."""
