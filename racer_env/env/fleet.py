@@ -165,12 +165,12 @@ class Fleet:
         # every car's objects stacked for the kernels that serve all cars at once: what the params see, and where
         # the objects are now (the vector's objects ahead, when it has no LIDAR)
         self._seen, self._now = _Stacked(n), _Stacked(n)
-        self._views = np.zeros((n, 5))
+        self._views = np.zeros((n, 6))
         self._intended = self.race.object_in_camera == "intended"
         self._ahead_together = self._extras and all(isinstance(ob, Observer) and ob.objects and ob.lidar is None
                                                      for ob in self.observers)
-        slots = self.observer.ahead_settings()[1] if isinstance(self.observer, Observer) else 0
-        self._ahead_scratch = np.zeros((n, 5 * slots))
+        self._ahead_settings = self.observer.ahead_settings() if isinstance(self.observer, Observer) else (0.0, 0, 0.0)
+        self._ahead_scratch = np.zeros((n, 5 * self._ahead_settings[1]))
         self._fleet_advance: Callable[..., None] | None = None  # kernels.fleet_advance for these arrays' types
         # its arguments before and after the cars and how they move, gathered once: the same arrays on every call
         self._advance_args = ((*self.kernel, self.state, self.steer_hist, self.speed_hist, self.seg, self.t, self.dist,
@@ -440,7 +440,7 @@ class Fleet:
                                         self.cmd[k:k + 1])
 
     def _params(self, k: int, gk: list[float], sk: list[float], cmd: list[float], dist: float, arc: float,
-                sim_time: float, view: tuple[float, list[float]] | None = None) -> dict[str, Any]:
+                sim_time: float, view: list[float] | None = None) -> dict[str, Any]:
         """Car ``k``'s params dict on this step, from this step's values of its geometry ``gk``, state ``sk``,
         command (steering [deg], speed [m/s]), projection (distance from the centre line and along it [m]) and
         clock [s], and from its objects (``view``: what it sees of them, made for every car at once by
@@ -452,8 +452,7 @@ class Fleet:
         if self.objects:
             objects = self.traffic[k].seen
             if objects.things and view is not None:
-                agent_pct, row = view
-                _, crashed, closest_objects, in_camera = objects.remember(x, y, yaw, arc, agent_pct, row)
+                _, crashed, closest_objects, in_camera = objects.remember(x, y, yaw, arc, view[5], view)
             elif objects.things:
                 _, crashed, closest_objects, in_camera = objects.view(x, y, yaw, arc,
                                                                       (progress + episode.start_progress) % 100.0)
@@ -462,20 +461,19 @@ class Fleet:
                            gk[G_NONE_ON] == 1.0, crashed, progress, episode.steps, cmd[1], cmd[0], gk[G_WIDTH],
                            int(gk[G_PRV]), int(gk[G_NXT]), closest_objects, objects, in_camera, arc, sim_time)
 
-    def _object_views(self) -> list[tuple[float, list[float]]]:
+    def _object_views(self) -> list[list[float]]:
         """What every car sees of its objects this step, from its pose now, in one kernel call
-        (:func:`racer_env.sim.kernels.fleet_object_params`): for each car, its share of the lap from waypoint 0
-        [%] and the five values of :meth:`racer_env.env.params.Objects.view`'s kernel."""
+        (:func:`racer_env.sim.kernels.fleet_object_params`): for each car, the five values of
+        :meth:`racer_env.env.params.Objects.view`'s kernel, then its share of the lap from waypoint 0 [%]."""
         seen = self._seen
         for k, traffic in enumerate(self.traffic):
             objects = traffic.seen
             if objects is not seen.of[k]:
                 seen.load(k, objects, *(objects.arrays if objects.things else ()))
-        starts = np.array([episode.start_progress for episode in self.episodes])
-        agent = np.remainder(self.geo[:, G_PROGRESS] + starts, 100.0)  # Python's % for floats, car by car
-        self._k.fleet_object_params(seen.objs, seen.order, seen.sorted, seen.counts, self.state, self.arc, agent,
-                                    self.track.length, self._intended, self._all, self._views)
-        return list(zip(agent.tolist(), self._views.tolist()))
+        # each car's episode start is in _ep since its last move (_advance) or its reset
+        self._k.fleet_object_params(seen.objs, seen.order, seen.sorted, seen.counts, self.state, self.arc, self.geo,
+                                    self._ep, self.track.length, self._intended, self._all, self._views)
+        return self._views.tolist()
 
     def _observe(self, ks: np.ndarray, vector: bool = True) -> None:
         """The observations of the cars ``ks`` at their poses now: the camera's, and the vector's objects and
@@ -508,11 +506,12 @@ class Fleet:
                 if things is not now.of[k]:
                     now.load(k, things, things)
             ahead = self._ahead_scratch
-            observer = self.observers[0]
-            assert isinstance(observer, Observer)
             self._k.fleet_objects_ahead(*self.kernel, now.objs, now.counts, self.state, self.arc, self.seg, ks,
-                                        *observer.ahead_settings(), ahead)
-            self._base[ks, width:] = ahead[ks]
+                                        *self._ahead_settings, ahead)
+            if ks is self._all:
+                self._base[:, width:] = ahead
+            else:
+                self._base[ks, width:] = ahead[ks]
         elif self._extras:
             for k in ks.tolist():
                 observer = self.observers[k]

@@ -114,10 +114,10 @@ class Objects:
         return self.remember(x, y, yaw, arc, agent_pct, out.tolist())
 
     def remember(self, x: float, y: float, yaw: float, arc: float, agent_pct: float, row: Sequence[float]) -> tuple:
-        """:meth:`view`'s answer for that pose, from ``row``: the five values of
+        """:meth:`view`'s answer for that pose, from ``row``: its first five values are those of
         :func:`racer_env.sim.kernels.object_params` (a fleet computes every car's at once, from :attr:`arrays`).
         Kept, as :meth:`view` keeps its own, and returned as :meth:`view` returns it."""
-        hit, crashed, prv, nxt, seen = row
+        hit, crashed, prv, nxt, seen = row[:5]
         result = (int(hit), crashed == 1.0, [int(prv), int(nxt)], seen == 1.0)
         self._view = (x, y, yaw, arc, agent_pct, result)
         self._hit = (x, y, yaw, int(hit))

@@ -878,17 +878,21 @@ def objects_ahead(f, g, o, objs, x, y, yaw, arc, seg, bot_value, slots, reach, o
 
 
 @njit(cache=True)
-def fleet_object_params(objs, order, sorted_distance, counts, state, arc, agent_pct, length, intended, ks, out):
-    """:func:`object_params` for the cars ``ks`` at their poses now, into the rows of ``out``: car ``k`` sees
-    the first ``counts[k]`` objects of ``objs[k]`` (with their ``order`` and ``sorted_distance`` rows), from its
-    params point and yaw in ``state`` (:data:`CAR_STATE`), ``arc[k]`` [m] along the centre line and
-    ``agent_pct[k]`` [%] of the lap from waypoint 0. A car with no objects is skipped."""
+def fleet_object_params(objs, order, sorted_distance, counts, state, arc, geo, ep, length, intended, ks, out):
+    """:func:`object_params` for the cars ``ks`` at their poses now, into the first five values of each car's
+    row of ``out``, and the car's share of the lap from waypoint 0 [%] (its progress in ``geo`` plus its
+    episode's start in ``ep[k, 0]``, modulo 100, as Python's ``%`` gives it) into the sixth: car ``k`` sees the
+    first ``counts[k]`` objects of ``objs[k]`` (with their ``order`` and ``sorted_distance`` rows), from its
+    params point and yaw in ``state`` (:data:`CAR_STATE`) and ``arc[k]`` [m] along the centre line. A car with
+    no objects gets only its share of the lap."""
     for j in range(ks.shape[0]):
         k = ks[j]
+        agent = (geo[k, G_PROGRESS] + ep[k, 0]) % 100.0
+        out[k, 5] = agent
         c = counts[k]
         if c > 0:
             object_params(objs[k, :c], order[k, :c], sorted_distance[k, :c], state[k, C_X], state[k, C_Y],
-                          state[k, C_YAW], arc[k], agent_pct[k], length, intended, out[k])
+                          state[k, C_YAW], arc[k], agent, length, intended, out[k])
 
 
 @njit(cache=True)
