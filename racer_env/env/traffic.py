@@ -62,6 +62,8 @@ class Traffic:
         self.conversions = 1  # the shrinking gap: the simulator converts it once at start-up (objects spec §2.3)
         self.obstacles: list[TrackObject] = list(self.placed)
         self.bots: list[_Bot] = []
+        self._due = -math.inf
+        """The running time [s] from which a bot car's lane-change schedule must be looked at again."""
         self.now: list[TrackObject] = list(self.placed)
         """Every object's pose this step, obstacles first (the simulator's registry order)."""
         self.previous: list[TrackObject] = []
@@ -117,6 +119,7 @@ class Traffic:
             self._schedule_rows = np.array([(d, lane, math.inf, math.inf) for d, lane in bots],
                                            dtype=np.float64).reshape(-1, 4)
             self.bots = [_Bot(row) for row in self._schedule_rows]
+            self._due = -math.inf  # every bot car's first lane change is drawn on its first running step
         else:  # no bot cars (most races): no list to convert nor rows to iterate, ~3 us of every reset
             self._schedule_rows, self.bots = np.zeros((0, 4)), []
         self.run_time, self.pause_left, self.rear_ends = 0.0, 0.0, 0
@@ -169,14 +172,15 @@ class Traffic:
             return []
         assert lanes is not None
         changes = s.IS_LANE_CHANGE
-        if changes:
+        rows = self._schedule_rows
+        if changes and t >= self._due:  # some bot car's schedule moves on this step (else nothing would)
             for bot in self.bots:
                 if bot.change_at == math.inf:  # its first running step: when to change lanes
                     self._schedule(bot, t)
                 while t >= bot.change_end:
                     bot.lane = 1 - bot.lane
                     self._schedule(bot, bot.change_end)
-        rows = self._schedule_rows
+            self._due = float(rows[:, 3].min())  # the first lane change's end: nothing moves before it
         self._bot_array = lanes.poses_array(rows[:, 0], rows[:, 1], rows[:, 2], t, s.BOT_CAR_SPEED, changes,
                                             s.LANE_CHANGE_DISTANCE)
         return objects_of(self._bot_array, "bot")
