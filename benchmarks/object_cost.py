@@ -81,8 +81,8 @@ def main() -> None:
                 res = one_run(race, reward, args.track, args.steps, rep, Path(tmp) / f"{rep}-{len(rows[name])}-"
                               f"{name.replace(' ', '_')}")
                 rows[name].append(res)
-                print(f"repeat {rep + 1}, {name}: sim {res['sim_us']:.1f} us/car-step, reward "
-                      f"{res['reward_us']:.1f} us, {res['episodes_per_1000']:.1f} ep/1k, "
+                print(f"{rep + 1}. {name}: sim {res['sim_us']:.1f} us/car-step, reward "
+                      f"{res['reward_us']:.1f} us, {res['episodes_per_1000']:.0f} ep/1k, "
                       f"{res['train_steps_per_s']:,.0f} steps/s", flush=True)
     med = {name: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for name, runs in rows.items()}
     base = med["time trial"]["sim_us"]
