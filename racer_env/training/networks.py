@@ -137,7 +137,8 @@ class DeepRacerNetwork(BaseFeaturesExtractor):
         whole extractor moves with ``Module.to``: moving each kernel's ``.data`` by hand left PPO's update 1.6x
         slower in a training (34-36 s against 20-21 s for 20 minibatches, measured), for a reason not found."""
         if not self._channels_last:
-            self.to(memory_format=torch.channels_last)
+            # torch's Module.to takes memory_format; its type stubs omit it
+            self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
             self._channels_last = True
         parts = [embed(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x)
                  for x, embed in ((observations[key], embed) for key, embed in self.embedders.items())]
