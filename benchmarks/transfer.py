@@ -12,10 +12,11 @@ Results go to --out (JSON) as each run ends, so an interrupted study resumes whe
 when its run started and ended, and the report gives the study's wall time as the union of those spans (a study
 run in parts counts only the time it ran).
 
---jobs N trains N runs at once, each in its own process with the cores shared out among them (torch's threads);
-on 2 cores two camera runs of one thread each finish 1.33x as fast together as one after the other with two
-threads (119 against 158 s for two 6,144-step runs), because a camera run's rendering and Python leave its second
-thread idle.
+--jobs N trains N runs at once, each in its own process with the cores shared out among them (torch's threads).
+On 2 cores, two 6,144-step camera runs of one thread each took 119 s together against 158 s one after the other
+with two threads (1.33x); in the reinvent_base study each 30,720-step camera run took 10.1 min two at a time,
+5.0 min a run, against about 5.6 min alone at 92 steps/s (1.1x): two threads share a convolution less well than
+two processes share the cores.
 
     python benchmarks/transfer.py [--steps 30000] [--seeds 3] [--track reinvent_base] [--out transfer.json] [--jobs 2]
 """
