@@ -14,8 +14,8 @@ run in parts counts only the time it ran).
 
 --jobs N trains N runs at once, each in its own process with the cores shared out among them (torch's threads).
 On 2 cores, two 6,144-step camera runs of one thread each took 119 s together against 158 s one after the other
-with two threads (1.33x); in the reinvent_base study each 30,720-step camera run took 10.1 min two at a time,
-5.0 min a run, against about 5.6 min alone at 92 steps/s (1.1x): two threads share a convolution less well than
+with two threads (1.33x); in the reinvent_base study each 30,720-step camera run took 9.8 min two at a time (median),
+4.9 min a run, against about 5.6 min alone at 92 steps/s (1.1x): two threads share a convolution less well than
 two processes share the cores.
 
     python benchmarks/transfer.py [--steps 30000] [--seeds 3] [--track reinvent_base] [--out transfer.json] [--jobs 2]
